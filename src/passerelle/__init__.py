@@ -1,0 +1,3 @@
+"""passerelle: social-commerce marketplace and shopping-festival engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,120 @@
+"""create_app(): the one ASGI app. The lifespan picks the backends once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from passerelle import __version__
+from passerelle.accounts.api import router as accounts_api
+from passerelle.catalog.api import router as catalog_api
+from passerelle.config import Settings, load_settings
+from passerelle.errors import DomainError, NotFound
+from passerelle.i18n.api import router as reference_api
+from passerelle.merchants.api import router as merchants_api
+from passerelle.state import AppState
+from passerelle.web import pages as web_pages
+from passerelle.web.middleware import SecurityHeadersMiddleware
+
+log = logging.getLogger("passerelle")
+API_PREFIX = "/api/v1"
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
+    settings = settings or (state.settings if state else load_settings())
+    app_state = state or AppState.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app_state.db.dispose()
+
+    app = FastAPI(
+        title="passerelle",
+        version=__version__,
+        description="Marketplace and shopping-festival API. Money is always integer minor units + ISO 4217.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.passerelle = app_state
+    app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.cookie_secure)
+
+    for router in (accounts_api, merchants_api, catalog_api, reference_api):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/media/{key:path}", include_in_schema=False)
+    async def media(key: str) -> Response:
+        try:
+            path = app_state.storage.path(key)
+        except ValueError:
+            path = None
+        if path is None:
+            raise NotFound("file")
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    web_pages.install(app)
+    _install_error_handlers(app)
+    return app
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX) or "text/html" not in request.headers.get("accept", "")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _wants_json(request):
+            headers = {"Retry-After": str(exc.extra["retry_after"])} if "retry_after" in exc.extra else None
+            return JSONResponse(exc.as_problem(), status_code=exc.status_code, headers=headers)
+        return web_pages.error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        body = {
+            "code": "invalid_request",
+            "message": str(first.get("msg", "Invalid request")),
+            "field": ".".join(location) or None,
+            "errors": [
+                {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", "")), "type": e.get("type")}
+                for e in errors[:20]
+            ],
+        }
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+        if _wants_json(request):
+            return JSONResponse(
+                {"code": codes.get(exc.status_code, "http_error"), "message": str(exc.detail)},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return web_pages.error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _wants_json(request):
+            return JSONResponse({"code": "internal_error", "message": "Something went wrong on our side"}, status_code=500)
+        return web_pages.error_page(request, 500, "Something went wrong on our side")

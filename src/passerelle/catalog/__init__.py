@@ -1,0 +1,1 @@
+"""Products, variants (SKUs), stock, categories, images, multilingual content."""

@@ -1,0 +1,25 @@
+"""The `passerelle` command line (Typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from passerelle.cli import db as db_cmd
+from passerelle.cli import seed as seed_cmd
+from passerelle.cli import serve as serve_cmd
+from passerelle.cli import users as users_cmd
+
+app = typer.Typer(
+    help="passerelle: marketplace and shopping-festival engine. Start with `passerelle demo`.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("serve", help="Serve the app (migrates the database first).")(serve_cmd.serve)
+app.command("demo", help="Migrate, seed a demo marketplace when the database is empty, then serve.")(serve_cmd.demo)
+app.add_typer(db_cmd.app, name="db", help="Database schema: upgrade, current revision.")
+app.add_typer(seed_cmd.app, name="seed", help="Load data: the demo marketplace.")
+app.add_typer(users_cmd.app, name="users", help="Create and list accounts (operators, sellers...).")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,43 @@
+"""`passerelle serve` and `passerelle demo`."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+import uvicorn
+
+from passerelle.cli.common import settings, upgrade_database, with_state
+
+Host = typer.Option(os.environ.get("HOST", "127.0.0.1"), help="Interface to listen on (HOST).")
+Port = typer.Option(int(os.environ.get("PORT", "8000")), help="TCP port (PORT).")
+
+
+def _run(host: str, port: int, workers: int) -> None:
+    uvicorn.run(
+        "passerelle.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=True,
+        log_level=os.environ.get("PASSERELLE_LOG_LEVEL", "info"),
+    )
+
+
+def serve(host: str = Host, port: int = Port, workers: int = typer.Option(1, min=1, help="Worker processes.")) -> None:
+    upgrade_database(settings())
+    _run(host, port, workers)
+
+
+def demo(host: str = Host, port: int = Port) -> None:
+    from passerelle.seed.demo import seed_demo_if_empty
+
+    current = settings()
+    upgrade_database(current)
+    report = with_state(current, seed_demo_if_empty)
+    typer.echo(report.summary())
+    typer.echo(f"passerelle demo on http://{host}:{port}")
+    _run(host, port, 1)

@@ -1,0 +1,61 @@
+"""Settings read once at start-up from PASSERELLE_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("fr", "en", "es", "de", "it", "zh", "ru")
+UI_LANGUAGES: tuple[str, ...] = ("fr", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PASSERELLE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Where the embedded database, media and mail live.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default: SQLite file in data_dir.")
+    redis_url: str | None = None
+    secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir when unset.")
+    base_currency: str = "EUR"
+    default_language: str = "fr"
+    default_country: str = "FR"
+    session_days: int = 14
+    api_token_days: int = 30
+    cookie_secure: bool = False
+    max_upload_bytes: int = 5 * 1024 * 1024
+    reservation_ttl_seconds: int = 15 * 60
+    login_attempts_per_minute: int = 10
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'passerelle.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in data_dir so restarts keep sessions."""
+        if self.secret_key:
+            return self.secret_key
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    return Settings()

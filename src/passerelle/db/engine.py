@@ -1,0 +1,80 @@
+"""Async engine creation with the per-backend settings the product relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; FULL makes every commit durable.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> AsyncEngine:
+    """An engine for `url`. On SQLite, `for_writes` engines take the write lock at BEGIN."""
+    kwargs: dict[str, Any] = {"echo": echo}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": 10}
+    else:
+        kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if for_writes:
+            _serialize_sqlite_writes(engine)
+    return engine
+
+
+def _serialize_sqlite_writes(engine: AsyncEngine) -> None:
+    """Open SQLite transactions with BEGIN IMMEDIATE.
+
+    pysqlite's deferred BEGIN lets two writers both read, then one fails to upgrade its
+    lock ("database is locked"). Taking the write lock up front makes writers queue on
+    busy_timeout instead, which is what a conditional UPDATE needs to stay correct.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_autobegin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class Database:
+    """The engines of one configured database: a write side and a read side.
+
+    On PostgreSQL both sides are the same engine. On SQLite, reads use deferred
+    transactions so they run beside the single writer (WAL) instead of queueing.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = make_engine(url, echo=echo, for_writes=True)
+        self.read_engine = make_engine(url, echo=echo, for_writes=False) if self.is_sqlite else self.engine
+        self.sessions = make_sessionmaker(self.engine)
+        self.read_sessions = make_sessionmaker(self.read_engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()

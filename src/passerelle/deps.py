@@ -1,0 +1,185 @@
+"""HTTP dependencies shared by the API and the pages: session, user, locale, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.accounts import service as accounts
+from passerelle.accounts.models import Role, User
+from passerelle.errors import DomainError, Forbidden, Unauthorized
+from passerelle.i18n.languages import negotiate
+from passerelle.config import SUPPORTED_LANGUAGES
+from passerelle.money import FxTable, is_currency
+from passerelle.state import AppState
+
+SESSION_COOKIE = "passerelle_session"
+CSRF_COOKIE = "passerelle_csrf"
+CSRF_HEADER = "x-csrf-token"
+LANG_COOKIE = "lang"
+CURRENCY_COOKIE = "currency"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.passerelle
+    return state
+
+
+State = Annotated[AppState, Depends(app_state)]
+
+
+def db_session(request: Request) -> AsyncSession:
+    """The request's one session, committed by `UnitOfWorkRoute` before the response leaves."""
+    existing: AsyncSession | None = getattr(request.state, "db_session", None)
+    if existing is not None:
+        return existing
+    state = app_state(request)
+    maker = state.db.read_sessions if request.method in SAFE_METHODS else state.db.sessions
+    session = maker()
+    request.state.db_session = session
+    return session
+
+
+Session = Annotated[AsyncSession, Depends(db_session)]
+
+
+class UnitOfWorkRoute(APIRoute):
+    """Commit once, after the handler and before the response is sent; roll back on error."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def unit_of_work(request: Request) -> Response:
+            try:
+                response = await handler(request)
+                session: AsyncSession | None = getattr(request.state, "db_session", None)
+                if session is not None:
+                    if response.status_code < 400:
+                        await session.commit()
+                    else:
+                        await session.rollback()
+                return response
+            except BaseException:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    await session.rollback()
+                raise
+            finally:
+                session = getattr(request.state, "db_session", None)
+                if session is not None:
+                    request.state.db_session = None
+                    await session.close()
+
+        return unit_of_work
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def current_user_optional(request: Request, session: Session) -> User | None:
+    if hasattr(request.state, "user"):
+        cached: User | None = request.state.user
+        return cached
+    user: User | None = None
+    bearer = _bearer(request)
+    if bearer:
+        user = await accounts.user_for_api_token(session, token=bearer)
+        if user is None:
+            raise Unauthorized("Invalid or expired API token")
+        request.state.auth_via = "bearer"
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            user = await accounts.user_for_web_session(session, token=cookie)
+            request.state.auth_via = "cookie"
+            if user is not None and request.method not in SAFE_METHODS:
+                check_csrf_header_or_form(request)
+    request.state.user = user
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(current_user_optional)]
+
+
+async def current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def current_operator(user: CurrentUser) -> User:
+    if user.role != Role.operator:
+        raise Forbidden("Operators only")
+    return user
+
+
+Operator = Annotated[User, Depends(current_operator)]
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token of this browser (double-submit cookie, set by the middleware)."""
+    token: str = getattr(request.state, "csrf_token", None) or request.cookies.get(CSRF_COOKIE, "")
+    return token
+
+
+def check_csrf_header_or_form(request: Request, form_token: str | None = None) -> None:
+    """Cookie-authenticated writes must echo the CSRF cookie in a header or form field."""
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    given = form_token or request.headers.get(CSRF_HEADER, "")
+    if not expected or not given or not hmac.compare_digest(expected, given):
+        raise DomainError("csrf_failed", "This form has expired; reload the page and retry", status=403)
+
+
+@dataclass(frozen=True)
+class Locale:
+    """What the viewer reads in: content language and display currency."""
+
+    language: str
+    currency: str
+    fx: FxTable
+
+
+async def request_locale(request: Request, user: OptionalUser, state: State) -> Locale:
+    settings = state.settings
+    query_lang = (request.query_params.get("lang") or "").lower()
+    if query_lang in SUPPORTED_LANGUAGES:
+        language = query_lang
+    elif user is not None:
+        language = user.language
+    elif request.cookies.get(LANG_COOKIE) in SUPPORTED_LANGUAGES:
+        language = request.cookies[LANG_COOKIE]
+    else:
+        language = negotiate(request.headers.get("accept-language"), settings.default_language)
+
+    fx = await state.fx()
+    query_currency = (request.query_params.get("currency") or "").upper()
+    cookie_currency = (request.cookies.get(CURRENCY_COOKIE) or "").upper()
+    if query_currency:
+        if not (is_currency(query_currency) and fx.knows(query_currency)):
+            raise DomainError(
+                "unknown_currency", f"Unknown or unpriced currency: {query_currency}", field="currency", status=422
+            )
+        currency = query_currency
+    elif user is not None and fx.knows(user.currency):
+        currency = user.currency
+    elif cookie_currency and fx.knows(cookie_currency):
+        currency = cookie_currency
+    else:
+        currency = settings.base_currency
+    return Locale(language=language, currency=currency, fx=fx)
+
+
+RequestLocale = Annotated[Locale, Depends(request_locale)]

@@ -1,0 +1,1 @@
+"""Languages, message catalogs, country and currency data, FX rates."""

@@ -1,0 +1,1 @@
+"""Infrastructure behind small interfaces: clock, rate limits, blob storage."""

@@ -1,0 +1,1 @@
+"""Merchants (brand stores, individual sellers, wholesalers), onboarding and staff."""

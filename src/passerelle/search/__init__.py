@@ -1,0 +1,1 @@
+"""Full-text product search: SQLite FTS5 embedded, PostgreSQL full-text at scale."""

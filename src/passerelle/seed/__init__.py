@@ -1,0 +1,1 @@
+"""Data loaders: the demo marketplace."""

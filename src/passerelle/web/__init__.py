@@ -1,0 +1,1 @@
+"""Server-rendered pages: Jinja2 templates, HTMX, vendored static assets."""
