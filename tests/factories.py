@@ -92,9 +92,9 @@ def product_payload(
     *, title_fr: str = "Eau de parfum Rose", title_en: str | None = "Rose eau de parfum", price: int = 4900,
     stock: int = 10, code: str | None = None, status: str = "published", **extra: Any,
 ) -> dict[str, Any]:
-    texts: dict[str, Any] = {"fr": {"title": title_fr, "description": "Un parfum floral."}}
+    texts: dict[str, Any] = {"fr": {"title": title_fr, "description": f"{title_fr}, fait en France."}}
     if title_en:
-        texts["en"] = {"title": title_en, "description": "A floral perfume."}
+        texts["en"] = {"title": title_en, "description": f"{title_en}, made in France."}
     payload: dict[str, Any] = {
         "source_language": "fr",
         "texts": texts,

@@ -60,7 +60,7 @@ async def cards(
     rows = await session.execute(
         select(Product, Merchant).join(Merchant, Merchant.id == Product.merchant_id).where(Product.id.in_(product_ids))
     )
-    products = {p.id: (p, m) for p, m in rows.tuples()}
+    products = {p.id: (p, m) for p, m in rows.all()}
     texts = await _texts(session, product_ids)
     first_images = await _first_images(session, product_ids)
     categories = await _category_names(session, language)
@@ -103,12 +103,12 @@ async def _first_images(session: AsyncSession, product_ids: Sequence[int]) -> di
         .order_by(ProductImage.product_id, ProductImage.position.desc())
     )
     # Ordered by position descending, so the last write per product is position 0.
-    return {pid: media_url(key) for pid, key in rows.tuples()}
+    return {pid: media_url(key) for pid, key in rows.all()}
 
 
 async def _category_names(session: AsyncSession, language: str) -> dict[int, str]:
     rows = await session.execute(select(Category.id, Category.names, Category.slug))
-    return {cid: names.get(language) or names.get("en") or slug for cid, names, slug in rows.tuples()}
+    return {cid: names.get(language) or names.get("en") or slug for cid, names, slug in rows.all()}
 
 
 async def detail(
@@ -128,7 +128,7 @@ async def detail(
     ).first()
     if row is None:
         raise NotFound("product")
-    product, merchant = row.tuple()
+    product, merchant = row
     public = product.status == ProductStatus.published and merchant.status == MerchantStatus.approved
     if not public and merchant.id not in staff_merchant_ids:
         raise NotFound("product")

@@ -138,7 +138,7 @@ async def merchants_of(session: AsyncSession, *, user: User) -> list[tuple[Merch
         .where(MerchantMember.user_id == user.id)
         .order_by(Merchant.name)
     )
-    return [(m, r) for m, r in rows.tuples()]
+    return [(m, r) for m, r in rows.all()]
 
 
 async def add_staff(

@@ -1,7 +1,7 @@
 """Text normalisation shared by indexing and querying, so both sides always agree.
 
 fold: NFKD + strip combining marks + casefold ("Été" -> "ete").
-tokens: words, stemmed with the Snowball stemmer of the language ("Parfums" -> "parfum",
+tokens: lowercased words, stemmed with the Snowball stemmer of the language ("Parfums" -> "parfum",
 "dresses" -> "dress"). Chinese has no spaces or stems: it is cut into character bigrams.
 """
 
@@ -46,9 +46,11 @@ def _han_bigrams(run: str) -> list[str]:
 
 
 def tokens(text: str, language: str) -> list[str]:
-    folded = fold(text)
+    # Stem the accented word (Snowball's rules expect accents: "parfumée" -> "parfum"),
+    # then fold accents away so "ete" and "été" meet.
+    lowered = unicodedata.normalize("NFC", text).casefold()
     words: list[str] = []
-    for word in _WORD.findall(folded):
+    for word in _WORD.findall(lowered):
         if _HAN.search(word):
             # Chinese runs (possibly glued to latin letters) become bigrams; the rest stays.
             for part in re.split(r"([\u3400-\u9fff\uf900-\ufaff]+)", word):
@@ -58,10 +60,8 @@ def tokens(text: str, language: str) -> list[str]:
         else:
             words.append(word)
     stemmer = _stemmer(language)
-    if stemmer is None:
-        return words
-    # Stem the folded word: Snowball stemmers accept unaccented input and fold both sides alike.
-    return [str(w) for w in stemmer.stemWords(words)]
+    stemmed = [str(w) for w in stemmer.stemWords(words)] if stemmer is not None else words
+    return [fold(w) for w in stemmed]
 
 
 def document(text: str, language: str) -> str:

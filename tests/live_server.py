@@ -1,0 +1,78 @@
+"""A real `passerelle serve` process on a free loopback port, for black-box tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from passerelle.config import Settings
+from passerelle.db import migrate
+from passerelle.state import AppState
+from tests.services import free_port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def prepare(data_dir: Path, setup: Callable[[AppState], Awaitable[object]] | None = None) -> None:
+    """Migrate a fresh embedded database and let `setup` fill it through the services."""
+    settings = Settings(data_dir=data_dir, secret_key="live-test")
+    migrate.upgrade(settings.resolved_database_url)
+    if setup is None:
+        return
+
+    async def run() -> None:
+        state = AppState.from_settings(settings)
+        try:
+            await setup(state)
+        finally:
+            await state.db.dispose()
+
+    asyncio.run(run())
+
+
+def start(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> LiveServer:
+    port = free_port()
+    log_path = data_dir / "server.log"
+    env = {**os.environ, "PASSERELLE_DATA_DIR": str(data_dir), "PASSERELLE_SECRET_KEY": "live-test", **(extra_env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "passerelle.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, data_dir, process, log_path)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')}")
