@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -15,12 +16,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passerelle import __version__
 from passerelle.accounts.api import router as accounts_api
+from passerelle.cart.api import router as cart_api
 from passerelle.catalog.api import router as catalog_api
 from passerelle.config import Settings, load_settings
 from passerelle.errors import DomainError, NotFound
 from passerelle.i18n.api import router as reference_api
+from passerelle.infra.outbox import OutboxRunner
 from passerelle.merchants.api import router as merchants_api
+from passerelle.orders.api import router as orders_api
+from passerelle.payments.api import router as payments_api
 from passerelle.state import AppState
+from passerelle.tasks import HANDLERS
 from passerelle.web import pages as web_pages
 from passerelle.web.middleware import SecurityHeadersMiddleware
 
@@ -35,7 +41,12 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.run_worker and app_state.outbox_runner is None:
+            app_state.outbox_runner = OutboxRunner(app_state, HANDLERS)
+            app_state.outbox_runner.start()
         yield
+        if app_state.outbox_runner is not None:
+            await app_state.outbox_runner.stop()
         await app_state.db.dispose()
 
     app = FastAPI(
@@ -48,9 +59,11 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         lifespan=lifespan,
     )
     app.state.passerelle = app_state
+    # The sandbox PSP calls our webhook endpoint through the app itself unless a public URL is set.
+    app_state.webhook_transport = httpx.ASGITransport(app=app)
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.cookie_secure)
 
-    for router in (accounts_api, merchants_api, catalog_api, reference_api):
+    for router in (accounts_api, merchants_api, catalog_api, reference_api, cart_api, orders_api, payments_api):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

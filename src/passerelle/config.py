@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +29,11 @@ class Settings(BaseSettings):
     api_token_days: int = 30
     cookie_secure: bool = False
     max_upload_bytes: int = 5 * 1024 * 1024
-    reservation_ttl_seconds: int = 15 * 60
+    reservation_ttl_seconds: int = Field(default=15 * 60, description="How long checkout holds stock unpaid.")
+    public_url: str | None = Field(default=None, description="Where webhooks reach this server; in-process when unset.")
+    smtp_url: str | None = Field(default=None, description="smtp://user:pw@host:port; .eml files in data_dir/mail when unset.")
+    sandbox_webhook_secret: str | None = None
+    run_worker: bool = Field(default=True, description="Run the outbox consumer inside the server process.")
     login_attempts_per_minute: int = 10
 
     @cached_property
@@ -55,6 +61,13 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+    @cached_property
+    def resolved_sandbox_secret(self) -> str:
+        if self.sandbox_webhook_secret:
+            return self.sandbox_webhook_secret
+        return hmac.new(self.resolved_secret_key.encode(), b"sandbox-webhooks", hashlib.sha256).hexdigest()
 
 
 def load_settings() -> Settings:

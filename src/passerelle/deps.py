@@ -63,6 +63,8 @@ class UnitOfWorkRoute(APIRoute):
                 if session is not None:
                     if response.status_code < 400:
                         await session.commit()
+                        if session.info.pop("outbox_emitted", False):
+                            app_state(request).wake_worker()
                     else:
                         await session.rollback()
                 return response

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import httpx
 
 from passerelle.config import Settings
 from passerelle.db.engine import Database
@@ -12,6 +15,12 @@ from passerelle.infra.clock import Clock, SystemClock
 from passerelle.infra.ratelimit import MemoryTokenBucket, RateLimiter
 from passerelle.infra.storage import BlobStorage, LocalDiskStorage
 from passerelle.money import FxTable
+from passerelle.notifications.mail import MailSender, make_mailer
+from passerelle.payments.providers.base import PaymentProvider
+from passerelle.payments.providers.sandbox import SandboxProvider
+
+if TYPE_CHECKING:
+    from passerelle.infra.outbox import OutboxRunner
 
 FX_CACHE_SECONDS = 60.0
 
@@ -21,7 +30,12 @@ class AppState:
     settings: Settings
     db: Database
     storage: BlobStorage
+    mailer: MailSender
+    payment_providers: dict[str, PaymentProvider]
     clock: Clock = field(default_factory=SystemClock)
+    outbox_runner: OutboxRunner | None = None
+    # Set by create_app: how the sandbox PSP reaches our webhook endpoint.
+    webhook_transport: httpx.AsyncBaseTransport | None = None
     login_limiter: RateLimiter = field(
         default_factory=lambda: MemoryTokenBucket(rate=10 / 60, burst=10)
     )
@@ -38,6 +52,8 @@ class AppState:
             settings=settings,
             db=Database(settings.resolved_database_url),
             storage=LocalDiskStorage(settings.media_dir),
+            mailer=make_mailer(smtp_url=settings.smtp_url, mail_dir=settings.data_dir / "mail"),
+            payment_providers={"sandbox": SandboxProvider(webhook_secret=settings.resolved_sandbox_secret)},
         )
 
     async def fx(self) -> FxTable:
@@ -50,3 +66,15 @@ class AppState:
 
     def invalidate_fx(self) -> None:
         self._fx = None
+
+    def webhook_client(self) -> httpx.AsyncClient:
+        """A client to this server: over HTTP to `public_url` when set, else in-process (ASGI)."""
+        if self.settings.public_url:
+            return httpx.AsyncClient(base_url=self.settings.public_url, timeout=10)
+        if self.webhook_transport is None:
+            raise RuntimeError("no route to the webhook endpoint: set PASSERELLE_PUBLIC_URL")
+        return httpx.AsyncClient(transport=self.webhook_transport, base_url="http://passerelle.internal", timeout=10)
+
+    def wake_worker(self) -> None:
+        if self.outbox_runner is not None:
+            self.outbox_runner.wake()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from passerelle.accounts import service
 from passerelle.accounts.models import User
 from passerelle.accounts.schemas import PreferencesIn, RegisterIn, TokenIn, TokenOut, UserOut
+from passerelle.cart import service as carts
+from passerelle.cart.cookies import CART_COOKIE
 from passerelle.deps import CurrentUser, Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError
 from passerelle.http import client_ip
@@ -44,11 +46,15 @@ async def register(body: RegisterIn, request: Request, session: Session, state: 
 
 
 @router.post("/auth/token", response_model=TokenOut)
-async def token(body: TokenIn, request: Request, session: Session, state: State) -> TokenOut:
+async def token(body: TokenIn, request: Request, response: Response, session: Session, state: State) -> TokenOut:
     allowed, wait = state.login_limiter.allow(f"{client_ip(request)}|{body.email.lower()}")
     if not allowed:
         raise DomainError("rate_limited", "Too many attempts; wait a minute", status=429, extra={"retry_after": round(wait)})
     user = await service.authenticate(session, email=body.email, password=body.password)
+    guest_cart = request.cookies.get(CART_COOKIE)
+    if guest_cart:
+        await carts.merge_guest_cart(session, guest_token=guest_cart, user_id=user.id)
+        response.delete_cookie(CART_COOKIE)
     days = state.settings.api_token_days
     return TokenOut(access_token=await service.issue_api_token(session, user=user, days=days), expires_in=days * 86400)
 

@@ -84,6 +84,8 @@ class Sku(Base):
     __table_args__ = (
         UniqueConstraint("merchant_id", "code"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("sold >= 0", name="sold_not_negative"),
         CheckConstraint("price_amount >= 0", name="price_not_negative"),
     )
 
@@ -97,7 +99,12 @@ class Sku(Base):
     # {"size": "M", "colour": "rouge"}
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     price_amount: Mapped[int] = mapped_column(BigInteger)
+    # available units; `reserved` are held by unpaid orders, `sold` are paid and not returned.
+    # Every movement is one conditional UPDATE, so stock + reserved + sold only changes when
+    # the merchant sets the stock.
     stock: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sold: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -1,0 +1,1 @@
+"""Cross-merchant carts: guest carts by cookie, merged into the account at login."""

@@ -1,0 +1,137 @@
+"""Transactional outbox: messages written in the same transaction as the change they
+announce, handled after commit by a runner (in-process by default, or `passerelle worker`).
+
+Every handler must be idempotent: a message can be delivered again after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, Text, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from passerelle.db.base import Base, UTCDateTime, utcnow
+
+log = logging.getLogger("passerelle.outbox")
+
+Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+MAX_ATTEMPTS = 8
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+def emit(session: AsyncSession, *, topic: str, payload: dict[str, Any], at: datetime | None = None) -> None:
+    """Queue a message; it becomes visible to the runner when `session` commits."""
+    session.add(OutboxMessage(topic=topic, payload=payload, available_at=at or utcnow()))
+    # Read by the unit of work after commit to wake the in-process runner at once.
+    session.info["outbox_emitted"] = True
+
+
+class OutboxRunner:
+    """Polls for due messages and hands each to its topic's handler.
+
+    `wake()` after a commit makes delivery immediate; the poll interval bounds the delay
+    for messages written by other processes or scheduled for later.
+    """
+
+    def __init__(self, state: Any, handlers: dict[str, Handler], *, poll_seconds: float = 0.5, batch: int = 100) -> None:
+        self.state = state
+        self.handlers = handlers
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="outbox-runner")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                handled = await self.run_once()
+            except Exception:  # noqa: BLE001 - the runner must survive a bad batch
+                log.exception("outbox batch failed")
+                handled = 0
+            if handled == 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Handle the due messages once; returns how many were handled. Tests call this directly."""
+        now = self.state.clock.now()
+        async with self.state.db.read_sessions() as session:
+            due = list(
+                (
+                    await session.execute(
+                        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload)
+                        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now)
+                        .order_by(OutboxMessage.id)
+                        .limit(self.batch)
+                    )
+                ).all()
+            )
+        for message_id, topic, payload in due:
+            await self._handle(message_id, topic, payload)
+        return len(due)
+
+    async def _handle(self, message_id: int, topic: str, payload: dict[str, Any]) -> None:
+        handler = self.handlers.get(topic)
+        async with self.state.db.sessions() as session:
+            # Claim: only one runner marks it processed, even with several worker processes.
+            claimed = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.processed_at.is_(None))
+                .values(processed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+            )
+            if claimed.rowcount == 0:  # type: ignore[attr-defined]
+                return
+            await session.commit()
+        if handler is None:
+            log.warning("no handler for outbox topic %s", topic)
+            return
+        try:
+            await handler(self.state, payload)
+        except Exception as error:  # noqa: BLE001 - retried with backoff
+            log.exception("outbox handler %s failed for message %s", topic, message_id)
+            await self._retry_later(message_id, repr(error))
+
+    async def _retry_later(self, message_id: int, error: str) -> None:
+        async with self.state.db.sessions() as session:
+            message = await session.get(OutboxMessage, message_id)
+            if message is None:
+                return
+            message.last_error = error[:2000]
+            if message.attempts < MAX_ATTEMPTS:
+                message.processed_at = None
+                message.available_at = utcnow() + timedelta(seconds=2**message.attempts)
+            await session.commit()

@@ -1,0 +1,1 @@
+"""Double-entry ledger: platform commission, merchant balances, payouts."""

@@ -1,0 +1,1 @@
+"""E-mail notifications, sent from the outbox through a pluggable sender."""

@@ -1,0 +1,1 @@
+"""Checkout, purchases split into one order per merchant, lifecycle, refunds, reservations."""

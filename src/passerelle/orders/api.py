@@ -1,0 +1,238 @@
+"""JSON routes for checkout and orders (buyers, merchants, operators)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from passerelle.cart import service as carts
+from passerelle.catalog.schemas import MoneyOut
+from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute
+from passerelle.errors import Invalid
+from passerelle.infra import idempotency
+from passerelle.ledger import service as ledger
+from passerelle.merchants import service as merchants
+from passerelle.money import check_currency
+from passerelle.orders import queries
+from passerelle.orders.models import OrderStatus
+from passerelle.orders.schemas import (
+    CheckoutIn,
+    CheckoutOut,
+    MerchantTotalsOut,
+    OrderList,
+    OrderOut,
+    PaymentRefOut,
+    PreviewIn,
+    PreviewOut,
+    RefundIn,
+    RefundOut,
+    StatusIn,
+)
+from passerelle.orders.service import lifecycle, placement, refunds
+from passerelle.payments import service as payments
+from passerelle.payments.models import Payment
+
+router = APIRouter(tags=["orders"], route_class=UnitOfWorkRoute)
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _money(amount: int, currency: str) -> MoneyOut:
+    return MoneyOut(amount=amount, currency=currency)
+
+
+async def _cart_requests(session: Session, user: CurrentUser, language: str) -> tuple[int | None, list[placement.LineRequest]]:
+    cart = await carts.cart_for(session, user_id=user.id, guest_token=None, create=False)
+    if cart is None:
+        return None, []
+    lines = await carts.lines(session, cart=cart, language=language)
+    return cart.id, [placement.LineRequest(sku_id=l.sku_id, quantity=l.quantity, attribution=l.attribution) for l in lines]
+
+
+@router.post("/checkout/preview", response_model=PreviewOut)
+async def preview(body: PreviewIn, user: CurrentUser, session: Session, locale: RequestLocale) -> PreviewOut:
+    currency = check_currency(body.currency) if body.currency else locale.currency
+    _, requests = await _cart_requests(session, user, locale.language)
+    quote = await placement.price(
+        session, requests=requests, country=body.country, currency=currency, fx=locale.fx, language=locale.language
+    )
+    return PreviewOut(
+        merchants=[
+            MerchantTotalsOut(
+                merchant_id=m.merchant.id,
+                merchant_name=m.merchant.name,
+                subtotal=_money(m.subtotal, m.merchant.currency),
+                shipping=_money(m.shipping, m.merchant.currency),
+                vat_included=_money(m.vat, m.merchant.currency),
+                total=_money(m.total, m.merchant.currency),
+                total_buyer=_money(quote.buyer_amount(m), currency),
+            )
+            for m in quote.merchants
+        ],
+        total=_money(quote.buyer_total, currency),
+    )
+
+
+@router.post(
+    "/checkout",
+    status_code=201,
+    response_model=CheckoutOut,
+    responses={409: {"description": "out_of_stock, not_shipped_to, in_progress"}, 422: {"description": "idempotency_key_reused, empty_cart"}},
+)
+async def checkout(
+    body: CheckoutIn,
+    user: CurrentUser,
+    session: Session,
+    state: State,
+    locale: RequestLocale,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Place the cart: one order per merchant, stock held until `pay_by`, one payment to make."""
+
+    async def work() -> tuple[int, Any]:
+        provider = state.payment_providers.get(body.payment_provider)
+        if provider is None:
+            raise Invalid("unknown_provider", f"Unknown payment provider {body.payment_provider!r}", field="payment_provider")
+        currency = check_currency(body.currency) if body.currency else locale.currency
+        cart_id, requests = await _cart_requests(session, user, locale.language)
+        address = placement.Address(**body.shipping_address.model_dump())
+        quote = await placement.price(
+            session, requests=requests, country=address.country, currency=currency, fx=locale.fx, language=locale.language
+        )
+        now = state.clock.now()
+        placed = await placement.place(
+            session,
+            buyer=user,
+            quote=quote,
+            address=address,
+            now=now,
+            hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
+        )
+        payment = await payments.open_payment(session, purchase=placed.purchase, provider=provider)
+        if cart_id is not None:
+            await carts.clear(session, cart_id=cart_id)
+        out = CheckoutOut(
+            purchase_id=placed.purchase.id,
+            orders=[queries.summary(o) for o in placed.orders],
+            payment=_payment_ref(payment, provider.pay_url(payment_public_id=payment.public_id)),
+            total=_money(placed.purchase.total_amount, placed.purchase.currency),
+            pay_by=now + timedelta(seconds=state.settings.reservation_ttl_seconds),
+        )
+        return 201, out.model_dump(mode="json")
+
+    status, result, replayed = await idempotency.run(
+        session, key=idempotency_key, user_id=user.id, scope="checkout", body=body.model_dump(mode="json"), work=work
+    )
+    return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def _payment_ref(payment: Payment, pay_url: str) -> PaymentRefOut:
+    return PaymentRefOut(id=payment.public_id, pay_url=pay_url, amount=_money(payment.amount, payment.currency), status=payment.status.value)
+
+
+@router.get("/orders", response_model=OrderList)
+async def my_orders(
+    user: CurrentUser,
+    session: Session,
+    status: OrderStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
+) -> OrderList:
+    orders, total = await queries.list_orders(session, buyer_id=user.id, status=status, limit=limit, offset=offset)
+    return OrderList(items=[queries.summary(o) for o in orders], total=total)
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+async def get_order(order_id: int, user: CurrentUser, session: Session) -> OrderOut:
+    order, relation = await lifecycle.load_for_actor(session, order_id=order_id, actor=user)
+    return await queries.detail(session, order=order, relation=relation)
+
+
+@router.post("/orders/{order_id}/status", response_model=OrderOut)
+async def change_status(order_id: int, body: StatusIn, user: CurrentUser, session: Session, state: State) -> OrderOut:
+    """Buyer: cancel an unpaid order, confirm delivery/completion. Merchant: accept, ship, mark delivered."""
+    order = await lifecycle.request_transition(
+        session, actor=user, order_id=order_id, to_status=body.status, now=state.clock.now(), note=body.note
+    )
+    _, relation = await lifecycle.load_for_actor(session, order_id=order.id, actor=user)
+    return await queries.detail(session, order=order, relation=relation)
+
+
+@router.post("/orders/{order_id}/refunds", status_code=201, response_model=RefundOut)
+async def refund(order_id: int, body: RefundIn, user: CurrentUser, session: Session, state: State) -> RefundOut:
+    order, _ = await lifecycle.load_for_actor(session, order_id=order_id, actor=user)
+    payment = await payments.succeeded_payment_of(session, purchase_id=order.purchase_id)
+    record = await refunds.refund(
+        session,
+        actor=user,
+        order_id=order_id,
+        amount=body.amount,
+        returned=[refunds.ReturnedLine(line_id=l.line_id, quantity=l.quantity, restock=l.restock) for l in body.lines],
+        reason=body.reason,
+        provider=state.payment_providers[payment.provider],
+        provider_ref=payment.provider_ref,
+        now=state.clock.now(),
+    )
+    refreshed, _ = await lifecycle.load_for_actor(session, order_id=order_id, actor=user)
+    return RefundOut(
+        id=record.id,
+        order_id=order_id,
+        amount=_money(record.amount, record.currency),
+        buyer_amount=_money(record.buyer_amount, record.buyer_currency),
+        commission_reversed=_money(record.commission_amount, record.currency),
+        order_status=refreshed.status,
+    )
+
+
+@router.get("/me/merchants/{merchant_id}/orders", response_model=OrderList)
+async def merchant_orders(
+    merchant_id: int,
+    user: CurrentUser,
+    session: Session,
+    status: OrderStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
+) -> OrderList:
+    await merchants.require_staff(session, user=user, merchant_id=merchant_id)
+    orders, total = await queries.list_orders(session, merchant_id=merchant_id, status=status, limit=limit, offset=offset)
+    return OrderList(items=[queries.summary(o) for o in orders], total=total)
+
+
+@router.get("/me/merchants/{merchant_id}/balance")
+async def merchant_balance(merchant_id: int, user: CurrentUser, session: Session) -> dict[str, dict[str, int]]:
+    """What the platform owes the merchant, per currency, in minor units."""
+    await merchants.require_staff(session, user=user, merchant_id=merchant_id)
+    owed = {}
+    for currency in await ledger.merchant_currencies(session, merchant_id=merchant_id):
+        owed[currency] = -await ledger.balance(session, account=ledger.merchant_account(merchant_id), currency=currency)
+    return {"owed": owed}
+
+
+@router.get("/me/merchants/{merchant_id}/statement.csv", response_class=PlainTextResponse)
+async def merchant_statement(merchant_id: int, user: CurrentUser, session: Session) -> PlainTextResponse:
+    await merchants.require_staff(session, user=user, merchant_id=merchant_id)
+    text = await ledger.merchant_statement_csv(session, merchant_id=merchant_id)
+    return PlainTextResponse(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="statement-{merchant_id}.csv"'},
+    )
+
+
+@router.post("/operator/merchants/{merchant_id}/payouts")
+async def payout(merchant_id: int, request: Request, operator: Operator, session: Session, state: State) -> dict[str, dict[str, int]]:
+    """Pay the merchant everything it is owed, per currency."""
+    await merchants.get(session, merchant_id=merchant_id)
+    paid = {}
+    stamp = state.clock.now().strftime("%Y%m%dT%H%M%S%f")
+    for currency in await ledger.merchant_currencies(session, merchant_id=merchant_id):
+        amount = await ledger.record_payout(
+            session, merchant_id=merchant_id, currency=currency, reference=f"payout:{merchant_id}:{currency}:{stamp}"
+        )
+        if amount:
+            paid[currency] = amount
+    return {"paid": paid}
+
+

@@ -1,0 +1,55 @@
+"""Lookups of the marketplace's rates: commission and shipping fees."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.merchants.models import Merchant
+from passerelle.money import Money
+from passerelle.orders.models import CommissionRule, ShippingFee
+from passerelle.orders.pricing import DEFAULT_COMMISSION_BP
+
+# Fees used when a merchant has set none, in major units of its currency.
+DEFAULT_DOMESTIC_FEE = "4.90"
+DEFAULT_INTERNATIONAL_FEE = "14.90"
+
+
+class CommissionTable:
+    """The rules of one merchant, most specific first:
+    merchant+category > merchant > category > platform default."""
+
+    def __init__(self, rules: list[CommissionRule]) -> None:
+        self._by_key = {(r.merchant_id, r.category_id): r.rate_bp for r in rules}
+
+    def rate_bp(self, *, merchant_id: int, category_id: int | None) -> int:
+        candidates = [(merchant_id, None), (None, None)]
+        if category_id is not None:
+            candidates = [(merchant_id, category_id), (merchant_id, None), (None, category_id), (None, None)]
+        for key in candidates:
+            if key in self._by_key:
+                return self._by_key[key]
+        return DEFAULT_COMMISSION_BP
+
+
+async def commission_table(session: AsyncSession, *, merchant_ids: set[int]) -> CommissionTable:
+    rows = await session.execute(
+        select(CommissionRule).where(
+            (CommissionRule.merchant_id.in_(merchant_ids)) | (CommissionRule.merchant_id.is_(None))
+        )
+    )
+    return CommissionTable(list(rows.scalars()))
+
+
+async def shipping_fee_for(session: AsyncSession, *, merchant: Merchant, country: str) -> tuple[int, int | None]:
+    """(fee, free-from subtotal) in the merchant's currency for shipping to `country`."""
+    rows = list(
+        (await session.execute(select(ShippingFee).where(ShippingFee.merchant_id == merchant.id))).scalars()
+    )
+    exact = next((r for r in rows if r.country == country), None)
+    anywhere = next((r for r in rows if r.country is None), None)
+    chosen = exact or anywhere
+    if chosen is not None:
+        return chosen.fee_amount, chosen.free_from_amount
+    default = DEFAULT_DOMESTIC_FEE if country == merchant.country else DEFAULT_INTERNATIONAL_FEE
+    return Money.from_major(default, merchant.currency).amount, None

@@ -1,0 +1,1 @@
+"""Order services, one module per concern: placement, lifecycle, payment outcomes, refunds, expiry."""

@@ -1,0 +1,111 @@
+"""Order status changes. Each one is a conditional UPDATE on the current status, so two
+racing changes (a payment and an expiry, two clicks) cannot both apply; each is recorded
+with who did it and when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.accounts.models import Role, User
+from passerelle.errors import Conflict, Forbidden, NotFound
+from passerelle.infra import outbox
+from passerelle.merchants import service as merchants
+from passerelle.orders import stock
+from passerelle.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+
+S = OrderStatus
+# to_status -> (allowed from-statuses, who may ask for it)
+TRANSITIONS: dict[OrderStatus, tuple[frozenset[OrderStatus], frozenset[str]]] = {
+    S.accepted: (frozenset({S.paid}), frozenset({"merchant"})),
+    S.shipped: (frozenset({S.paid, S.accepted}), frozenset({"merchant"})),
+    S.delivered: (frozenset({S.shipped}), frozenset({"merchant", "buyer", "system"})),
+    S.completed: (frozenset({S.delivered}), frozenset({"buyer", "system"})),
+    S.cancelled: (frozenset({S.pending_payment}), frozenset({"buyer", "merchant", "system"})),
+}
+
+
+async def set_status(
+    session: AsyncSession,
+    *,
+    order_id: int,
+    from_statuses: frozenset[OrderStatus],
+    to_status: OrderStatus,
+    actor_id: int | None,
+    actor_kind: str,
+    now: datetime,
+    note: str = "",
+) -> OrderStatus | None:
+    """Move the order if it is in one of `from_statuses`; returns the previous status, or
+    None when another change got there first."""
+    for previous in from_statuses:
+        result = await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status == previous)
+            .values(status=to_status, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            session.add(
+                OrderEvent(
+                    order_id=order_id,
+                    from_status=previous.value,
+                    to_status=to_status.value,
+                    actor_id=actor_id,
+                    actor_kind=actor_kind,
+                    note=note[:500],
+                    at=now,
+                )
+            )
+            await session.flush()
+            return previous
+    return None
+
+
+async def line_quantities(session: AsyncSession, *, order_id: int) -> dict[int, int]:
+    rows = await session.execute(select(OrderLine.sku_id, OrderLine.quantity).where(OrderLine.order_id == order_id))
+    return stock.aggregate(rows.all())
+
+
+async def load_for_actor(session: AsyncSession, *, order_id: int, actor: User) -> tuple[Order, str]:
+    """The order and the actor's relation to it (buyer / merchant / operator); 404 for anyone else."""
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None:
+        raise NotFound("order")
+    if order.buyer_id == actor.id:
+        return order, "buyer"
+    if await merchants.membership(session, user=actor, merchant_id=order.merchant_id) is not None:
+        return order, "merchant"
+    if actor.role == Role.operator:
+        return order, "operator"
+    raise NotFound("order")
+
+
+async def request_transition(
+    session: AsyncSession, *, actor: User, order_id: int, to_status: OrderStatus, now: datetime, note: str = ""
+) -> Order:
+    order, relation = await load_for_actor(session, order_id=order_id, actor=actor)
+    allowed_from, who = TRANSITIONS.get(to_status, (frozenset(), frozenset()))
+    if relation not in who and relation != "operator":
+        raise Forbidden(f"You cannot mark this order {to_status.value}")
+    if order.status not in allowed_from:
+        raise Conflict(
+            "invalid_transition", f"An order that is {order.status.value} cannot become {to_status.value}", field="status"
+        )
+    previous = await set_status(
+        session, order_id=order.id, from_statuses=allowed_from, to_status=to_status, actor_id=actor.id, actor_kind=relation, now=now, note=note
+    )
+    if previous is None:
+        raise Conflict("order_changed", "The order changed meanwhile; reload it")
+    if to_status == S.cancelled:
+        await stock.release(session, await line_quantities(session, order_id=order.id))
+    outbox.emit(session, topic="orders.status_changed", payload={"order_id": order.id, "status": to_status.value})
+    await session.refresh(order)
+    return order
+
+
+async def history(session: AsyncSession, *, order_id: int) -> list[OrderEvent]:
+    rows = await session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
+    return list(rows.scalars())

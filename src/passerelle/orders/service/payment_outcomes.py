@@ -1,0 +1,112 @@
+"""What a payment's outcome does to the orders of its purchase. Idempotent: a second
+delivery of the same outcome changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.infra import outbox
+from passerelle.ledger import service as ledger
+from passerelle.orders import stock
+from passerelle.orders.models import Order, OrderStatus
+from passerelle.orders.service.lifecycle import line_quantities, set_status
+
+PAYABLE = frozenset({OrderStatus.pending_payment})
+
+
+@dataclass(frozen=True)
+class Unfulfillable:
+    """An order paid after its hold expired whose stock is gone: the buyer must be refunded."""
+
+    order_id: int
+    buyer_amount: int
+    buyer_currency: str
+
+
+async def book_sale(session: AsyncSession, *, order: Order) -> None:
+    """Credit the merchant and the platform from the money received for `order`."""
+    net = order.total_amount - order.commission_amount
+    await ledger.post(
+        session,
+        kind="sale",
+        reference=f"sale:order:{order.id}",
+        currency=order.currency,
+        order_id=order.id,
+        postings=[
+            ledger.Posting(ledger.CLEARING, order.total_amount),
+            ledger.Posting(ledger.COMMISSION, -order.commission_amount),
+            ledger.Posting(ledger.merchant_account(order.merchant_id), -net, order.merchant_id),
+        ],
+        memo=f"order {order.id}",
+    )
+
+
+async def _orders(session: AsyncSession, purchase_id: int) -> list[Order]:
+    rows = await session.execute(
+        select(Order).where(Order.purchase_id == purchase_id).order_by(Order.id).execution_options(populate_existing=True)
+    )
+    return list(rows.scalars())
+
+
+async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: datetime) -> list[Unfulfillable]:
+    unfulfillable: list[Unfulfillable] = []
+    for order in await _orders(session, purchase_id):
+        if order.status == OrderStatus.pending_payment:
+            previous = await set_status(
+                session, order_id=order.id, from_statuses=PAYABLE, to_status=OrderStatus.paid, actor_id=None, actor_kind="psp", now=now
+            )
+            if previous is None:  # expired in the meantime: handled as a late payment below
+                await session.refresh(order)
+            else:
+                await stock.commit_reserved(session, await line_quantities(session, order_id=order.id))
+                await session.refresh(order)
+                await book_sale(session, order=order)
+                outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+                continue
+        if order.status == OrderStatus.cancelled and not await _was_paid(session, order.id):
+            # The hold ran out before the money came: sell only if the stock is still there.
+            if await stock.sell_directly(session, await line_quantities(session, order_id=order.id)):
+                await set_status(
+                    session,
+                    order_id=order.id,
+                    from_statuses=frozenset({OrderStatus.cancelled}),
+                    to_status=OrderStatus.paid,
+                    actor_id=None,
+                    actor_kind="psp",
+                    now=now,
+                    note="paid after the hold expired; stock re-checked and still available",
+                )
+                await session.refresh(order)
+                await book_sale(session, order=order)
+                outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+            else:
+                unfulfillable.append(Unfulfillable(order.id, order.buyer_total_amount, order.buyer_currency))
+    return unfulfillable
+
+
+async def _was_paid(session: AsyncSession, order_id: int) -> bool:
+    from passerelle.ledger.models import LedgerTransaction
+
+    found = await session.execute(select(LedgerTransaction.id).where(LedgerTransaction.reference == f"sale:order:{order_id}"))
+    return found.first() is not None
+
+
+async def on_payment_failed(session: AsyncSession, *, purchase_id: int, now: datetime, reason: str) -> None:
+    for order in await _orders(session, purchase_id):
+        previous = await set_status(
+            session,
+            order_id=order.id,
+            from_statuses=PAYABLE,
+            to_status=OrderStatus.cancelled,
+            actor_id=None,
+            actor_kind="psp",
+            now=now,
+            note=f"payment failed: {reason}"[:500],
+        )
+        if previous is not None:
+            await stock.release(session, await line_quantities(session, order_id=order.id))
+            outbox.emit(session, topic="orders.status_changed", payload={"order_id": order.id, "status": "cancelled", "reason": "payment_failed"})

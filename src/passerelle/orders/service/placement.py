@@ -1,0 +1,276 @@
+"""Checkout: price every line on the server, hold the stock, split the purchase into one
+order per merchant, open the payment. Never commits; on any error nothing is written
+(the caller's transaction rolls back, releasing stock already held)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.accounts.models import User
+from passerelle.catalog.models import PriceTier, Product, ProductStatus, ProductTranslation, Sku
+from passerelle.errors import Conflict, Invalid
+from passerelle.i18n.countries import check_country
+from passerelle.infra import outbox
+from passerelle.merchants.models import Merchant, MerchantShipsTo, MerchantStatus
+from passerelle.money import FxTable, Money
+from passerelle.orders import pricing, rates, stock
+from passerelle.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku_id: int
+    quantity: int
+    # Agreed unit price (accepted quote or offer), in the merchant's currency; else catalog pricing.
+    unit_amount: int | None = None
+    attribution: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str = ""
+    phone: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class MerchantQuote:
+    merchant: Merchant
+    lines: list[tuple[LineRequest, Sku, Product, str, pricing.PricedLine]] = field(default_factory=list)
+    shipping: int = 0
+
+    @property
+    def subtotal(self) -> int:
+        return sum(p.line_amount for *_, p in self.lines)
+
+    @property
+    def total(self) -> int:
+        return self.subtotal + self.shipping
+
+    @property
+    def vat(self) -> int:
+        vat_bp = self.lines[0][4].vat_rate_bp if self.lines else 0
+        return sum(p.vat_amount for *_, p in self.lines) + pricing.vat_included(self.shipping, vat_bp)
+
+    @property
+    def commission(self) -> int:
+        return sum(p.commission_amount for *_, p in self.lines)
+
+
+@dataclass
+class Quote:
+    """The priced checkout, per merchant, before anything is written."""
+
+    currency: str
+    country: str
+    merchants: list[MerchantQuote]
+    fx: FxTable
+
+    def buyer_amount(self, merchant_quote: MerchantQuote) -> int:
+        return self.fx.convert(Money(merchant_quote.total, merchant_quote.merchant.currency), self.currency).amount
+
+    @property
+    def buyer_total(self) -> int:
+        return sum(self.buyer_amount(m) for m in self.merchants)
+
+
+async def price(
+    session: AsyncSession, *, requests: list[LineRequest], country: str, currency: str, fx: FxTable, language: str
+) -> Quote:
+    """Price a checkout without writing: ships-to, minimum orders, tiers, shipping, VAT, commission."""
+    if not requests:
+        raise Invalid("empty_cart", "The cart is empty", field="items")
+    country = check_country(country, field="shipping_address.country")
+    if not fx.knows(currency):
+        raise Invalid("unknown_currency", f"No exchange rate for {currency}", field="currency")
+    totals = stock.aggregate((r.sku_id, r.quantity) for r in requests)
+    rows = (
+        await session.execute(
+            select(Sku, Product, Merchant)
+            .join(Product, Product.id == Sku.product_id)
+            .join(Merchant, Merchant.id == Product.merchant_id)
+            .where(Sku.id.in_(totals))
+        )
+    ).all()
+    found = {sku.id: (sku, product, merchant) for sku, product, merchant in rows}
+    for sku_id in totals:
+        if sku_id not in found:
+            raise Invalid("unknown_sku", f"Unknown item {sku_id}", field="sku_id")
+        _, product, merchant = found[sku_id]
+        if product.status != ProductStatus.published or merchant.status != MerchantStatus.approved:
+            raise Conflict("not_for_sale", "An item of the cart is no longer for sale", field="sku_id", extra={"sku_id": sku_id})
+
+    merchant_ids = {m.id for _, _, m in found.values()}
+    ships = {
+        (mid, c)
+        for mid, c in (
+            await session.execute(
+                select(MerchantShipsTo.merchant_id, MerchantShipsTo.country).where(
+                    MerchantShipsTo.merchant_id.in_(merchant_ids), MerchantShipsTo.country == country
+                )
+            )
+        ).all()
+    }
+    for mid in merchant_ids:
+        if (mid, country) not in ships:
+            name = next(m.name for _, _, m in found.values() if m.id == mid)
+            raise Conflict(
+                "not_shipped_to",
+                f"{name} does not ship to {country}",
+                field="shipping_address.country",
+                extra={"merchant_id": mid},
+            )
+
+    tiers: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for tier in (await session.execute(select(PriceTier).where(PriceTier.sku_id.in_(totals)))).scalars():
+        tiers[tier.sku_id].append((tier.min_quantity, tier.unit_amount))
+    titles = await _titles(session, {p.id for _, p, _ in found.values()}, language)
+    commission = await rates.commission_table(session, merchant_ids=merchant_ids)
+    vat_bp = pricing.vat_rate_bp(country)
+
+    # Minimum order quantity counts every SKU of a product together.
+    per_product: dict[int, int] = defaultdict(int)
+    for sku_id, quantity in totals.items():
+        per_product[found[sku_id][1].id] += quantity
+    for product_id, quantity in per_product.items():
+        product = next(p for _, p, _ in found.values() if p.id == product_id)
+        if quantity < product.min_order_quantity:
+            raise Invalid(
+                "below_minimum_order",
+                f"Order at least {product.min_order_quantity} units of {titles.get(product_id, 'this product')}",
+                field="quantity",
+                extra={"product_id": product_id, "min_order_quantity": product.min_order_quantity},
+            )
+
+    agreed = {r.sku_id: r for r in requests if r.unit_amount is not None}
+    attribution = {r.sku_id: r.attribution for r in requests if r.attribution}
+    by_merchant: dict[int, MerchantQuote] = {}
+    for sku_id, quantity in totals.items():
+        sku, product, merchant = found[sku_id]
+        quote = by_merchant.setdefault(merchant.id, MerchantQuote(merchant=merchant))
+        agreed_price = agreed[sku_id].unit_amount if sku_id in agreed else None
+        priced = pricing.price_line(
+            base_amount=agreed_price if agreed_price is not None else sku.price_amount,
+            tiers=[] if agreed_price is not None else tiers.get(sku_id, []),
+            quantity=quantity,
+            vat_bp=vat_bp,
+            commission_bp=commission.rate_bp(merchant_id=merchant.id, category_id=product.category_id),
+        )
+        request = LineRequest(sku_id=sku_id, quantity=quantity, unit_amount=agreed_price, attribution=attribution.get(sku_id))
+        quote.lines.append((request, sku, product, titles.get(product.id, sku.code), priced))
+    for quote in by_merchant.values():
+        fee, free_from = await rates.shipping_fee_for(session, merchant=quote.merchant, country=country)
+        quote.shipping = pricing.shipping_fee(subtotal=quote.subtotal, fee=fee, free_from=free_from)
+    return Quote(currency=currency, country=country, merchants=list(by_merchant.values()), fx=fx)
+
+
+async def _titles(session: AsyncSession, product_ids: set[int], language: str) -> dict[int, str]:
+    rows = await session.execute(
+        select(ProductTranslation.product_id, ProductTranslation.language, ProductTranslation.title, Product.source_language)
+        .join(Product, Product.id == ProductTranslation.product_id)
+        .where(ProductTranslation.product_id.in_(product_ids))
+    )
+    titles: dict[int, str] = {}
+    for product_id, lang, title, source in rows.all():
+        if lang == language or (lang == source and product_id not in titles):
+            titles[product_id] = title
+    return titles
+
+
+@dataclass
+class Placed:
+    purchase: Purchase
+    orders: list[Order]
+
+
+async def place(
+    session: AsyncSession,
+    *,
+    buyer: User,
+    quote: Quote,
+    address: Address,
+    now: datetime,
+    hold_for: timedelta,
+    source: str = "cart",
+) -> Placed:
+    """Hold the stock and write the purchase and its orders (pending payment)."""
+    await stock.reserve(session, stock.aggregate((r.sku_id, r.quantity) for q in quote.merchants for r, *_ in q.lines))
+    purchase = Purchase(
+        buyer_id=buyer.id,
+        currency=quote.currency,
+        total_amount=quote.buyer_total,
+        shipping_address=address.as_dict(),
+        created_at=now,
+    )
+    session.add(purchase)
+    await session.flush()
+    orders: list[Order] = []
+    expires_at = now + hold_for
+    for merchant_quote in quote.merchants:
+        merchant = merchant_quote.merchant
+        rate = quote.fx.convert(Money(10**9, merchant.currency), quote.currency).amount
+        order = Order(
+            purchase_id=purchase.id,
+            merchant_id=merchant.id,
+            buyer_id=buyer.id,
+            status=OrderStatus.pending_payment,
+            currency=merchant.currency,
+            subtotal_amount=merchant_quote.subtotal,
+            shipping_amount=merchant_quote.shipping,
+            vat_amount=merchant_quote.vat,
+            total_amount=merchant_quote.total,
+            commission_amount=merchant_quote.commission,
+            refunded_amount=0,
+            buyer_currency=quote.currency,
+            buyer_total_amount=quote.buyer_amount(merchant_quote),
+            fx_rate=str(Decimal(rate) / Decimal(10**9)),
+            ship_to_country=quote.country,
+            expires_at=expires_at,
+            created_at=now,
+            updated_at=now,
+            source=source,
+        )
+        session.add(order)
+        await session.flush()
+        for request, sku, product, title, priced in merchant_quote.lines:
+            session.add(
+                OrderLine(
+                    order_id=order.id,
+                    sku_id=sku.id,
+                    product_id=product.id,
+                    title=title[:200],
+                    sku_code=sku.code,
+                    quantity=priced.quantity,
+                    unit_amount=priced.unit_amount,
+                    line_amount=priced.line_amount,
+                    vat_rate_bp=priced.vat_rate_bp,
+                    vat_amount=priced.vat_amount,
+                    commission_rate_bp=priced.commission_rate_bp,
+                    commission_amount=priced.commission_amount,
+                    merchant_net_amount=priced.merchant_net_amount,
+                    returned_quantity=0,
+                    attribution=request.attribution,
+                )
+            )
+        session.add(
+            OrderEvent(order_id=order.id, from_status=None, to_status=OrderStatus.pending_payment.value, actor_id=buyer.id, actor_kind="buyer", at=now)
+        )
+        # Wake the expiry sweep when this hold runs out.
+        outbox.emit(session, topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at)
+        orders.append(order)
+    await session.flush()
+    return Placed(purchase=purchase, orders=orders)

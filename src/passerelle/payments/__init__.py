@@ -1,0 +1,1 @@
+"""Payments behind a provider interface; the built-in sandbox PSP; signed webhooks."""

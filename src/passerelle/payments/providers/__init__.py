@@ -1,0 +1,1 @@
+"""Payment providers. Adding a real PSP is one module implementing `PaymentProvider`."""

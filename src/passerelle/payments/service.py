@@ -1,0 +1,165 @@
+"""Payment rules: open a payment for a purchase, charge on the sandbox, apply webhooks."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from passerelle.accounts.models import User
+from passerelle.errors import Conflict, DomainError, NotFound
+from passerelle.infra import outbox
+from passerelle.money import Money
+from passerelle.orders.models import OrderEvent, Purchase
+from passerelle.orders.service import payment_outcomes
+from passerelle.payments.models import Payment, PaymentEvent, PaymentStatus
+from passerelle.payments.providers.base import PaymentProvider, WebhookEvent
+from passerelle.payments.providers.sandbox import SandboxProvider
+
+log = logging.getLogger("passerelle.payments")
+
+
+async def open_payment(session: AsyncSession, *, purchase: Purchase, provider: PaymentProvider) -> Payment:
+    payment = Payment(
+        public_id=f"pay_{secrets.token_urlsafe(18)}",
+        purchase_id=purchase.id,
+        provider=provider.name,
+        amount=purchase.total_amount,
+        currency=purchase.currency,
+        status=PaymentStatus.pending,
+    )
+    session.add(payment)
+    await session.flush()
+    return payment
+
+
+async def by_public_id(session: AsyncSession, *, public_id: str) -> Payment:
+    payment = (await session.execute(select(Payment).where(Payment.public_id == public_id))).scalar_one_or_none()
+    if payment is None:
+        raise NotFound("payment")
+    return payment
+
+
+async def for_buyer(session: AsyncSession, *, public_id: str, buyer: User) -> Payment:
+    payment = await by_public_id(session, public_id=public_id)
+    purchase = await session.get(Purchase, payment.purchase_id)
+    if purchase is None or purchase.buyer_id != buyer.id:
+        raise NotFound("payment")
+    return payment
+
+
+async def sandbox_charge(
+    session: AsyncSession, *, provider: SandboxProvider, payment: Payment, card_number: str
+) -> dict[str, str]:
+    """What the sandbox's hosted page submits. The PSP answers at once that it is
+    processing; the outcome reaches passerelle later as a signed webhook."""
+    if payment.status != PaymentStatus.pending:
+        raise Conflict("payment_not_pending", f"This payment is already {payment.status.value}")
+    event = provider.charge(
+        payment_public_id=payment.public_id, amount=Money(payment.amount, payment.currency), card_number=card_number
+    )
+    # One charge per payment: a second submit finds it processing.
+    payment.status = PaymentStatus.processing
+    outbox.emit(session, topic="payments.sandbox.deliver", payload={"event": event})
+    await session.flush()
+    return {"status": "processing", "payment_id": payment.public_id}
+
+
+async def record_rejection(
+    sessions: async_sessionmaker[AsyncSession], *, provider: str, event: WebhookEvent | None, reason: str, payload: dict[str, object]
+) -> None:
+    """Keep a trace of a refused webhook, in its own transaction (the request rolls back)."""
+    log.warning("webhook from %s rejected: %s (event %s)", provider, reason, event.event_id if event else "?")
+    async with sessions() as session:
+        session.add(
+            PaymentEvent(
+                provider=provider,
+                event_id=f"rejected:{secrets.token_hex(8)}:{event.event_id if event else ''}"[:100],
+                payment_id=None,
+                kind=event.kind if event else "unknown",
+                outcome=f"rejected:{reason}"[:40],
+                payload=dict(payload),
+            )
+        )
+        await session.commit()
+
+
+async def apply_webhook(
+    session: AsyncSession, *, provider: PaymentProvider, event: WebhookEvent, now: datetime
+) -> str:
+    """Apply an authenticated event exactly once. Returns "applied" or "duplicate";
+    raises DomainError (nothing applied) when the event does not match its payment."""
+    payment = (
+        await session.execute(select(Payment).where(Payment.public_id == event.payment_public_id))
+    ).scalar_one_or_none()
+    if payment is None or payment.provider != provider.name:
+        raise DomainError("unknown_payment", "The event names an unknown payment", status=400)
+    if event.amount != payment.amount or event.currency != payment.currency:
+        raise DomainError(
+            "amount_mismatch",
+            f"Event amount {event.amount} {event.currency} differs from the payment's {payment.amount} {payment.currency}",
+            status=400,
+        )
+    try:
+        async with session.begin_nested():
+            session.add(
+                PaymentEvent(
+                    provider=provider.name,
+                    event_id=event.event_id,
+                    payment_id=payment.id,
+                    kind=event.kind,
+                    outcome="applied",
+                    payload=event.raw,
+                    received_at=now,
+                )
+            )
+    except IntegrityError:
+        return "duplicate"
+
+    if event.kind == "payment.succeeded":
+        if payment.status == PaymentStatus.succeeded:
+            return "duplicate"
+        payment.status = PaymentStatus.succeeded
+        payment.provider_ref = event.provider_ref
+        unfulfillable = await payment_outcomes.on_payment_succeeded(session, purchase_id=payment.purchase_id, now=now)
+        for order in unfulfillable:
+            refund_ref = await provider.refund(
+                provider_ref=event.provider_ref, amount=Money(order.buyer_amount, order.buyer_currency), reference=f"order:{order.order_id}"
+            )
+            session.add(
+                OrderEvent(
+                    order_id=order.order_id,
+                    from_status="cancelled",
+                    to_status="cancelled",
+                    actor_id=None,
+                    actor_kind="system",
+                    note=f"paid after the hold expired and the stock was gone: refunded in full ({refund_ref})",
+                    at=now,
+                )
+            )
+            outbox.emit(session, topic="orders.unfulfillable", payload={"order_id": order.order_id})
+    elif event.kind == "payment.failed":
+        if payment.status not in (PaymentStatus.pending, PaymentStatus.processing):
+            return "duplicate"
+        payment.status = PaymentStatus.failed
+        payment.failure_reason = str(event.raw.get("data", {}).get("failure_code", ""))[:200]
+        await payment_outcomes.on_payment_failed(session, purchase_id=payment.purchase_id, now=now, reason=payment.failure_reason)
+    else:
+        raise DomainError("unknown_event", f"Unknown event type {event.kind}", status=400)
+    await session.flush()
+    return "applied"
+
+
+async def succeeded_payment_of(session: AsyncSession, *, purchase_id: int) -> Payment:
+    payment = (
+        await session.execute(
+            select(Payment).where(Payment.purchase_id == purchase_id, Payment.status == PaymentStatus.succeeded)
+        )
+    ).scalar_one_or_none()
+    if payment is None:
+        raise Conflict("not_paid", "This order has no captured payment to refund")
+    return payment

@@ -1,0 +1,17 @@
+"""Which outbox topic goes to which consumer."""
+
+from __future__ import annotations
+
+from passerelle.infra.outbox import Handler
+from passerelle.notifications import tasks as mail_tasks
+from passerelle.orders import tasks as order_tasks
+from passerelle.payments import tasks as payment_tasks
+
+HANDLERS: dict[str, Handler] = {
+    "orders.expire_due": order_tasks.expire_due_orders,
+    "payments.sandbox.deliver": payment_tasks.deliver_sandbox_webhook,
+    "orders.paid": mail_tasks.on_paid,
+    "orders.status_changed": mail_tasks.on_status_changed,
+    "orders.refunded": mail_tasks.on_refunded,
+    "orders.unfulfillable": mail_tasks.on_unfulfillable,
+}

@@ -1,0 +1,92 @@
+"""Unpaid holds expire (injected clock); a payment arriving after expiry re-checks the stock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+
+from passerelle.catalog.models import Sku
+from passerelle.infra.clock import FrozenClock
+from passerelle.orders.models import OrderEvent
+from passerelle.state import AppState
+from tests.commerce import add_to_cart, checkout, drain, make_buyers, pay, read_mails, sku_of
+from tests.factories import make_merchant, make_product, make_user
+
+
+async def _stock(state: AppState, sku_id: int) -> tuple[int, int, int]:
+    async with state.db.read_sessions() as session:
+        sku = await session.get(Sku, sku_id)
+        assert sku is not None
+        return sku.stock, sku.reserved, sku.sold
+
+
+async def _setup(client: httpx.AsyncClient, state: AppState, stock: int) -> tuple[int, FrozenClock]:
+    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    state.clock = clock
+    seller = await make_user(state)
+    shop = await make_merchant(state, seller)
+    sku = (await sku_of(client, await make_product(state, shop, stock=stock)))["id"]
+    return sku, clock
+
+
+async def test_given_an_unpaid_order_when_its_hold_expires_then_stock_returns_and_the_order_is_cancelled(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    sku, clock = await _setup(client, state, stock=1)
+    (buyer,) = await make_buyers(state, 1)
+    await add_to_cart(client, buyer, sku)
+    body = (await checkout(client, buyer)).json()
+    assert await _stock(state, sku) == (0, 1, 0)
+
+    clock.advance(minutes=14)
+    await drain(state)
+    assert await _stock(state, sku) == (0, 1, 0)
+
+    clock.advance(minutes=2)
+    await drain(state)
+    assert await _stock(state, sku) == (1, 0, 0)
+    order = (await client.get(f"/api/v1/orders/{body['orders'][0]['id']}", headers=buyer.headers)).json()
+    assert order["status"] == "cancelled"
+    assert order["history"][-1]["actor_kind"] == "system"
+
+
+async def test_given_a_late_payment_and_stock_still_there_then_the_order_is_paid(client: httpx.AsyncClient, state: AppState) -> None:
+    sku, clock = await _setup(client, state, stock=1)
+    (buyer,) = await make_buyers(state, 1)
+    await add_to_cart(client, buyer, sku)
+    body = (await checkout(client, buyer)).json()
+    clock.advance(minutes=20)
+    await drain(state)
+    await pay(client, state, body["payment"]["id"])
+    order = (await client.get(f"/api/v1/orders/{body['orders'][0]['id']}", headers=buyer.headers)).json()
+    assert order["status"] == "paid"
+    assert "re-checked" in order["history"][-1]["note"]
+    assert await _stock(state, sku) == (0, 0, 1)
+
+
+async def test_given_a_late_payment_and_the_stock_sold_to_someone_else_then_no_oversell_and_a_refund(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    sku, clock = await _setup(client, state, stock=1)
+    late, quick = await make_buyers(state, 2)
+    await add_to_cart(client, late, sku)
+    slow_body = (await checkout(client, late)).json()
+    clock.advance(minutes=20)
+    await drain(state)
+    await add_to_cart(client, quick, sku)
+    quick_body = (await checkout(client, quick)).json()
+    await pay(client, state, quick_body["payment"]["id"])
+
+    await pay(client, state, slow_body["payment"]["id"])
+
+    order_id = slow_body["orders"][0]["id"]
+    order = (await client.get(f"/api/v1/orders/{order_id}", headers=late.headers)).json()
+    assert order["status"] == "cancelled"
+    assert await _stock(state, sku) == (0, 0, 1)
+    async with state.db.read_sessions() as session:
+        notes = [e.note for e in (await session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id))).scalars()]
+    assert any("refunded in full" in n for n in notes)
+    mails = read_mails(state)
+    assert any(m["To"] == late.user.email and "rembours" in m.get_content() for m in mails)
