@@ -110,7 +110,14 @@ def database_url(backend: str, tmp_path: Path, sqlite_template: Path, request: p
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "var", database_url=database_url, secret_key="test-secret")
+    # A cheap argon2 cost keeps the suite fast; production keeps the library's defaults.
+    return Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        secret_key="test-secret",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+    )
 
 
 @pytest.fixture

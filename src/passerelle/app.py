@@ -18,13 +18,17 @@ from passerelle import __version__
 from passerelle.accounts.api import router as accounts_api
 from passerelle.cart.api import router as cart_api
 from passerelle.catalog.api import router as catalog_api
+from passerelle.catalog.csv_api import router as catalog_csv_api
+from passerelle.companies.api import router as companies_api
 from passerelle.config import Settings, load_settings
 from passerelle.errors import DomainError, NotFound
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.merchants.api import router as merchants_api
+from passerelle.offers.api import router as offers_api
 from passerelle.orders.api import router as orders_api
 from passerelle.payments.api import router as payments_api
+from passerelle.quotes.api import router as quotes_api
 from passerelle.state import AppState
 from passerelle.tasks import HANDLERS
 from passerelle.web import pages as web_pages
@@ -63,7 +67,19 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
     app_state.webhook_transport = httpx.ASGITransport(app=app)
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.cookie_secure)
 
-    for router in (accounts_api, merchants_api, catalog_api, reference_api, cart_api, orders_api, payments_api):
+    for router in (
+        accounts_api,
+        merchants_api,
+        catalog_api,
+        catalog_csv_api,
+        reference_api,
+        cart_api,
+        orders_api,
+        payments_api,
+        companies_api,
+        quotes_api,
+        offers_api,
+    ):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/healthz", include_in_schema=False)

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     sandbox_webhook_secret: str | None = None
     run_worker: bool = Field(default=True, description="Run the outbox consumer inside the server process.")
     login_attempts_per_minute: int = 10
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 64 * 1024
 
     @cached_property
     def resolved_database_url(self) -> str:

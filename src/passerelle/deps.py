@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from contextlib import nullcontext
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -57,27 +58,30 @@ class UnitOfWorkRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def unit_of_work(request: Request) -> Response:
-            try:
-                response = await handler(request)
-                session: AsyncSession | None = getattr(request.state, "db_session", None)
-                if session is not None:
-                    if response.status_code < 400:
-                        await session.commit()
-                        if session.info.pop("outbox_emitted", False):
-                            app_state(request).wake_worker()
-                    else:
+            state = app_state(request)
+            guard = state.db.write_guard() if request.method not in SAFE_METHODS else nullcontext()
+            async with guard:
+                try:
+                    response = await handler(request)
+                    session: AsyncSession | None = getattr(request.state, "db_session", None)
+                    if session is not None:
+                        if response.status_code < 400:
+                            await session.commit()
+                            if session.info.pop("outbox_emitted", False):
+                                state.wake_worker()
+                        else:
+                            await session.rollback()
+                    return response
+                except BaseException:
+                    session = getattr(request.state, "db_session", None)
+                    if session is not None:
                         await session.rollback()
-                return response
-            except BaseException:
-                session = getattr(request.state, "db_session", None)
-                if session is not None:
-                    await session.rollback()
-                raise
-            finally:
-                session = getattr(request.state, "db_session", None)
-                if session is not None:
-                    request.state.db_session = None
-                    await session.close()
+                    raise
+                finally:
+                    session = getattr(request.state, "db_session", None)
+                    if session is not None:
+                        request.state.db_session = None
+                        await session.close()
 
         return unit_of_work
 

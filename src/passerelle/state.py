@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from passerelle.accounts import passwords
 from passerelle.config import Settings
 from passerelle.db.engine import Database
 from passerelle.i18n.fx import load_table
@@ -48,12 +49,16 @@ class AppState:
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
         return cls(
             settings=settings,
             db=Database(settings.resolved_database_url),
             storage=LocalDiskStorage(settings.media_dir),
             mailer=make_mailer(smtp_url=settings.smtp_url, mail_dir=settings.data_dir / "mail"),
             payment_providers={"sandbox": SandboxProvider(webhook_secret=settings.resolved_sandbox_secret)},
+            login_limiter=MemoryTokenBucket(
+                rate=settings.login_attempts_per_minute / 60, burst=settings.login_attempts_per_minute
+            ),
         )
 
     async def fx(self) -> FxTable:

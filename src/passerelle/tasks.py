@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from passerelle.infra.outbox import Handler
 from passerelle.notifications import tasks as mail_tasks
+from passerelle.offers import tasks as offer_tasks
 from passerelle.orders import tasks as order_tasks
 from passerelle.payments import tasks as payment_tasks
+from passerelle.quotes import tasks as quote_tasks
 
 HANDLERS: dict[str, Handler] = {
     "orders.expire_due": order_tasks.expire_due_orders,
@@ -14,4 +16,6 @@ HANDLERS: dict[str, Handler] = {
     "orders.status_changed": mail_tasks.on_status_changed,
     "orders.refunded": mail_tasks.on_refunded,
     "orders.unfulfillable": mail_tasks.on_unfulfillable,
+    "quotes.expire_due": quote_tasks.expire_due_quotes,
+    "offers.expire_due": offer_tasks.expire_due_offers,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
@@ -44,7 +45,7 @@ async def register(
         )
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=await asyncio.to_thread(hash_password, password),
         display_name=(display_name or email.split("@")[0])[:100],
         role=role,
         country=check_country(country),
@@ -65,12 +66,13 @@ async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
 
 async def authenticate(session: AsyncSession, *, email: str, password: str) -> User:
     user = await get_by_email(session, email=email)
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    # argon2 takes tens of milliseconds of CPU: keep it off the event loop.
+    if not await asyncio.to_thread(verify_password, user.password_hash if user else None, password) or user is None:
         raise Unauthorized("Wrong e-mail or password")
     if not user.is_active:
         raise Unauthorized("This account is disabled")
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await asyncio.to_thread(hash_password, password)
     return user
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from passerelle.catalog.availability import Availability
 from passerelle.catalog.models import ProductStatus
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -96,6 +97,7 @@ class SkuOut(BaseModel):
     code: str
     options: dict[str, Any]
     stock: int
+    availability: Availability = Field(description="available, reserved (held by an unpaid checkout), sold or unavailable")
     price: MoneyOut
     original_price: MoneyOut
     tiers: list[TierOut]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.catalog.availability import availability
 from passerelle.catalog.models import (
     Category,
     PriceTier,
@@ -162,6 +163,7 @@ async def detail(
                 code=sku.code,
                 options=sku.options,
                 stock=sku.stock,
+                availability=availability(stock=sku.stock, reserved=sku.reserved, sold=sku.sold),
                 price=_money(fx.convert(Money(sku.price_amount, product.currency), currency)),
                 original_price=_money(Money(sku.price_amount, product.currency)),
                 tiers=[

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import event
@@ -73,6 +76,25 @@ class Database:
         self.read_engine = make_engine(url, echo=echo, for_writes=False) if self.is_sqlite else self.engine
         self.sessions = make_sessionmaker(self.engine)
         self.read_sessions = make_sessionmaker(self.read_engine)
+        # SQLite has one writer. Queueing writers here, in order, beats letting each
+        # connection spin in SQLite's busy handler (sleeps of up to 100 ms at a time).
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+
+    def write_guard(self) -> AbstractAsyncContextManager[object]:
+        """Hold while a write transaction is open (a no-op on PostgreSQL)."""
+        return self.write_lock if self.write_lock is not None else nullcontext()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A session for one write transaction, committed on success. For background work;
+        requests get theirs from the unit of work."""
+        async with self.write_guard(), self.sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
 
     async def dispose(self) -> None:
         await self.engine.dispose()

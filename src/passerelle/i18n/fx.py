@@ -29,11 +29,8 @@ def parse_ecb_csv(text: str) -> tuple[date, dict[str, Decimal]]:
     as_of = _parse_date(values[0])
     rates: dict[str, Decimal] = {}
     for code, raw in zip(header[1:], values[1:], strict=False):
-        if not code:
-            continue
-        if not is_currency(code):
-            raise DomainError("unknown_currency", f"Unknown currency in FX file: {code!r}")
-        if raw in ("", "N/A"):
+        # Codes the ISO data no longer lists (BGN after the euro switch) are skipped, not fatal.
+        if not code or not is_currency(code) or raw in ("", "N/A"):
             continue
         try:
             rate = Decimal(raw)

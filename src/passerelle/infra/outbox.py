@@ -106,16 +106,15 @@ class OutboxRunner:
 
     async def _handle(self, message_id: int, topic: str, payload: dict[str, Any]) -> None:
         handler = self.handlers.get(topic)
-        async with self.state.db.sessions() as session:
+        async with self.state.db.writing() as session:
             # Claim: only one runner marks it processed, even with several worker processes.
             claimed = await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.processed_at.is_(None))
                 .values(processed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
             )
-            if claimed.rowcount == 0:  # type: ignore[attr-defined]
-                return
-            await session.commit()
+        if claimed.rowcount == 0:  # type: ignore[attr-defined]
+            return
         if handler is None:
             log.warning("no handler for outbox topic %s", topic)
             return
@@ -126,7 +125,7 @@ class OutboxRunner:
             await self._retry_later(message_id, repr(error))
 
     async def _retry_later(self, message_id: int, error: str) -> None:
-        async with self.state.db.sessions() as session:
+        async with self.state.db.writing() as session:
             message = await session.get(OutboxMessage, message_id)
             if message is None:
                 return
@@ -134,4 +133,3 @@ class OutboxRunner:
             if message.attempts < MAX_ATTEMPTS:
                 message.processed_at = None
                 message.available_at = utcnow() + timedelta(seconds=2**message.attempts)
-            await session.commit()

@@ -8,6 +8,5 @@ from passerelle.orders.service.expiry import expire_due
 
 
 async def expire_due_orders(state: Any, payload: dict[str, Any]) -> None:
-    async with state.db.sessions() as session:
+    async with state.db.writing() as session:
         await expire_due(session, now=state.clock.now())
-        await session.commit()

@@ -1,0 +1,1 @@
+"""Benchmarks behind `passerelle bench ...`: real servers, separate load processes, JSON out."""

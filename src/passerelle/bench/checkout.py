@@ -1,0 +1,110 @@
+"""`passerelle bench checkout`: the whole buying path against a real server.
+
+A separate load process runs many buyers concurrently through add to cart -> checkout ->
+sandbox payment; the PSP's webhooks then mark orders paid inside the server. The figure
+is paid orders per second of wall time, until the last order is paid. One SKU is scarce
+and raced for, to check that nothing is oversold."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from passerelle.bench.fixtures import make_buyers, make_catalog
+from passerelle.bench.server import BenchServer
+from passerelle.catalog.models import Sku
+from passerelle.config import Settings
+from passerelle.db import migrate
+from passerelle.orders.models import Order, OrderStatus
+from passerelle.state import AppState
+
+
+async def _prepare(settings: Settings, buyers: int) -> tuple[list[dict[str, Any]], int, int]:
+    state = AppState.from_settings(settings)
+    try:
+        catalog = await make_catalog(state)
+        tokens = await make_buyers(state, buyers)
+    finally:
+        await state.db.dispose()
+    rng = random.Random(11)
+    plan = [
+        {"token": t, "sku_id": catalog.scarce_sku_id if i % 10 == 0 else rng.choice(catalog.sku_ids)}
+        for i, t in enumerate(tokens)
+    ]
+    return plan, catalog.scarce_sku_id, catalog.scarce_stock
+
+
+async def _paid_and_pending(settings: Settings) -> tuple[int, int]:
+    state = AppState.from_settings(settings)
+    try:
+        async with state.db.read_sessions() as session:
+            rows = dict(
+                (await session.execute(select(Order.status, func.count()).group_by(Order.status))).all()
+            )
+    finally:
+        await state.db.dispose()
+    return rows.get(OrderStatus.paid, 0), rows.get(OrderStatus.pending_payment, 0)
+
+
+async def _stock_check(settings: Settings, skus_initial: dict[int, int]) -> int:
+    state = AppState.from_settings(settings)
+    oversold = 0
+    try:
+        async with state.db.read_sessions() as session:
+            for sku in (await session.execute(select(Sku))).scalars():
+                initial = skus_initial.get(sku.id, 1_000_000)
+                if sku.stock < 0 or sku.stock + sku.reserved + sku.sold != initial or sku.sold > initial:
+                    oversold += abs(sku.stock + sku.reserved + sku.sold - initial) or 1
+    finally:
+        await state.db.dispose()
+    return oversold
+
+
+def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120.0) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as tmp:
+        data_dir = Path(tmp)
+        settings = Settings(data_dir=data_dir)
+        migrate.upgrade(settings.resolved_database_url)
+        plan, scarce_sku, scarce_stock = asyncio.run(_prepare(settings, buyers))
+        plan_file = data_dir / "buyers.json"
+        plan_file.write_text(json.dumps(plan))
+        with BenchServer(data_dir) as server:
+            started = time.perf_counter()
+            load = subprocess.run(
+                [sys.executable, "-m", "passerelle.bench.checkout_load", "--url", server.url, "--buyers", str(plan_file), "--concurrency", str(concurrency)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            stats = json.loads(load.stdout)
+            # Wait for the PSP's webhooks to land: an order counts once it is paid.
+            deadline = time.monotonic() + drain_timeout
+            paid, pending = asyncio.run(_paid_and_pending(settings))
+            while pending and time.monotonic() < deadline:
+                time.sleep(0.05)
+                paid, pending = asyncio.run(_paid_and_pending(settings))
+            elapsed = time.perf_counter() - started
+        oversold = asyncio.run(_stock_check(settings, {scarce_sku: scarce_stock}))
+    return {
+        "orders_per_s": round(paid / elapsed, 1),
+        "paid_orders": paid,
+        "unpaid_orders": pending,
+        "buyers": buyers,
+        "concurrency": concurrency,
+        "p50_ms": stats["p50_ms"],
+        "p99_ms": stats["p99_ms"],
+        "requests_phase_s": round(stats["elapsed_s"], 2),
+        "total_s": round(elapsed, 2),
+        "out_of_stock_answers": stats["out_of_stock"],
+        "oversold": oversold,
+        "errors": stats["errors"],
+    }

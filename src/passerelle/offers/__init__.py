@@ -1,0 +1,1 @@
+"""C2C "make an offer": buyer and individual seller haggle over one item; the agreed price is checked out once."""

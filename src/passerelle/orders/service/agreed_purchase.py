@@ -1,0 +1,117 @@
+"""Placing a purchase at prices agreed beforehand (an accepted quote or offer).
+
+Shared by quotes and offers; it belongs next to orders/service/placement.py once the lead
+moves it. It runs the same path as a cart checkout (ships-to, minimum order, stock hold,
+VAT, commission, shipping, payment), only the unit prices come from the agreement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.accounts.models import User
+from passerelle.catalog.schemas import MoneyOut
+from passerelle.errors import Conflict, Invalid
+from passerelle.money import FxTable, check_currency
+from passerelle.orders import queries
+from passerelle.orders.schemas import AddressIn, CheckoutOut, PaymentRefOut
+from passerelle.orders.service import placement
+from passerelle.payments import service as payments
+from passerelle.payments.models import Payment
+from passerelle.payments.providers.base import PaymentProvider
+
+
+@dataclass(frozen=True)
+class CheckoutTerms:
+    """Where and how the buyer pays: what a checkout request carries besides the items."""
+
+    address: placement.Address
+    provider: PaymentProvider
+    currency: str
+    fx: FxTable
+    language: str
+    hold_for: timedelta
+
+
+def checkout_terms(
+    *,
+    shipping_address: AddressIn,
+    payment_provider: str,
+    currency: str | None,
+    providers: dict[str, PaymentProvider],
+    default_currency: str,
+    fx: FxTable,
+    language: str,
+    hold_for: timedelta,
+) -> CheckoutTerms:
+    provider = providers.get(payment_provider)
+    if provider is None:
+        raise Invalid("unknown_provider", f"Unknown payment provider {payment_provider!r}", field="payment_provider")
+    return CheckoutTerms(
+        address=placement.Address(**shipping_address.model_dump()),
+        provider=provider,
+        currency=check_currency(currency) if currency else default_currency,
+        fx=fx,
+        language=language,
+        hold_for=hold_for,
+    )
+
+
+@dataclass
+class AgreedPurchase:
+    placed: placement.Placed
+    payment: Payment
+    pay_url: str
+    pay_by: datetime
+
+    def as_checkout_out(self) -> CheckoutOut:
+        purchase, payment = self.placed.purchase, self.payment
+        return CheckoutOut(
+            purchase_id=purchase.id,
+            orders=[queries.summary(o) for o in self.placed.orders],
+            payment=PaymentRefOut(
+                id=payment.public_id,
+                pay_url=self.pay_url,
+                amount=MoneyOut(amount=payment.amount, currency=payment.currency),
+                status=payment.status.value,
+            ),
+            total=MoneyOut(amount=purchase.total_amount, currency=purchase.currency),
+            pay_by=self.pay_by,
+        )
+
+
+async def place_at_agreed_prices(
+    session: AsyncSession,
+    *,
+    buyer: User,
+    requests: list[placement.LineRequest],
+    agreed_currency: str,
+    terms: CheckoutTerms,
+    now: datetime,
+    source: str,
+) -> AgreedPurchase:
+    """Price (agreed unit prices), hold the stock, write the orders, open the payment. Never commits."""
+    quote = await placement.price(
+        session,
+        requests=requests,
+        country=terms.address.country,
+        currency=terms.currency,
+        fx=terms.fx,
+        language=terms.language,
+    )
+    if any(m.merchant.currency != agreed_currency for m in quote.merchants):
+        # The amounts were agreed in a currency the seller no longer prices in.
+        raise Conflict("agreed_currency_changed", "The seller changed currency since the price was agreed")
+    placed = await placement.place(
+        session, buyer=buyer, quote=quote, address=terms.address, now=now, hold_for=terms.hold_for, source=source
+    )
+    payment = await payments.open_payment(session, purchase=placed.purchase, provider=terms.provider)
+    return AgreedPurchase(
+        placed=placed,
+        payment=payment,
+        pay_url=terms.provider.pay_url(payment_public_id=payment.public_id),
+        pay_by=now + terms.hold_for,
+    )

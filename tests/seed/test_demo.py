@@ -1,0 +1,139 @@
+"""The demo seed, run once for the module on a fresh SQLite database (it takes seconds)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from passerelle.accounts.models import User
+from passerelle.app import create_app
+from passerelle.catalog.models import Product, ProductImage, ProductStatus, ProductTranslation
+from passerelle.config import Settings
+from passerelle.merchants.models import Merchant, MerchantKind, MerchantShipsTo, MerchantStatus
+from passerelle.seed.demo import SeedReport, seed_demo, seed_demo_if_empty
+from passerelle.state import AppState
+
+API = "/api/v1"
+
+
+@dataclass
+class Demo:
+    state: AppState
+    first: SeedReport
+    second: SeedReport
+    client: httpx.AsyncClient
+
+
+@pytest.fixture(scope="module")
+async def demo(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> AsyncIterator[Demo]:
+    root = tmp_path_factory.mktemp("demo")
+    shutil.copyfile(sqlite_template, root / "passerelle.db")
+    settings = Settings(
+        data_dir=root / "var", database_url=f"sqlite+aiosqlite:///{root / 'passerelle.db'}", secret_key="test-secret"
+    )
+    state = AppState.from_settings(settings)
+    first = await seed_demo_if_empty(state)
+    second = await seed_demo_if_empty(state)
+    transport = httpx.ASGITransport(app=create_app(state=state), client=("127.0.0.1", 40001))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield Demo(state, first, second, client)
+    await state.db.dispose()
+
+
+async def test_given_a_fresh_database_when_seeding_then_a_dozen_approved_merchants_of_every_kind(demo: Demo) -> None:
+    async with demo.state.db.read_sessions() as session:
+        merchants = list((await session.execute(select(Merchant))).scalars())
+        reach = dict(
+            (
+                await session.execute(
+                    select(MerchantShipsTo.merchant_id, func.count()).group_by(MerchantShipsTo.merchant_id)
+                )
+            ).all()
+        )
+
+    assert len(merchants) >= 12
+    assert {m.kind for m in merchants} == set(MerchantKind)
+    assert all(m.status == MerchantStatus.approved for m in merchants)
+    assert {m.currency for m in merchants} >= {"EUR", "CHF"}
+    assert min(reach.values()) < 30 < 200 < max(reach.values())  # EU-only shops and worldwide ones
+
+
+async def test_given_the_demo_then_300_published_products_in_french_and_english_each_with_a_served_image(
+    demo: Demo,
+) -> None:
+    async with demo.state.db.read_sessions() as session:
+        published = list(
+            (await session.execute(select(Product.id).where(Product.status == ProductStatus.published))).scalars()
+        )
+        languages: dict[int, set[str]] = {}
+        for product_id, language in (
+            await session.execute(select(ProductTranslation.product_id, ProductTranslation.language))
+        ).all():
+            languages.setdefault(product_id, set()).add(language)
+        images = dict((await session.execute(select(ProductImage.product_id, ProductImage.storage_key))).all())
+
+    assert len(published) >= 300
+    assert all({"fr", "en"} <= languages[pid] for pid in published)
+    assert any("es" in langs for langs in languages.values()) and any("es" not in langs for langs in languages.values())
+    assert set(published) <= set(images)
+    for key in sorted(set(images.values())):
+        served = await demo.client.get(f"/media/{key}")
+        assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+
+
+async def test_given_the_demo_when_searching_parfum_in_french_then_perfumes_come_back_in_any_currency(
+    demo: Demo,
+) -> None:
+    found = await demo.client.get(f"{API}/products", params={"q": "parfum", "lang": "fr", "currency": "USD"})
+    spanish = await demo.client.get(f"{API}/products", params={"category": "parfums", "lang": "es", "per_page": 100})
+
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["total"] >= 20
+    assert all(item["price"]["currency"] == "USD" for item in body["items"])
+    assert {item["category"] for item in body["items"]} == {"Parfums"}
+    fallbacks = {item["fallback"] for item in spanish.json()["items"]}
+    assert fallbacks == {True, False}  # some products are written in Spanish, others show the French text
+
+
+async def test_given_seed_demo_if_empty_run_twice_then_it_seeds_once(demo: Demo) -> None:
+    again = await seed_demo(demo.state)  # forced: keeps what is there, adds nothing twice
+
+    async with demo.state.db.read_sessions() as session:
+        users = (await session.execute(select(func.count()).select_from(User))).scalar_one()
+        merchants = (await session.execute(select(func.count()).select_from(Merchant))).scalar_one()
+    assert not demo.first.skipped and demo.second.skipped
+    assert "already has" in demo.second.summary()
+    assert users == demo.first.users
+    assert merchants == sum(demo.first.merchants.values())
+    assert (again.users, again.products, again.merchants) == (0, 0, {})
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("operator", "operator"),
+        ("buyer", "buyer"),
+        ("seller (brand store)", "seller"),
+        ("seller (wholesaler)", "seller"),
+        ("seller (individual)", "seller"),
+        ("influencer", "influencer"),
+    ],
+)
+async def test_given_the_documented_demo_logins_then_they_get_an_api_token(
+    demo: Demo, role: str, expected: str
+) -> None:
+    login = next(login for login in demo.first.logins if login.role == role)
+    assert login.email in demo.first.summary() and login.password in demo.first.summary()
+
+    token = await demo.client.post(f"{API}/auth/token", json={"email": login.email, "password": login.password})
+
+    assert token.status_code == 200, token.text
+    me = await demo.client.get(f"{API}/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert me.json()["role"] == expected
