@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hmac
 from contextlib import nullcontext
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
@@ -54,7 +54,7 @@ Session = Annotated[AsyncSession, Depends(db_session)]
 class UnitOfWorkRoute(APIRoute):
     """Commit once, after the handler and before the response is sent; roll back on error."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def unit_of_work(request: Request) -> Response:

@@ -138,10 +138,12 @@ async def _write_skus(session: AsyncSession, product: Product, skus: list[SkuIn]
         if code not in wanted:
             await session.delete(sku)
     for position, sku_in in enumerate(skus):
-        sku = existing.get(sku_in.code)
-        if sku is None:
+        found = existing.get(sku_in.code)
+        if found is None:
             sku = Sku(product_id=product.id, merchant_id=product.merchant_id, code=sku_in.code)
             session.add(sku)
+        else:
+            sku = found
         sku.options = dict(sku_in.options)
         sku.price_amount = sku_in.price_amount
         sku.stock = sku_in.stock

@@ -113,7 +113,7 @@ class OutboxRunner:
                 .where(OutboxMessage.id == message_id, OutboxMessage.processed_at.is_(None))
                 .values(processed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
             )
-        if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        if claimed.rowcount == 0:
             return
         if handler is None:
             log.warning("no handler for outbox topic %s", topic)

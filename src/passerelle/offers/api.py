@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
+from passerelle.catalog.availability import availability
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWorkRoute
 from passerelle.infra import idempotency
@@ -53,7 +54,7 @@ async def _outs(
                 accepted_at=offer.accepted_at,
                 closed_by=offer.closed_by,
                 purchase_id=offer.purchase_id,
-                item=service.availability(stock=sku.stock, reserved=sku.reserved, sold=sku.sold),
+                item=availability(stock=sku.stock, reserved=sku.reserved, sold=sku.sold),
                 history=[
                     ProposalOut(
                         made_by="buyer" if p.made_by == "buyer" else "seller",

@@ -23,7 +23,7 @@ class CommissionTable:
         self._by_key = {(r.merchant_id, r.category_id): r.rate_bp for r in rules}
 
     def rate_bp(self, *, merchant_id: int, category_id: int | None) -> int:
-        candidates = [(merchant_id, None), (None, None)]
+        candidates: list[tuple[int | None, int | None]] = [(merchant_id, None), (None, None)]
         if category_id is not None:
             candidates = [(merchant_id, category_id), (merchant_id, None), (None, category_id), (None, None)]
         for key in candidates:

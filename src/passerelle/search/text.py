@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]
 
 _STEMMER_NAMES = {
     "fr": "french",
@@ -34,7 +35,7 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _stemmer(language: str) -> snowballstemmer.stemmer | None:  # type: ignore[name-defined]
+def _stemmer(language: str) -> Any:
     name = _STEMMER_NAMES.get(language)
     return snowballstemmer.stemmer(name) if name else None
 
