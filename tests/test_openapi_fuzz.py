@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from passerelle.state import AppState
 from tests import live_server
 from tests.factories import make_merchant, make_product, make_user

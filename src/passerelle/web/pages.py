@@ -2,13 +2,60 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
+from passerelle.i18n.messages import N_
+from passerelle.web.context import PAGE_STATE_KEY, fallback_chrome
+from passerelle.web.templating import render_template
+
+# Status -> (title, explanation); the service message is shown too where it helps.
+ERROR_TEXTS: dict[int, tuple[str, str]] = {
+    400: (N_("That did not work"), N_("The request could not be understood.")),
+    401: (N_("Please log in"), N_("You need to be logged in to see this page.")),
+    403: (N_("Access denied"), N_("You are not allowed to see this page.")),
+    404: (N_("Page not found"), N_("This page does not exist, or is not available any more.")),
+    409: (N_("That did not work"), N_("Someone changed this in the meantime.")),
+    413: (N_("That did not work"), N_("This file is too large.")),
+    422: (N_("That did not work"), N_("Some of the information given is not valid.")),
+    429: (N_("Slow down"), N_("Too many requests in a short time; wait a minute and try again.")),
+    500: (N_("Something went wrong"), N_("Something went wrong on our side. Please try again in a moment.")),
+}
+# Statuses whose message could tell an outsider more than "no" (or nothing useful).
+GENERIC_ONLY = frozenset({401, 404, 500})
+
 
 def install(app: FastAPI) -> None:
-    pass
+    # Imported here: the domain page modules import web helpers, never the other way round.
+    from passerelle.accounts.pages import router as accounts_pages
+    from passerelle.catalog.pages import console_router as catalog_console_pages
+    from passerelle.catalog.pages import router as catalog_pages
+    from passerelle.merchants.pages import router as merchants_pages
+
+    for router in (accounts_pages, catalog_pages, merchants_pages, catalog_console_pages):
+        app.include_router(router)
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
-    return HTMLResponse(f"<h1>{status}</h1>", status_code=status)
+    chrome: dict[str, Any] | None = getattr(request.state, PAGE_STATE_KEY, None)
+    if chrome is None:
+        state = request.app.state.passerelle
+        chrome = fallback_chrome(request, state.settings.default_language)
+    translations = chrome["translations"]
+    title, explanation = ERROR_TEXTS.get(status, ERROR_TEXTS[400 if status < 500 else 500])
+    detail = "" if status in GENERIC_ONLY else translations.gettext(message)
+    html = render_template(
+        "errors/error.html",
+        {
+            **chrome,
+            "status": status,
+            "title": translations.gettext(title),
+            "explanation": translations.gettext(explanation),
+            "detail": detail if detail != translations.gettext(explanation) else "",
+            "login_next": chrome["current_path"],
+        },
+    )
+    headers = {"Retry-After": "60"} if status == 429 else None
+    return HTMLResponse(html, status_code=status, headers=headers)
