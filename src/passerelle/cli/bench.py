@@ -20,3 +20,17 @@ def checkout(
 
     typer.echo(f"bench checkout: {buyers} buyers, concurrency {concurrency}...", err=True)
     typer.echo(json.dumps(run(buyers=buyers, concurrency=concurrency)))
+
+
+@app.command("engine")
+def engine(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    claims: int = typer.Option(1_000_000, min=1000, help="Claims to drive through the engine."),
+    buyers: int = typer.Option(100_000, min=1),
+    deals: int = typer.Option(1000, min=1),
+) -> None:
+    """Deal claims through the engine in-process, durable on SQLite FULL, vs one transaction per claim."""
+    from passerelle.bench.engine import run
+
+    typer.echo(f"bench engine: {claims} claims, {buyers} buyers, {deals} deals...", err=True)
+    typer.echo(json.dumps(run(claims=claims, buyers=buyers, deals=deals)))

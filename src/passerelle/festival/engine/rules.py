@@ -1,0 +1,148 @@
+"""Deal-claim rules: pure Python, no I/O, one shard's state in memory.
+
+Kept deliberately flat (lists and dicts of ints, no object per claim): this loop runs
+hundreds of thousands of times a second. A batch is applied in memory; the caller makes
+the returned journal rows durable before answering anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Outcome codes, stable across the API.
+RESERVED = "reserved"
+SOLD_OUT = "sold_out"
+LIMIT_REACHED = "limit_reached"
+NOT_STARTED = "not_started"
+ENDED = "ended"
+KEY_REUSED = "idempotency_key_reused"
+UNKNOWN_DEAL = "unknown_deal"
+INVALID_QUANTITY = "invalid_quantity"
+
+# Journal row statuses.
+HELD, SOLD, RELEASED = 0, 1, 2
+
+
+@dataclass(slots=True)
+class Deal:
+    deal_id: int
+    remaining: int
+    per_buyer_limit: int
+    starts_at: float  # unix seconds
+    ends_at: float
+    hold_seconds: float
+    # buyer -> units held or sold (released units are given back)
+    bought: dict[int, int] = field(default_factory=dict)
+
+
+# A claim: (deal_id, buyer_id, idempotency key, quantity, fingerprint of the request body).
+Claim = tuple[int, int, str, int, int]
+# A journal row: (seq, deal_id, buyer_id, key, fingerprint, quantity, created_at, expires_at).
+Row = tuple[int, int, int, str, int, int, float, float]
+
+
+@dataclass(slots=True)
+class BookState:
+    """Everything one shard knows; rebuilt from the journal on start."""
+
+    deals: dict[int, Deal] = field(default_factory=dict)
+    # (buyer, key) -> (fingerprint, reservation seq)
+    keys: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
+    # seq -> its journal row; the status lives apart, since few reservations change
+    reservations: dict[int, Row] = field(default_factory=dict)
+    statuses: dict[int, int] = field(default_factory=dict)
+    next_seq: int = 1
+
+    def status(self, seq: int) -> int:
+        return self.statuses.get(seq, HELD)
+
+
+def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list[tuple[str, int]], list[Row]]:
+    """Apply claims in order. Returns one (code, seq) per claim, and the journal rows to
+    make durable. A key already seen answers the first claim's reservation again (same
+    body) or `idempotency_key_reused` (another body), even inside one batch."""
+    deals = book.deals
+    keys = book.keys
+    reservations = book.reservations
+    seq = book.next_seq
+    answers: list[tuple[str, int]] = []
+    rows: list[Row] = []
+    answer = answers.append
+    keep = rows.append
+    for deal_id, buyer, key, quantity, fingerprint in claims:
+        known = keys.get((buyer, key))
+        if known is not None:
+            answer((RESERVED, known[1]) if known[0] == fingerprint else (KEY_REUSED, 0))
+            continue
+        deal = deals.get(deal_id)
+        if deal is None:
+            answer((UNKNOWN_DEAL, 0))
+        elif deal.remaining < quantity:
+            answer((SOLD_OUT, 0) if deal.starts_at <= now < deal.ends_at else _window(deal, now))
+        elif not deal.starts_at <= now < deal.ends_at:
+            answer(_window(deal, now))
+        elif quantity <= 0:
+            answer((INVALID_QUANTITY, 0))
+        else:
+            bought = deal.bought
+            already = bought.get(buyer, 0)
+            if already + quantity > deal.per_buyer_limit:
+                answer((LIMIT_REACHED, 0))
+                continue
+            deal.remaining -= quantity
+            bought[buyer] = already + quantity
+            keys[(buyer, key)] = (fingerprint, seq)
+            row = (seq, deal_id, buyer, key, fingerprint, quantity, now, now + deal.hold_seconds)
+            reservations[seq] = row
+            keep(row)
+            answer((RESERVED, seq))
+            seq += 1
+    book.next_seq = seq
+    return answers, rows
+
+
+def _window(deal: Deal, now: float) -> tuple[str, int]:
+    return (NOT_STARTED, 0) if now < deal.starts_at else (ENDED, 0)
+
+
+def release(book: BookState, seq: int) -> bool:
+    """An unpaid (or cancelled) hold goes back on sale. False when not held."""
+    row = book.reservations.get(seq)
+    if row is None or book.status(seq) != HELD:
+        return False
+    book.statuses[seq] = RELEASED
+    _, deal_id, buyer, _, _, quantity, _, _ = row
+    deal = book.deals[deal_id]
+    deal.remaining += quantity
+    left = deal.bought.get(buyer, 0) - quantity
+    if left > 0:
+        deal.bought[buyer] = left
+    else:
+        deal.bought.pop(buyer, None)
+    return True
+
+
+def confirm(book: BookState, seq: int) -> bool:
+    """Payment received: the hold becomes a sale. False when not held."""
+    if seq not in book.reservations or book.status(seq) != HELD:
+        return False
+    book.statuses[seq] = SOLD
+    return True
+
+
+def due_for_release(book: BookState, now: float) -> list[int]:
+    statuses = book.statuses
+    return [seq for seq, row in book.reservations.items() if row[7] <= now and statuses.get(seq, HELD) == HELD]
+
+
+def counts(book: BookState, deal_id: int) -> tuple[int, int, int]:
+    """(remaining, held, sold) of a deal: remaining + held + sold is the deal's stock."""
+    held = sold = 0
+    for seq, row in book.reservations.items():
+        if row[1] == deal_id:
+            status = book.status(seq)
+            if status == HELD:
+                held += row[5]
+            elif status == SOLD:
+                sold += row[5]
+    return book.deals[deal_id].remaining, held, sold

@@ -1,0 +1,93 @@
+"""The pure claim rules, and the shard's durability: batches, replay after restart."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from passerelle.festival.engine import rules
+from passerelle.festival.engine.journal import SqliteJournal
+from passerelle.festival.engine.rules import BookState, Deal, apply_claims
+from passerelle.festival.engine.shard import Shard
+
+NOW = 1_800_000_000.0
+
+
+def _book(stock: int = 3, limit: int = 2) -> BookState:
+    book = BookState()
+    book.deals[7] = Deal(7, stock, limit, NOW - 10, NOW + 10, 900)
+    return book
+
+
+def test_given_stock_then_claims_reserve_until_sold_out_and_the_limit_holds_per_buyer() -> None:
+    book = _book(stock=3, limit=2)
+    answers, rows = apply_claims(
+        book, [(7, 1, "a", 1, 1), (7, 1, "b", 1, 2), (7, 1, "c", 1, 3), (7, 2, "d", 1, 4), (7, 3, "e", 1, 5)], NOW
+    )
+    assert [code for code, _ in answers] == [rules.RESERVED, rules.RESERVED, rules.LIMIT_REACHED, rules.RESERVED, rules.SOLD_OUT]
+    assert [row[0] for row in rows] == [1, 2, 3]
+    assert rules.counts(book, 7) == (0, 3, 0)
+
+
+def test_given_a_repeated_key_then_the_same_reservation_or_key_reused() -> None:
+    book = _book()
+    answers, rows = apply_claims(book, [(7, 1, "k", 1, 99), (7, 1, "k", 1, 99), (7, 1, "k", 2, 100)], NOW)
+    assert answers == [(rules.RESERVED, 1), (rules.RESERVED, 1), (rules.KEY_REUSED, 0)]
+    assert len(rows) == 1
+
+
+def test_given_the_sale_window_then_not_started_and_ended() -> None:
+    book = _book()
+    assert apply_claims(book, [(7, 1, "a", 1, 1)], NOW - 11)[0] == [(rules.NOT_STARTED, 0)]
+    assert apply_claims(book, [(7, 1, "b", 1, 1)], NOW + 10)[0] == [(rules.ENDED, 0)]
+    assert apply_claims(book, [(8, 1, "c", 1, 1)], NOW)[0] == [(rules.UNKNOWN_DEAL, 0)]
+
+
+def test_given_a_released_hold_then_stock_and_the_buyer_allowance_come_back() -> None:
+    book = _book(stock=1, limit=1)
+    (answer,), _ = apply_claims(book, [(7, 1, "a", 1, 1)], NOW)
+    assert rules.release(book, answer[1]) is True
+    assert rules.release(book, answer[1]) is False
+    assert apply_claims(book, [(7, 1, "b", 1, 2)], NOW)[0] == [(rules.RESERVED, 2)]
+    assert rules.confirm(book, 2) is True
+    assert rules.counts(book, 7) == (0, 0, 1)
+
+
+def test_given_expired_holds_then_they_are_due() -> None:
+    book = _book()
+    apply_claims(book, [(7, 1, "a", 1, 1)], NOW)
+    assert rules.due_for_release(book, NOW + 899) == []
+    assert rules.due_for_release(book, NOW + 900) == [1]
+
+
+async def test_given_a_shard_when_restarted_then_it_rebuilds_exactly_what_was_acknowledged(tmp_path: Path) -> None:
+    clock = [time.time()]
+    journal = SqliteJournal(tmp_path / "journal.db")
+    shard = Shard(journal, clock=lambda: clock[0])
+    shard.add_deals([(Deal(1, 0, 2, clock[0] - 1, clock[0] + 3600, 60), 5)])
+    shard.start()
+    answers = await asyncio.gather(*(shard.claim((1, buyer, f"k{buyer}", 1, buyer)) for buyer in range(1, 9)))
+    codes = [a.code for a in answers]
+    assert codes.count(rules.RESERVED) == 5 and codes.count(rules.SOLD_OUT) == 3
+    held = [a.seq for a in answers if a.code == rules.RESERVED]
+    assert await shard.confirm(held[0]) is True
+    assert await shard.release(held[1]) is True
+    await shard.stop()
+    journal.close()
+
+    reopened = SqliteJournal(tmp_path / "journal.db")
+    again = Shard(reopened, clock=lambda: clock[0])
+    assert rules.counts(again.book, 1) == (1, 3, 1)
+    assert reopened.totals(1) == (5, 3, 1, 1)
+    again.start()
+    # The same key answers the same reservation after the restart; a new claim takes the released unit.
+    replay = await again.claim((1, 1, "k1", 1, 1))
+    assert (replay.code, replay.seq) == (rules.RESERVED, held[0])
+    fresh = await again.claim((1, 42, "new", 1, 42))
+    assert fresh.code == rules.RESERVED
+    clock[0] += 61
+    assert sorted(await again.expire_due()) == sorted(held[2:] + [fresh.seq])
+    assert rules.counts(again.book, 1) == (4, 0, 1)
+    await again.stop()
+    reopened.close()
