@@ -18,7 +18,13 @@ from passerelle.state import AppState
 from passerelle.tasks import HANDLERS
 from tests.factories import PASSWORD, Actor
 
-ADDRESS = {"name": "Camille Martin", "line1": "12 rue des Lilas", "city": "Lyon", "postal_code": "69003", "country": "FR"}
+ADDRESS = {
+    "name": "Camille Martin",
+    "line1": "12 rue des Lilas",
+    "city": "Lyon",
+    "postal_code": "69003",
+    "country": "FR",
+}
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
 _n = itertools.count(1)
@@ -32,8 +38,13 @@ async def make_buyers(state: AppState, count: int, *, country: str = "FR", curre
         for _ in range(count):
             n = next(_n)
             user = User(
-                email=f"buyer{n}@acheteurs.fr", password_hash=_HASH, display_name=f"Buyer {n}", role=Role.buyer,
-                country=country, language="fr", currency=currency,
+                email=f"buyer{n}@acheteurs.fr",
+                password_hash=_HASH,
+                display_name=f"Buyer {n}",
+                role=Role.buyer,
+                country=country,
+                language="fr",
+                currency=currency,
             )
             session.add(user)
             await session.flush()
@@ -51,19 +62,28 @@ async def drain(state: AppState, rounds: int = 20) -> None:
 
 
 async def add_to_cart(client: httpx.AsyncClient, buyer: Actor, sku_id: int, quantity: int = 1) -> dict[str, Any]:
-    response = await client.post("/api/v1/cart/items", json={"sku_id": sku_id, "quantity": quantity}, headers=buyer.headers)
+    response = await client.post(
+        "/api/v1/cart/items", json={"sku_id": sku_id, "quantity": quantity}, headers=buyer.headers
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
 async def checkout(
-    client: httpx.AsyncClient, buyer: Actor, *, key: str | None = None, address: dict[str, str] | None = None, **extra: Any
+    client: httpx.AsyncClient,
+    buyer: Actor,
+    *,
+    key: str | None = None,
+    address: dict[str, str] | None = None,
+    **extra: Any,
 ) -> httpx.Response:
     headers = dict(buyer.headers)
     if key:
         headers["Idempotency-Key"] = key
     return await client.post(
-        "/api/v1/checkout", json={"shipping_address": address or ADDRESS, "payment_provider": "sandbox", **extra}, headers=headers
+        "/api/v1/checkout",
+        json={"shipping_address": address or ADDRESS, "payment_provider": "sandbox", **extra},
+        headers=headers,
     )
 
 

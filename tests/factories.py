@@ -70,7 +70,7 @@ async def make_merchant(
             currency=currency,
         )
         if approved:
-            operator = (await make_operator_in(session))
+            operator = await make_operator_in(session)
             await merchants.review(session, operator=operator, merchant_id=merchant.id, approve=True)
         await session.commit()
         return merchant
@@ -89,8 +89,14 @@ async def make_operator_in(session: Any) -> User:
 
 
 def product_payload(
-    *, title_fr: str = "Eau de parfum Rose", title_en: str | None = "Rose eau de parfum", price: int = 4900,
-    stock: int = 10, code: str | None = None, status: str = "published", **extra: Any,
+    *,
+    title_fr: str = "Eau de parfum Rose",
+    title_en: str | None = "Rose eau de parfum",
+    price: int = 4900,
+    stock: int = 10,
+    code: str | None = None,
+    status: str = "published",
+    **extra: Any,
 ) -> dict[str, Any]:
     texts: dict[str, Any] = {"fr": {"title": title_fr, "description": f"{title_fr}, fait en France."}}
     if title_en:
@@ -108,7 +114,9 @@ def product_payload(
 async def make_product(state: AppState, merchant: Merchant, **kwargs: Any) -> int:
     async with state.db.sessions() as session:
         merchant = await session.merge(merchant)
-        product = await catalog.create_product_for(session, merchant=merchant, data=ProductIn(**product_payload(**kwargs)))
+        product = await catalog.create_product_for(
+            session, merchant=merchant, data=ProductIn(**product_payload(**kwargs))
+        )
         await session.commit()
         return product.id
 

@@ -57,7 +57,12 @@ def prepare(data_dir: Path, setup: Callable[[AppState], Awaitable[object]] | Non
 def start(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> LiveServer:
     port = free_port()
     log_path = data_dir / "server.log"
-    env = {**os.environ, "PASSERELLE_DATA_DIR": str(data_dir), "PASSERELLE_SECRET_KEY": "live-test", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "PASSERELLE_DATA_DIR": str(data_dir),
+        "PASSERELLE_SECRET_KEY": "live-test",
+        **(extra_env or {}),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "passerelle.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,

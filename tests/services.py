@@ -83,7 +83,20 @@ def start_postgres() -> PostgresServer:
         pw = pwd.getpwnam(run_as)
         os.chown(pwfile, pw.pw_uid, pw.pw_gid)
     _run_pg(
-        [str(bindir / "initdb"), "-D", str(data), "-U", "passerelle", "--pwfile", str(pwfile), "-A", "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "passerelle",
+            "--pwfile",
+            str(pwfile),
+            "-A",
+            "scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ],
         run_as,
     )
     port = free_port()
@@ -97,7 +110,13 @@ def start_postgres() -> PostgresServer:
         except OSError:
             time.sleep(0.2)
     return PostgresServer(
-        host="127.0.0.1", port=port, user="passerelle", password=password, data_dir=data, pg_ctl=str(bindir / "pg_ctl"), run_as=run_as
+        host="127.0.0.1",
+        port=port,
+        user="passerelle",
+        password=password,
+        data_dir=data,
+        pg_ctl=str(bindir / "pg_ctl"),
+        run_as=run_as,
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
-from xml.etree import ElementTree
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 from passerelle.state import AppState
 from tests import live_server
@@ -21,7 +22,7 @@ async def _fill(state: AppState, token_file: Path) -> None:
     shop = await make_merchant(state, seller)
     for n in range(3):
         await make_product(state, shop, title_fr=f"Parfum n°{n}")
-    token_file.write_text(seller.token)
+    await asyncio.to_thread(token_file.write_text, seller.token)
 
 
 def test_given_the_api_schema_when_fuzzed_then_no_server_error(tmp_path: Path) -> None:
@@ -32,15 +33,24 @@ def test_given_the_api_schema_when_fuzzed_then_no_server_error(tmp_path: Path) -
         st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
         result = subprocess.run(
             [
-                st, "run", f"{server.url}/api/v1/openapi.json",
-                "--checks", "not_a_server_error",
-                "--max-examples", os.environ.get("PASSERELLE_FUZZ_EXAMPLES", "15"),
-                "--seed", "1111",
-                "--header", f"Authorization: Bearer {token_file.read_text()}",
-                "--request-timeout", "10",
+                st,
+                "run",
+                f"{server.url}/api/v1/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                os.environ.get("PASSERELLE_FUZZ_EXAMPLES", "15"),
+                "--seed",
+                "1111",
+                "--header",
+                f"Authorization: Bearer {token_file.read_text()}",
+                "--request-timeout",
+                "10",
                 "--no-color",
-                "--report", "junit",
-                "--report-junit-path", str(tmp_path / "junit.xml"),
+                "--report",
+                "junit",
+                "--report-junit-path",
+                str(tmp_path / "junit.xml"),
             ],
             capture_output=True,
             text=True,
@@ -55,5 +65,3 @@ def test_given_the_api_schema_when_fuzzed_then_no_server_error(tmp_path: Path) -
     cases = suite.findall(".//testcase")
     assert len(cases) >= 40, report
     assert not any(case.find("failure") is not None or case.find("error") is not None for case in cases), report
-
-

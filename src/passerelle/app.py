@@ -124,7 +124,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             "message": str(first.get("msg", "Invalid request")),
             "field": ".".join(location) or None,
             "errors": [
-                {"field": ".".join(str(p) for p in e.get("loc", ())), "message": str(e.get("msg", "")), "type": e.get("type")}
+                {
+                    "field": ".".join(str(p) for p in e.get("loc", ())),
+                    "message": str(e.get("msg", "")),
+                    "type": e.get("type"),
+                }
                 for e in errors[:20]
             ],
         }
@@ -145,5 +149,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _wants_json(request):
-            return JSONResponse({"code": "internal_error", "message": "Something went wrong on our side"}, status_code=500)
+            return JSONResponse(
+                {"code": "internal_error", "message": "Something went wrong on our side"}, status_code=500
+            )
         return web_pages.error_page(request, 500, "Something went wrong on our side")

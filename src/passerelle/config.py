@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PASSERELLE_", extra="ignore")
 
     data_dir: Path = Field(default=Path("var"), description="Where the embedded database, media and mail live.")
-    database_url: str | None = Field(default=None, description="SQLAlchemy async URL; default: SQLite file in data_dir.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default: SQLite file in data_dir."
+    )
     redis_url: str | None = None
     secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir when unset.")
     base_currency: str = "EUR"
@@ -31,7 +33,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 5 * 1024 * 1024
     reservation_ttl_seconds: int = Field(default=15 * 60, description="How long checkout holds stock unpaid.")
     public_url: str | None = Field(default=None, description="Where webhooks reach this server; in-process when unset.")
-    smtp_url: str | None = Field(default=None, description="smtp://user:pw@host:port; .eml files in data_dir/mail when unset.")
+    smtp_url: str | None = Field(
+        default=None, description="smtp://user:pw@host:port; .eml files in data_dir/mail when unset."
+    )
     sandbox_webhook_secret: str | None = None
     run_worker: bool = Field(default=True, description="Run the outbox consumer inside the server process.")
     login_attempts_per_minute: int = 10
@@ -63,7 +67,6 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
-
 
     @cached_property
     def resolved_sandbox_secret(self) -> str:

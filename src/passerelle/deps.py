@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from contextlib import nullcontext
 from collections.abc import Callable, Coroutine
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts import service as accounts
 from passerelle.accounts.models import Role, User
+from passerelle.config import SUPPORTED_LANGUAGES
 from passerelle.errors import DomainError, Forbidden, Unauthorized
 from passerelle.i18n.languages import negotiate
-from passerelle.config import SUPPORTED_LANGUAGES
 from passerelle.money import FxTable, is_currency
 from passerelle.state import AppState
 

@@ -50,9 +50,7 @@ class Money:
         exp = minor_exponent(currency)
         quantised = Decimal(value).scaleb(exp)
         if quantised != quantised.to_integral_value():
-            raise DomainError(
-                "invalid_amount", f"{value} has more decimals than {currency} allows", field="price"
-            )
+            raise DomainError("invalid_amount", f"{value} has more decimals than {currency} allows", field="price")
         return cls(int(quantised), currency)
 
     def to_major(self) -> Decimal:
@@ -97,9 +95,7 @@ class FxTable:
         try:
             rate_from, rate_to = self.rates[money.currency], self.rates[to_currency]
         except KeyError as missing:
-            raise DomainError(
-                "no_fx_rate", f"No exchange rate for {missing.args[0]}", field="currency"
-            ) from None
+            raise DomainError("no_fx_rate", f"No exchange rate for {missing.args[0]}", field="currency") from None
         target = money.to_major() / rate_from * rate_to
         minor = target.scaleb(minor_exponent(to_currency)).quantize(Decimal(1), ROUND_HALF_EVEN)
         return Money(int(minor), to_currency)

@@ -37,12 +37,8 @@ class AppState:
     outbox_runner: OutboxRunner | None = None
     # Set by create_app: how the sandbox PSP reaches our webhook endpoint.
     webhook_transport: httpx.AsyncBaseTransport | None = None
-    login_limiter: RateLimiter = field(
-        default_factory=lambda: MemoryTokenBucket(rate=10 / 60, burst=10)
-    )
-    register_limiter: RateLimiter = field(
-        default_factory=lambda: MemoryTokenBucket(rate=5 / 60, burst=5)
-    )
+    login_limiter: RateLimiter = field(default_factory=lambda: MemoryTokenBucket(rate=10 / 60, burst=10))
+    register_limiter: RateLimiter = field(default_factory=lambda: MemoryTokenBucket(rate=5 / 60, burst=5))
     _fx: FxTable | None = None
     _fx_loaded_at: float = 0.0
 

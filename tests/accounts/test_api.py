@@ -59,7 +59,9 @@ async def test_given_bad_registration_input_then_a_clear_error_and_nothing_writt
     body = response.json()
     assert body["code"] == code
     assert body["field"] == field
-    assert (await client.post("/api/v1/auth/token", json={"email": REGISTER["email"], "password": PASSWORD})).status_code == 401
+    assert (
+        await client.post("/api/v1/auth/token", json={"email": REGISTER["email"], "password": PASSWORD})
+    ).status_code == 401
 
 
 async def test_given_malformed_json_then_422_problem(client: httpx.AsyncClient) -> None:
@@ -79,7 +81,9 @@ async def test_given_no_or_a_bad_token_then_401(client: httpx.AsyncClient) -> No
 async def test_given_repeated_wrong_passwords_then_rate_limited(client: httpx.AsyncClient) -> None:
     await client.post("/api/v1/auth/register", json=REGISTER)
     statuses = [
-        (await client.post("/api/v1/auth/token", json={"email": REGISTER["email"], "password": "wrong-wrong"})).status_code
+        (
+            await client.post("/api/v1/auth/token", json={"email": REGISTER["email"], "password": "wrong-wrong"})
+        ).status_code
         for _ in range(12)
     ]
     assert statuses[-1] == 429

@@ -100,10 +100,20 @@ async def test_given_a_wholesaler_then_tiers_and_moq_are_published(client: httpx
     ("change", "code"),
     [
         ({"min_order_quantity": 10}, "wholesale_only"),
-        ({"skus": [{"code": "A", "price_amount": 100, "stock": 1, "tiers": [{"min_quantity": 10, "unit_amount": 90}]}]}, "wholesale_only"),
+        (
+            {
+                "skus": [
+                    {"code": "A", "price_amount": 100, "stock": 1, "tiers": [{"min_quantity": 10, "unit_amount": 90}]}
+                ]
+            },
+            "wholesale_only",
+        ),
         ({"skus": [{"code": "A", "price_amount": 100, "stock": -1}]}, "invalid_request"),
         ({"skus": [{"code": "A", "price_amount": 1.5, "stock": 1}]}, "invalid_request"),
-        ({"skus": [{"code": "A", "price_amount": 100, "stock": 1}, {"code": "A", "price_amount": 100, "stock": 1}]}, "duplicate_sku_code"),
+        (
+            {"skus": [{"code": "A", "price_amount": 100, "stock": 1}, {"code": "A", "price_amount": 100, "stock": 1}]},
+            "duplicate_sku_code",
+        ),
         ({"category": "nope"}, "unknown_category"),
         ({"source_language": "de"}, "missing_source_text"),
         ({"texts": {"fr": {"title": "x" * 201}}}, "invalid_request"),
@@ -130,7 +140,9 @@ async def test_given_stock_updates_then_the_new_stock_is_shown_and_negative_is_r
     seller = await make_user(state)
     merchant = await make_merchant(state, seller)
     sku_id = (
-        await client.post(f"/api/v1/me/merchants/{merchant.id}/products", json=product_payload(), headers=seller.headers)
+        await client.post(
+            f"/api/v1/me/merchants/{merchant.id}/products", json=product_payload(), headers=seller.headers
+        )
     ).json()["skus"][0]["id"]
     updated = await client.put(f"/api/v1/me/skus/{sku_id}/stock", json={"stock": 42}, headers=seller.headers)
     assert updated.json()["stock"] == 42
@@ -144,19 +156,25 @@ async def test_given_an_image_upload_then_it_is_stored_and_served_and_non_images
     seller = await make_user(state)
     merchant = await make_merchant(state, seller)
     pid = (
-        await client.post(f"/api/v1/me/merchants/{merchant.id}/products", json=product_payload(), headers=seller.headers)
+        await client.post(
+            f"/api/v1/me/merchants/{merchant.id}/products", json=product_payload(), headers=seller.headers
+        )
     ).json()["id"]
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 90)).save(buffer, "PNG")
     uploaded = await client.post(
-        f"/api/v1/me/products/{pid}/images", files={"file": ("rose.png", buffer.getvalue(), "image/png")}, headers=seller.headers
+        f"/api/v1/me/products/{pid}/images",
+        files={"file": ("rose.png", buffer.getvalue(), "image/png")},
+        headers=seller.headers,
     )
     assert uploaded.status_code == 201, uploaded.text
     assert (uploaded.json()["width"], uploaded.json()["height"]) == (64, 48)
     served = await client.get(uploaded.json()["url"])
     assert served.status_code == 200 and served.content == buffer.getvalue()
     fake = await client.post(
-        f"/api/v1/me/products/{pid}/images", files={"file": ("x.png", b"<?php echo 1; ?>", "image/png")}, headers=seller.headers
+        f"/api/v1/me/products/{pid}/images",
+        files={"file": ("x.png", b"<?php echo 1; ?>", "image/png")},
+        headers=seller.headers,
     )
     assert fake.status_code == 422 and fake.json()["code"] == "invalid_image"
 

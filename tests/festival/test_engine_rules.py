@@ -25,7 +25,13 @@ def test_given_stock_then_claims_reserve_until_sold_out_and_the_limit_holds_per_
     answers, rows = apply_claims(
         book, [(7, 1, "a", 1, 1), (7, 1, "b", 1, 2), (7, 1, "c", 1, 3), (7, 2, "d", 1, 4), (7, 3, "e", 1, 5)], NOW
     )
-    assert [code for code, _ in answers] == [rules.RESERVED, rules.RESERVED, rules.LIMIT_REACHED, rules.RESERVED, rules.SOLD_OUT]
+    assert [code for code, _ in answers] == [
+        rules.RESERVED,
+        rules.RESERVED,
+        rules.LIMIT_REACHED,
+        rules.RESERVED,
+        rules.SOLD_OUT,
+    ]
     assert [row[0] for row in rows] == [1, 2, 3]
     assert rules.counts(book, 7) == (0, 3, 0)
 

@@ -42,7 +42,9 @@ async def test_given_an_application_when_the_operator_approves_then_the_merchant
     queue = await client.get("/api/v1/operator/merchants", headers=operator.headers)
     assert [m["id"] for m in queue.json()["items"]] == [merchant["id"]]
 
-    approved = await client.post(f"/api/v1/operator/merchants/{merchant['id']}/approve", json={}, headers=operator.headers)
+    approved = await client.post(
+        f"/api/v1/operator/merchants/{merchant['id']}/approve", json={}, headers=operator.headers
+    )
     assert approved.json()["status"] == "approved"
 
     published = await client.post(
@@ -60,7 +62,9 @@ async def test_given_a_rejected_application_then_it_stays_unpublishable_and_cann
     merchant = (await client.post("/api/v1/merchants", json=APPLICATION, headers=seller.headers)).json()
 
     rejected = await client.post(
-        f"/api/v1/operator/merchants/{merchant['id']}/reject", json={"note": "Documents manquants"}, headers=operator.headers
+        f"/api/v1/operator/merchants/{merchant['id']}/reject",
+        json={"note": "Documents manquants"},
+        headers=operator.headers,
     )
     assert rejected.json()["status"] == "rejected"
     again = await client.post(f"/api/v1/operator/merchants/{merchant['id']}/approve", json={}, headers=operator.headers)
@@ -68,10 +72,14 @@ async def test_given_a_rejected_application_then_it_stays_unpublishable_and_cann
     assert again.json()["code"] == "already_reviewed"
 
 
-async def test_given_a_buyer_when_reviewing_merchants_then_forbidden(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_buyer_when_reviewing_merchants_then_forbidden(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     buyer = await make_user(state)
     assert (await client.get("/api/v1/operator/merchants", headers=buyer.headers)).status_code == 403
-    assert (await client.post("/api/v1/operator/merchants/1/approve", json={}, headers=buyer.headers)).status_code == 403
+    assert (
+        await client.post("/api/v1/operator/merchants/1/approve", json={}, headers=buyer.headers)
+    ).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,9 @@ async def test_given_two_merchants_then_staff_of_a_get_404_on_every_b_object(
     mine = await client.get(f"/api/v1/me/merchants/{shop_b.id}/products", headers=bob.headers)
     assert mine.json()["total"] == 1
     assert mine.json()["items"][0]["title"] == "Eau de parfum Rose"
-    assert (await client.get(f"/api/v1/me/products/{draft_b['id']}", headers=bob.headers)).json()["skus"][0]["stock"] == 10
+    assert (await client.get(f"/api/v1/me/products/{draft_b['id']}", headers=bob.headers)).json()["skus"][0][
+        "stock"
+    ] == 10
     assert (await client.get(f"/api/v1/me/merchants/{shop_a.id}/products", headers=as_alice)).status_code == 200
 
 
@@ -71,7 +73,9 @@ async def test_given_staff_added_by_the_owner_then_staff_manage_products_but_can
         f"/api/v1/me/merchants/{shop.id}/staff", json={"email": helper.user.email}, headers=owner.headers
     )
     assert added.status_code == 201
-    created = await client.post(f"/api/v1/me/merchants/{shop.id}/products", json=product_payload(), headers=helper.headers)
+    created = await client.post(
+        f"/api/v1/me/merchants/{shop.id}/products", json=product_payload(), headers=helper.headers
+    )
     assert created.status_code == 201
     refused = await client.post(
         f"/api/v1/me/merchants/{shop.id}/staff", json={"email": other.user.email}, headers=helper.headers

@@ -63,7 +63,9 @@ async def test_given_items_from_two_merchants_when_paying_then_two_orders_are_pa
     assert commission == -(980 + 250)
 
 
-async def test_given_a_paid_order_then_e_mails_are_written_as_eml_files(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_paid_order_then_e_mails_are_written_as_eml_files(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     seller = await make_user(state)
     shop = await make_merchant(state, seller)
     sku = (await sku_of(client, await make_product(state, shop)))["id"]
@@ -76,7 +78,9 @@ async def test_given_a_paid_order_then_e_mails_are_written_as_eml_files(client: 
     assert any(m["To"] == seller.user.email and "Nouvelle commande" in m["Subject"] for m in mails)
 
 
-async def test_given_a_declined_card_then_orders_are_cancelled_and_stock_returns(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_declined_card_then_orders_are_cancelled_and_stock_returns(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     seller = await make_user(state)
     shop = await make_merchant(state, seller)
     sku = (await sku_of(client, await make_product(state, shop, stock=3)))["id"]
@@ -107,7 +111,9 @@ async def test_given_a_country_the_merchant_does_not_ship_to_then_409_and_nothin
     assert (await client.get("/api/v1/orders", headers=buyer.headers)).json()["total"] == 0
 
 
-async def test_given_more_than_the_stock_then_out_of_stock_and_nothing_half_written(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_more_than_the_stock_then_out_of_stock_and_nothing_half_written(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     seller = await make_user(state)
     shop = await make_merchant(state, seller)
     plenty = (await sku_of(client, await make_product(state, shop, stock=50)))["id"]
@@ -126,7 +132,9 @@ async def test_given_client_sent_prices_then_they_are_ignored(client: httpx.Asyn
     shop = await make_merchant(state, seller)
     sku = (await sku_of(client, await make_product(state, shop, price=9900)))["id"]
     (buyer,) = await make_buyers(state, 1)
-    sneaky = await client.post("/api/v1/cart/items", json={"sku_id": sku, "quantity": 1, "price": 1}, headers=buyer.headers)
+    sneaky = await client.post(
+        "/api/v1/cart/items", json={"sku_id": sku, "quantity": 1, "price": 1}, headers=buyer.headers
+    )
     assert sneaky.status_code == 422
     await add_to_cart(client, buyer, sku)
     body = (await checkout(client, buyer)).json()
@@ -147,7 +155,9 @@ async def test_given_a_paid_order_then_the_merchant_accepts_and_ships_and_each_s
     assert early.status_code == 409 and early.json()["code"] == "invalid_transition"
     await pay(client, state, body["payment"]["id"])
 
-    by_buyer = await client.post(f"/api/v1/orders/{order_id}/status", json={"status": "accepted"}, headers=buyer.headers)
+    by_buyer = await client.post(
+        f"/api/v1/orders/{order_id}/status", json={"status": "accepted"}, headers=buyer.headers
+    )
     assert by_buyer.status_code == 403
     for status in ("accepted", "shipped", "delivered"):
         moved = await client.post(f"/api/v1/orders/{order_id}/status", json={"status": status}, headers=seller.headers)
@@ -155,10 +165,18 @@ async def test_given_a_paid_order_then_the_merchant_accepts_and_ships_and_each_s
     done = await client.post(f"/api/v1/orders/{order_id}/status", json={"status": "completed"}, headers=buyer.headers)
     assert done.json()["status"] == "completed"
     async with state.db.read_sessions() as session:
-        events = list((await session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).scalars())
+        events = list(
+            (
+                await session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
+            ).scalars()
+        )
     assert [(e.to_status, e.actor_kind) for e in events] == [
-        ("pending_payment", "buyer"), ("paid", "psp"), ("accepted", "merchant"), ("shipped", "merchant"),
-        ("delivered", "merchant"), ("completed", "buyer"),
+        ("pending_payment", "buyer"),
+        ("paid", "psp"),
+        ("accepted", "merchant"),
+        ("shipped", "merchant"),
+        ("delivered", "merchant"),
+        ("completed", "buyer"),
     ]
     assert events[2].actor_id == seller.user.id and all(e.at is not None for e in events)
 
@@ -168,14 +186,18 @@ async def test_given_a_paid_order_then_the_merchant_accepts_and_ships_and_each_s
     assert (await client.get(f"/api/v1/orders/{order_id}", headers=stranger.headers)).status_code == 404
 
 
-async def test_given_a_guest_cart_when_logging_in_then_it_merges_into_the_account(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_guest_cart_when_logging_in_then_it_merges_into_the_account(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     seller = await make_user(state)
     shop = await make_merchant(state, seller)
     sku = (await sku_of(client, await make_product(state, shop)))["id"]
     guest = await client.post("/api/v1/cart/items", json={"sku_id": sku, "quantity": 2})
     assert guest.status_code == 201 and client.cookies.get("passerelle_cart")
     buyer = await make_user(state)
-    token = await client.post("/api/v1/auth/token", json={"email": buyer.user.email, "password": "correct horse battery"})
+    token = await client.post(
+        "/api/v1/auth/token", json={"email": buyer.user.email, "password": "correct horse battery"}
+    )
     assert token.status_code == 200
     cart = await client.get("/api/v1/cart", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert cart.json()["count"] == 2

@@ -52,7 +52,9 @@ async def test_given_an_unpaid_order_when_its_hold_expires_then_stock_returns_an
     assert order["history"][-1]["actor_kind"] == "system"
 
 
-async def test_given_a_late_payment_and_stock_still_there_then_the_order_is_paid(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_late_payment_and_stock_still_there_then_the_order_is_paid(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     sku, clock = await _setup(client, state, stock=1)
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku)
@@ -86,7 +88,9 @@ async def test_given_a_late_payment_and_the_stock_sold_to_someone_else_then_no_o
     assert order["status"] == "cancelled"
     assert await _stock(state, sku) == (0, 0, 1)
     async with state.db.read_sessions() as session:
-        notes = [e.note for e in (await session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id))).scalars()]
+        notes = [
+            e.note for e in (await session.execute(select(OrderEvent).where(OrderEvent.order_id == order_id))).scalars()
+        ]
     assert any("refunded in full" in n for n in notes)
     mails = read_mails(state)
     assert any(m["To"] == late.user.email and "rembours" in m.get_content() for m in mails)

@@ -43,7 +43,9 @@ async def test_given_the_same_key_with_another_body_then_422(client: httpx.Async
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
 
-async def test_given_keys_are_per_account_then_another_buyer_may_use_the_same_key(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_keys_are_per_account_then_another_buyer_may_use_the_same_key(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     first = await _buyer_with_cart(client, state)
     second = await _buyer_with_cart(client, state)
     assert (await checkout(client, first, key="shared")).status_code == 201

@@ -43,7 +43,11 @@ async def test_given_a_paid_order_when_refunded_in_two_steps_then_money_stock_an
 
     rest = await client.post(
         f"/api/v1/orders/{order_id}/refunds",
-        json={"amount": total - 3333, "lines": [{"line_id": line_id, "quantity": 2, "restock": False}], "reason": "abîmé"},
+        json={
+            "amount": total - 3333,
+            "lines": [{"line_id": line_id, "quantity": 2, "restock": False}],
+            "reason": "abîmé",
+        },
         headers=seller.headers,
     )
     assert rest.status_code == 201, rest.text
@@ -69,7 +73,9 @@ async def _drain_mails(state: AppState) -> None:
     await drain(state)
 
 
-async def test_given_a_balance_then_the_statement_csv_and_a_payout_settle_it(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_balance_then_the_statement_csv_and_a_payout_settle_it(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     from passerelle.accounts.models import Role
 
     seller = await make_user(state)
@@ -84,7 +90,9 @@ async def test_given_a_balance_then_the_statement_csv_and_a_payout_settle_it(cli
     assert owed == {"EUR": 10490 - 1000}
     paid = await client.post(f"/api/v1/operator/merchants/{shop.id}/payouts", headers=operator.headers)
     assert paid.json()["paid"] == {"EUR": 9490}
-    assert (await client.get(f"/api/v1/me/merchants/{shop.id}/balance", headers=seller.headers)).json()["owed"] == {"EUR": 0}
+    assert (await client.get(f"/api/v1/me/merchants/{shop.id}/balance", headers=seller.headers)).json()["owed"] == {
+        "EUR": 0
+    }
     statement = (await client.get(f"/api/v1/me/merchants/{shop.id}/statement.csv", headers=seller.headers)).text
     rows = [line.split(",") for line in statement.strip().splitlines()]
     assert rows[0][:3] == ["date", "kind", "reference"]

@@ -66,12 +66,44 @@ class CheckoutMachine(RuleBasedStateMachine):
     def catalog(self) -> None:
         async def setup() -> None:
             async with self.state.db.sessions() as session:
-                owner = User(email="o@acheteurs.fr", password_hash="x", display_name="o", role=Role.seller, country="FR", language="fr", currency="EUR")
-                operator = User(email="op@acheteurs.fr", password_hash="x", display_name="op", role=Role.operator, country="FR", language="fr", currency="EUR")
-                self.buyer = User(email="b@acheteurs.fr", password_hash="x", display_name="b", role=Role.buyer, country="FR", language="fr", currency="EUR")
+                owner = User(
+                    email="o@acheteurs.fr",
+                    password_hash="x",
+                    display_name="o",
+                    role=Role.seller,
+                    country="FR",
+                    language="fr",
+                    currency="EUR",
+                )
+                operator = User(
+                    email="op@acheteurs.fr",
+                    password_hash="x",
+                    display_name="op",
+                    role=Role.operator,
+                    country="FR",
+                    language="fr",
+                    currency="EUR",
+                )
+                self.buyer = User(
+                    email="b@acheteurs.fr",
+                    password_hash="x",
+                    display_name="b",
+                    role=Role.buyer,
+                    country="FR",
+                    language="fr",
+                    currency="EUR",
+                )
                 session.add_all([owner, operator, self.buyer])
                 await session.flush()
-                shop = await merchants.apply(session, applicant=owner, name="Shop", kind=MerchantKind.brand, country="FR", ships_to=["FR"], currency="EUR")
+                shop = await merchants.apply(
+                    session,
+                    applicant=owner,
+                    name="Shop",
+                    kind=MerchantKind.brand,
+                    country="FR",
+                    ships_to=["FR"],
+                    currency="EUR",
+                )
                 await merchants.review(session, operator=operator, merchant_id=shop.id, approve=True)
                 product = await catalog.create_product_for(
                     session,
@@ -84,7 +116,11 @@ class CheckoutMachine(RuleBasedStateMachine):
                     ),
                 )
                 self.owner = owner
-                self.sku_ids = list((await session.execute(select(Sku.id).where(Sku.product_id == product.id).order_by(Sku.position))).scalars())
+                self.sku_ids = list(
+                    (
+                        await session.execute(select(Sku.id).where(Sku.product_id == product.id).order_by(Sku.position))
+                    ).scalars()
+                )
                 await session.commit()
 
         self.run(setup())
@@ -95,18 +131,29 @@ class CheckoutMachine(RuleBasedStateMachine):
             async with self.state.db.sessions() as session:
                 fx = await self.state.fx()
                 quote = await placement.price(
-                    session, requests=[placement.LineRequest(self.sku_ids[sku], qty)], country="FR", currency="EUR", fx=fx, language="fr"
+                    session,
+                    requests=[placement.LineRequest(self.sku_ids[sku], qty)],
+                    country="FR",
+                    currency="EUR",
+                    fx=fx,
+                    language="fr",
                 )
                 try:
                     placed = await placement.place(
-                        session, buyer=self.buyer, quote=quote, address=placement.Address("B", "1 rue", "Lyon", "69001", "FR"),
-                        now=self.clock.now(), hold_for=timedelta(minutes=15),
+                        session,
+                        buyer=self.buyer,
+                        quote=quote,
+                        address=placement.Address("B", "1 rue", "Lyon", "69001", "FR"),
+                        now=self.clock.now(),
+                        hold_for=timedelta(minutes=15),
                     )
                 except Exception as error:  # out of stock is a legitimate answer
                     assert getattr(error, "code", "") == "out_of_stock"
                     await session.rollback()
                     return
-                payment = await payments.open_payment(session, purchase=placed.purchase, provider=self.state.payment_providers["sandbox"])
+                payment = await payments.open_payment(
+                    session, purchase=placed.purchase, provider=self.state.payment_providers["sandbox"]
+                )
                 await session.commit()
                 self.orders[placed.orders[0].id] = {"payment": payment.public_id, "sku": sku, "qty": qty}
 
@@ -115,9 +162,21 @@ class CheckoutMachine(RuleBasedStateMachine):
     def _webhook(self, order_id: int, kind: str) -> None:
         async def go() -> None:
             async with self.state.db.sessions() as session:
-                payment = (await session.execute(select(Payment).where(Payment.public_id == self.orders[order_id]["payment"]))).scalar_one()
-                event = WebhookEvent(f"evt_{next(_events)}", kind, payment.public_id, payment.amount, payment.currency, "ch_x", {"data": {}})
-                await payments.apply_webhook(session, provider=self.state.payment_providers["sandbox"], event=event, now=self.clock.now())
+                payment = (
+                    await session.execute(select(Payment).where(Payment.public_id == self.orders[order_id]["payment"]))
+                ).scalar_one()
+                event = WebhookEvent(
+                    f"evt_{next(_events)}",
+                    kind,
+                    payment.public_id,
+                    payment.amount,
+                    payment.currency,
+                    "ch_x",
+                    {"data": {}},
+                )
+                await payments.apply_webhook(
+                    session, provider=self.state.payment_providers["sandbox"], event=event, now=self.clock.now()
+                )
                 await session.commit()
 
         self.run(go())
@@ -151,7 +210,13 @@ class CheckoutMachine(RuleBasedStateMachine):
         async def go() -> None:
             async with self.state.db.sessions() as session:
                 try:
-                    await lifecycle.request_transition(session, actor=self.buyer, order_id=order_id, to_status=OrderStatus.cancelled, now=self.clock.now())
+                    await lifecycle.request_transition(
+                        session,
+                        actor=self.buyer,
+                        order_id=order_id,
+                        to_status=OrderStatus.cancelled,
+                        now=self.clock.now(),
+                    )
                     await session.commit()
                 except Exception as error:
                     assert getattr(error, "code", "") == "invalid_transition"
@@ -176,8 +241,15 @@ class CheckoutMachine(RuleBasedStateMachine):
                 line = (await session.execute(select(OrderLine).where(OrderLine.order_id == order_id))).scalar_one()
                 returned = [refunds.ReturnedLine(line.id, 1, restock)] if line.returned_quantity < line.quantity else []
                 await refunds.refund_order(
-                    session, order=order, actor_id=self.owner.id, amount=amount, returned=returned, reason="test",
-                    provider=self.state.payment_providers["sandbox"], provider_ref=payment.provider_ref, now=self.clock.now(),
+                    session,
+                    order=order,
+                    actor_id=self.owner.id,
+                    amount=amount,
+                    returned=returned,
+                    reason="test",
+                    provider=self.state.payment_providers["sandbox"],
+                    provider_ref=payment.provider_ref,
+                    now=self.clock.now(),
                 )
                 await session.commit()
 

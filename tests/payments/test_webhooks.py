@@ -31,14 +31,25 @@ async def _pending_payment(client: httpx.AsyncClient, state: AppState) -> dict[s
     return {"payment": body["payment"], "order_id": body["orders"][0]["id"], "buyer": buyer}
 
 
-def _event(payment_id: str, amount: int, *, event_id: str = "evt_1", kind: str = "payment.succeeded") -> dict[str, object]:
-    return {"id": event_id, "type": kind, "data": {"payment_id": payment_id, "amount": amount, "currency": "EUR", "provider_ref": "ch_1"}}
+def _event(
+    payment_id: str, amount: int, *, event_id: str = "evt_1", kind: str = "payment.succeeded"
+) -> dict[str, object]:
+    return {
+        "id": event_id,
+        "type": kind,
+        "data": {"payment_id": payment_id, "amount": amount, "currency": "EUR", "provider_ref": "ch_1"},
+    }
 
 
-def _signed(state: AppState, event: dict[str, object], *, at: int | None = None, secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+def _signed(
+    state: AppState, event: dict[str, object], *, at: int | None = None, secret: str | None = None
+) -> tuple[bytes, dict[str, str]]:
     body = orjson.dumps(event)
     stamp = at if at is not None else int(time.time())
-    return body, {"content-type": "application/json", SIGNATURE_HEADER: sign(secret or state.settings.resolved_sandbox_secret, timestamp=stamp, body=body)}
+    return body, {
+        "content-type": "application/json",
+        SIGNATURE_HEADER: sign(secret or state.settings.resolved_sandbox_secret, timestamp=stamp, body=body),
+    }
 
 
 async def _order_status(client: httpx.AsyncClient, setup: dict[str, object]) -> str:
@@ -47,7 +58,9 @@ async def _order_status(client: httpx.AsyncClient, setup: dict[str, object]) -> 
 
 
 @pytest.mark.both_backends
-async def test_given_a_valid_event_delivered_three_times_then_it_is_applied_once(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_valid_event_delivered_three_times_then_it_is_applied_once(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await _pending_payment(client, state)
     payment = setup["payment"]
     body, headers = _signed(state, _event(payment["id"], payment["amount"]["amount"]))  # type: ignore[index]
@@ -72,7 +85,10 @@ async def test_given_a_forged_or_stale_or_tampered_event_then_it_is_refused_and_
     if tamper == "currency":
         event["data"]["currency"] = "USD"  # type: ignore[index]
     body, headers = _signed(
-        state, event, at=int(time.time()) - 301 if tamper == "stale" else None, secret="not-the-secret" if tamper == "wrong_secret" else None
+        state,
+        event,
+        at=int(time.time()) - 301 if tamper == "stale" else None,
+        secret="not-the-secret" if tamper == "wrong_secret" else None,
     )
     if tamper == "bad_signature":
         headers[SIGNATURE_HEADER] = headers[SIGNATURE_HEADER][:-4] + "0000"
@@ -80,8 +96,12 @@ async def test_given_a_forged_or_stale_or_tampered_event_then_it_is_refused_and_
         del headers[SIGNATURE_HEADER]
     refused = await client.post(URL, content=body, headers=headers)
     expected = {
-        "bad_signature": "bad_signature", "wrong_secret": "bad_signature", "stale": "stale_webhook",
-        "amount": "amount_mismatch", "currency": "amount_mismatch", "missing": "missing_signature",
+        "bad_signature": "bad_signature",
+        "wrong_secret": "bad_signature",
+        "stale": "stale_webhook",
+        "amount": "amount_mismatch",
+        "currency": "amount_mismatch",
+        "missing": "missing_signature",
     }[tamper]
     assert refused.status_code == 400 and refused.json()["code"] == expected
     assert await _order_status(client, setup) == "pending_payment"
@@ -99,7 +119,9 @@ async def test_given_the_sandbox_flow_then_the_psp_signs_what_passerelle_verifie
     assert (parsed.event_id, parsed.amount, parsed.kind) == ("evt_1", 100, "payment.succeeded")
 
 
-async def test_given_invalid_card_numbers_then_422_and_a_second_submit_is_refused(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_invalid_card_numbers_then_422_and_a_second_submit_is_refused(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await _pending_payment(client, state)
     pay_url = f"/api/v1/payments/sandbox/{setup['payment']['id']}/pay"  # type: ignore[index]
     bad = await client.post(pay_url, json={"card_number": "4242 4242 4242 4241"})

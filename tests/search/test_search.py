@@ -23,10 +23,16 @@ def test_folding_and_stemming_match_the_examples_of_the_issue() -> None:
 async def _catalog(state: AppState) -> dict[str, int]:
     seller = await make_user(state)
     brand = await make_merchant(state, seller, name="Maison Rose", ships_to=("FR", "BE"))
-    wholesaler = await make_merchant(state, seller, name="Grossiste Sud", kind=MerchantKind.wholesale, ships_to=("FR", "US"))
+    wholesaler = await make_merchant(
+        state, seller, name="Grossiste Sud", kind=MerchantKind.wholesale, ships_to=("FR", "US")
+    )
     return {
-        "parfums": await make_product(state, brand, title_fr="Parfums d'été à la rose", title_en="Summer rose perfumes", price=5900),
-        "robe": await make_product(state, brand, title_fr="Robe légère en lin", title_en="Light linen dresses", price=12000),
+        "parfums": await make_product(
+            state, brand, title_fr="Parfums d'été à la rose", title_en="Summer rose perfumes", price=5900
+        ),
+        "robe": await make_product(
+            state, brand, title_fr="Robe légère en lin", title_en="Light linen dresses", price=12000
+        ),
         "bougie": await make_product(state, wholesaler, title_fr="Bougie parfumée", title_en=None, price=1500),
         "draft": await make_product(state, brand, title_fr="Parfum secret", title_en="Secret perfume", status="draft"),
     }
@@ -59,7 +65,9 @@ async def test_given_a_catalog_when_searching_in_french_and_english_then_stems_a
 
 
 @pytest.mark.both_backends
-async def test_given_filters_then_kind_ships_to_price_and_sort_apply(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_filters_then_kind_ships_to_price_and_sort_apply(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     await load_rates(state)
     ids = await _catalog(state)
     assert await _ids(client, "kind=wholesale") == [ids["bougie"]]
@@ -68,7 +76,9 @@ async def test_given_filters_then_kind_ships_to_price_and_sort_apply(client: htt
     assert await _ids(client, "sort=price_asc") == [ids["bougie"], ids["parfums"], ids["robe"]]
     assert await _ids(client, "sort=price_desc") == [ids["robe"], ids["parfums"], ids["bougie"]]
     # 60 USD to 130 USD: the 59 EUR (61.43 USD) perfume and the 120 EUR (124.94 USD) dress.
-    assert sorted(await _ids(client, "currency=USD&min_price=6000&max_price=13000")) == sorted([ids["parfums"], ids["robe"]])
+    assert sorted(await _ids(client, "currency=USD&min_price=6000&max_price=13000")) == sorted(
+        [ids["parfums"], ids["robe"]]
+    )
     assert await _ids(client, "currency=USD&max_price=6100") == [ids["bougie"]]
     page1 = await _ids(client, "sort=price_asc&per_page=2&page=1")
     page2 = await _ids(client, "sort=price_asc&per_page=2&page=2")

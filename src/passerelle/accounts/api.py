@@ -32,7 +32,9 @@ def user_out(user: User) -> UserOut:
 async def register(body: RegisterIn, request: Request, session: Session, state: State) -> UserOut:
     allowed, wait = state.register_limiter.allow(client_ip(request))
     if not allowed:
-        raise DomainError("rate_limited", "Too many sign-ups from this address", status=429, extra={"retry_after": round(wait)})
+        raise DomainError(
+            "rate_limited", "Too many sign-ups from this address", status=429, extra={"retry_after": round(wait)}
+        )
     user = await service.register(
         session,
         email=body.email,
@@ -49,7 +51,9 @@ async def register(body: RegisterIn, request: Request, session: Session, state: 
 async def token(body: TokenIn, request: Request, response: Response, session: Session, state: State) -> TokenOut:
     allowed, wait = state.login_limiter.allow(f"{client_ip(request)}|{body.email.lower()}")
     if not allowed:
-        raise DomainError("rate_limited", "Too many attempts; wait a minute", status=429, extra={"retry_after": round(wait)})
+        raise DomainError(
+            "rate_limited", "Too many attempts; wait a minute", status=429, extra={"retry_after": round(wait)}
+        )
     user = await service.authenticate(session, email=body.email, password=body.password)
     guest_cart = request.cookies.get(CART_COOKIE)
     if guest_cart:

@@ -96,9 +96,7 @@ async def update_preferences(
 
 async def open_web_session(session: AsyncSession, *, user: User, days: int) -> str:
     token = new_token()
-    session.add(
-        WebSession(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=days))
-    )
+    session.add(WebSession(token_hash=token_hash(token), user_id=user.id, expires_at=utcnow() + timedelta(days=days)))
     await session.flush()
     return token
 

@@ -47,9 +47,7 @@ async def _paid_and_pending(settings: Settings) -> tuple[int, int]:
     state = AppState.from_settings(settings)
     try:
         async with state.db.read_sessions() as session:
-            rows = dict(
-                (await session.execute(select(Order.status, func.count()).group_by(Order.status))).all()
-            )
+            rows = dict((await session.execute(select(Order.status, func.count()).group_by(Order.status))).all())
     finally:
         await state.db.dispose()
     return rows.get(OrderStatus.paid, 0), rows.get(OrderStatus.pending_payment, 0)
@@ -80,7 +78,17 @@ def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120
         with BenchServer(data_dir) as server:
             started = time.perf_counter()
             load = subprocess.run(
-                [sys.executable, "-m", "passerelle.bench.checkout_load", "--url", server.url, "--buyers", str(plan_file), "--concurrency", str(concurrency)],
+                [
+                    sys.executable,
+                    "-m",
+                    "passerelle.bench.checkout_load",
+                    "--url",
+                    server.url,
+                    "--buyers",
+                    str(plan_file),
+                    "--concurrency",
+                    str(concurrency),
+                ],
                 capture_output=True,
                 text=True,
                 check=True,

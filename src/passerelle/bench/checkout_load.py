@@ -18,7 +18,9 @@ from passerelle.bench.latency import percentile
 ADDRESS = {"name": "Bench Buyer", "line1": "1 rue du Test", "city": "Paris", "postal_code": "75001", "country": "FR"}
 
 
-async def one_buyer(client: httpx.AsyncClient, buyer: dict[str, Any], latencies: list[float], outcome: dict[str, int]) -> None:
+async def one_buyer(
+    client: httpx.AsyncClient, buyer: dict[str, Any], latencies: list[float], outcome: dict[str, int]
+) -> None:
     headers = {"Authorization": f"Bearer {buyer['token']}"}
     started = time.perf_counter()
     added = await client.post("/api/v1/cart/items", json={"sku_id": buyer["sku_id"], "quantity": 1}, headers=headers)
@@ -65,7 +67,12 @@ async def run(url: str, buyers: list[dict[str, Any]], concurrency: int) -> dict[
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return {**outcome, "elapsed_s": elapsed, "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99)}
+    return {
+        **outcome,
+        "elapsed_s": elapsed,
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+    }
 
 
 def main() -> None:

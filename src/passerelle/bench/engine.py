@@ -53,10 +53,10 @@ def _audit(journal_path: Path, acknowledged: set[int], *, stock: int) -> dict[st
     per_key: dict[tuple[int, str], int] = {}
     stored: set[int] = set()
     for rows, _changes in journal.replay():
-        for seq, deal_id, buyer, key, _fp, quantity, _c, _e in rows:  # type: ignore[misc]
-            stored.add(int(seq))  # type: ignore[call-overload]
-            per_deal[deal_id] = per_deal.get(deal_id, 0) + int(quantity)  # type: ignore[call-overload,index]
-            per_key[(buyer, key)] = per_key.get((buyer, key), 0) + 1  # type: ignore[index]
+        for seq, deal_id, buyer, key, _fp, quantity, _c, _e in rows:
+            stored.add(seq)
+            per_deal[deal_id] = per_deal.get(deal_id, 0) + quantity
+            per_key[(buyer, key)] = per_key.get((buyer, key), 0) + 1
     journal.close()
     return {
         "oversold": sum(max(0, n - stock) for n in per_deal.values()),
@@ -71,7 +71,9 @@ def naive_rate(path: Path, claims: list[Claim], *, deals: int, stock: int, secon
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE deals (deal_id INTEGER PRIMARY KEY, remaining INTEGER NOT NULL)")
-    conn.execute("CREATE TABLE claims (id INTEGER PRIMARY KEY, deal_id INT, buyer_id INT, idem_key TEXT, UNIQUE (buyer_id, idem_key))")
+    conn.execute(
+        "CREATE TABLE claims (id INTEGER PRIMARY KEY, deal_id INT, buyer_id INT, idem_key TEXT, UNIQUE (buyer_id, idem_key))"
+    )
     conn.executemany("INSERT INTO deals VALUES (?, ?)", [(d, stock) for d in range(1, deals + 1)])
     done = 0
     started = time.perf_counter()
@@ -82,7 +84,9 @@ def naive_rate(path: Path, claims: list[Claim], *, deals: int, stock: int, secon
             (claim[3], claim[0], claim[3]),
         ).rowcount
         if updated:
-            conn.execute("INSERT INTO claims (deal_id, buyer_id, idem_key) VALUES (?, ?, ?)", (claim[0], claim[1], claim[2]))
+            conn.execute(
+                "INSERT INTO claims (deal_id, buyer_id, idem_key) VALUES (?, ?, ?)", (claim[0], claim[1], claim[2])
+            )
         conn.execute("COMMIT")
         done += 1
         if done % 256 == 0 and time.perf_counter() - started > seconds:
@@ -92,7 +96,9 @@ def naive_rate(path: Path, claims: list[Claim], *, deals: int, stock: int, secon
     return done / elapsed
 
 
-def run(*, claims: int = 1_000_000, buyers: int = 100_000, deals: int = 1000, stock: int = 600, limit: int = 4) -> dict[str, Any]:
+def run(
+    *, claims: int = 1_000_000, buyers: int = 100_000, deals: int = 1000, stock: int = 600, limit: int = 4
+) -> dict[str, Any]:
     workload = make_claims(claims=claims, buyers=buyers, deals=deals)
     with tempfile.TemporaryDirectory(prefix="passerelle-engine-") as tmp:
         journal_path = Path(tmp) / "journal.db"

@@ -25,18 +25,44 @@ class BenchCatalog:
     scarce_stock: int
 
 
-async def make_catalog(state: AppState, *, merchants_count: int = 5, products_each: int = 10, scarce_stock: int = 50) -> BenchCatalog:
+async def make_catalog(
+    state: AppState, *, merchants_count: int = 5, products_each: int = 10, scarce_stock: int = 50
+) -> BenchCatalog:
     sku_ids: list[int] = []
     async with state.db.sessions() as session:
-        operator = User(email="bench-op@passerelle.fr", password_hash="!", display_name="bench", role=Role.operator, country="FR", language="fr", currency="EUR")
+        operator = User(
+            email="bench-op@passerelle.fr",
+            password_hash="!",
+            display_name="bench",
+            role=Role.operator,
+            country="FR",
+            language="fr",
+            currency="EUR",
+        )
         session.add(operator)
         await session.flush()
         scarce = 0
         for m in range(merchants_count):
-            owner = User(email=f"bench-seller{m}@passerelle.fr", password_hash="!", display_name=f"s{m}", role=Role.seller, country="FR", language="fr", currency="EUR")
+            owner = User(
+                email=f"bench-seller{m}@passerelle.fr",
+                password_hash="!",
+                display_name=f"s{m}",
+                role=Role.seller,
+                country="FR",
+                language="fr",
+                currency="EUR",
+            )
             session.add(owner)
             await session.flush()
-            shop = await merchants.apply(session, applicant=owner, name=f"Bench shop {m}", kind=MerchantKind.brand, country="FR", ships_to=["FR", "DE", "US"], currency="EUR")
+            shop = await merchants.apply(
+                session,
+                applicant=owner,
+                name=f"Bench shop {m}",
+                kind=MerchantKind.brand,
+                country="FR",
+                ships_to=["FR", "DE", "US"],
+                currency="EUR",
+            )
             await merchants.review(session, operator=operator, merchant_id=shop.id, approve=True)
             for p in range(products_each):
                 stock = scarce_stock if (m, p) == (0, 0) else 1_000_000
@@ -65,7 +91,15 @@ async def make_buyers(state: AppState, count: int) -> list[str]:
     tokens: list[str] = []
     async with state.db.sessions() as session:
         users = [
-            User(email=f"bench-buyer{i}@passerelle.fr", password_hash="!", display_name=f"b{i}", role=Role.buyer, country="FR", language="fr", currency="EUR")
+            User(
+                email=f"bench-buyer{i}@passerelle.fr",
+                password_hash="!",
+                display_name=f"b{i}",
+                role=Role.buyer,
+                country="FR",
+                language="fr",
+                currency="EUR",
+            )
             for i in range(count)
         ]
         session.add_all(users)

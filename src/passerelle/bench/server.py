@@ -35,7 +35,18 @@ class BenchServer:
 
     def __enter__(self) -> BenchServer:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "passerelle.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
+            [
+                sys.executable,
+                "-m",
+                "passerelle.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
             env=self.env,
             stdout=self.log_path.open("wb"),
             stderr=subprocess.STDOUT,

@@ -36,7 +36,9 @@ async def list_products(
     session: Session,
     locale: RequestLocale,
     q: Text = "",
-    lang: Annotated[str | None, Query(max_length=5, description="Content language (fr, en, es, de, it, zh, ru)")] = None,
+    lang: Annotated[
+        str | None, Query(max_length=5, description="Content language (fr, en, es, de, it, zh, ru)")
+    ] = None,
     currency: Annotated[str | None, Query(max_length=3, description="Display currency (ISO 4217)")] = None,
     category: Annotated[str | None, Query(max_length=80, description="Category slug")] = None,
     merchant: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -86,7 +88,12 @@ async def get_product(product_id: int, session: Session, locale: RequestLocale, 
 @router.get("/categories", response_model=list[CategoryOut])
 async def categories(session: Session, locale: RequestLocale) -> list[CategoryOut]:
     return [
-        CategoryOut(id=c.id, slug=c.slug, name=c.names.get(locale.language) or c.names.get("en") or c.slug, parent_id=c.parent_id)
+        CategoryOut(
+            id=c.id,
+            slug=c.slug,
+            name=c.names.get(locale.language) or c.names.get("en") or c.slug,
+            parent_id=c.parent_id,
+        )
         for c in await service.list_categories(session)
     ]
 
@@ -105,7 +112,9 @@ async def merchant_products(
     ids, total = await service.merchant_product_ids(
         session, merchant_id=merchant_id, status=status, page=page, per_page=per_page
     )
-    items = await views.cards(session, product_ids=ids, language=locale.language, currency=locale.currency, fx=locale.fx)
+    items = await views.cards(
+        session, product_ids=ids, language=locale.language, currency=locale.currency, fx=locale.fx
+    )
     return ProductList(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -158,8 +167,12 @@ async def upload_image(
     data = await file.read(state.settings.max_upload_bytes + 1)
     if len(data) > state.settings.max_upload_bytes:
         raise Invalid("file_too_large", "Images are limited to 5 MB", field="file")
-    image = await service.add_image(session, actor=user, product_id=product_id, data=data, storage=state.storage, alt=alt)
-    return ImageOut(id=image.id, url=views.media_url(image.storage_key), width=image.width, height=image.height, alt=image.alt)
+    image = await service.add_image(
+        session, actor=user, product_id=product_id, data=data, storage=state.storage, alt=alt
+    )
+    return ImageOut(
+        id=image.id, url=views.media_url(image.storage_key), width=image.width, height=image.height, alt=image.alt
+    )
 
 
 async def _staff_detail(session: Session, product_id: int, merchant_id: int, locale: RequestLocale) -> ProductDetail:

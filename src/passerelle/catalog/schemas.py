@@ -49,9 +49,7 @@ class SkuIn(Strict):
 
 class ProductIn(Strict):
     slug: Annotated[str, StringConstraints(max_length=160, pattern=r"^[a-z0-9\-]*$")] | None = None
-    category: Annotated[str, StringConstraints(max_length=80)] | None = Field(
-        default=None, description="Category slug"
-    )
+    category: Annotated[str, StringConstraints(max_length=80)] | None = Field(default=None, description="Category slug")
     source_language: LanguageCode
     texts: dict[LanguageCode, TextIn] = Field(min_length=1, max_length=10)
     skus: list[SkuIn] = Field(min_length=1, max_length=200)
@@ -97,7 +95,9 @@ class SkuOut(BaseModel):
     code: str
     options: dict[str, Any]
     stock: int
-    availability: Availability = Field(description="available, reserved (held by an unpaid checkout), sold or unavailable")
+    availability: Availability = Field(
+        description="available, reserved (held by an unpaid checkout), sold or unavailable"
+    )
     price: MoneyOut
     original_price: MoneyOut
     tiers: list[TierOut]

@@ -54,9 +54,7 @@ def _check_product_input(data: ProductIn, merchant: Merchant) -> None:
         raise Invalid("duplicate_sku_code", "Each SKU code must be unique", field="skus")
     wholesale = merchant.kind == MerchantKind.wholesale
     if data.min_order_quantity > 1 and not wholesale:
-        raise Invalid(
-            "wholesale_only", "Minimum order quantities are for wholesalers", field="min_order_quantity"
-        )
+        raise Invalid("wholesale_only", "Minimum order quantities are for wholesalers", field="min_order_quantity")
     for index, sku in enumerate(data.skus):
         _check_tiers(sku, wholesale=wholesale, field=f"skus.{index}.tiers")
 
@@ -130,8 +128,7 @@ def _write_texts(session: AsyncSession, product_id: int, data: ProductIn) -> Non
 async def _write_skus(session: AsyncSession, product: Product, skus: list[SkuIn]) -> None:
     """Upsert SKUs by code: existing codes are updated in place, new ones added, absent ones removed."""
     existing = {
-        sku.code: sku
-        for sku in (await session.execute(select(Sku).where(Sku.product_id == product.id))).scalars()
+        sku.code: sku for sku in (await session.execute(select(Sku).where(Sku.product_id == product.id))).scalars()
     }
     wanted = {s.code for s in skus}
     for code, sku in existing.items():
@@ -184,9 +181,7 @@ async def replace_product(session: AsyncSession, *, merchant: Merchant, product:
     _check_product_input(data, merchant)
     if data.status == ProductStatus.published:
         merchants.require_approved(merchant)
-    await _check_codes_free(
-        session, merchant_id=merchant.id, codes=[s.code for s in data.skus], product_id=product.id
-    )
+    await _check_codes_free(session, merchant_id=merchant.id, codes=[s.code for s in data.skus], product_id=product.id)
     product.category_id = (await category_by_slug(session, slug=data.category)).id if data.category else None
     if data.slug:
         product.slug = await _free_product_slug(session, merchant.id, data.slug, product.id)
@@ -237,9 +232,7 @@ async def add_image_for(
     width, height, kind = inspect_image(data)
     content_type, suffix = IMAGE_TYPES[kind]
     key = storage.put(data, suffix=suffix)
-    position = (
-        await session.execute(select(func.count()).where(ProductImage.product_id == product.id))
-    ).scalar_one()
+    position = (await session.execute(select(func.count()).where(ProductImage.product_id == product.id))).scalar_one()
     image = ProductImage(
         product_id=product.id,
         storage_key=key,

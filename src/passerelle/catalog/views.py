@@ -137,7 +137,9 @@ async def detail(
     texts = (await _texts(session, [product_id]))[product_id]
     text, _ = _pick_text(texts, language, product.source_language)
     skus = list(
-        (await session.execute(select(Sku).where(Sku.product_id == product_id).order_by(Sku.position, Sku.id))).scalars()
+        (
+            await session.execute(select(Sku).where(Sku.product_id == product_id).order_by(Sku.position, Sku.id))
+        ).scalars()
     )
     tiers: dict[int, list[PriceTier]] = {}
     for tier in (
@@ -176,5 +178,7 @@ async def detail(
             )
             for sku in skus
         ],
-        images=[ImageOut(id=i.id, url=media_url(i.storage_key), width=i.width, height=i.height, alt=i.alt) for i in images],
+        images=[
+            ImageOut(id=i.id, url=media_url(i.storage_key), width=i.width, height=i.height, alt=i.alt) for i in images
+        ],
     )

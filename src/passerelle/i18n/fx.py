@@ -53,16 +53,10 @@ def _parse_date(raw: str) -> date:
     raise DomainError("invalid_fx_file", f"Unreadable date: {raw!r}")
 
 
-async def import_rates(
-    session: AsyncSession, *, as_of: date, rates: dict[str, Decimal], base: str
-) -> int:
+async def import_rates(session: AsyncSession, *, as_of: date, rates: dict[str, Decimal], base: str) -> int:
     """Replace the rate table (rates are per one unit of `base`)."""
     await session.execute(delete(FxRate))
-    session.add_all(
-        FxRate(currency=code, rate=str(rate), as_of=as_of)
-        for code, rate in rates.items()
-        if code != base
-    )
+    session.add_all(FxRate(currency=code, rate=str(rate), as_of=as_of) for code, rate in rates.items() if code != base)
     await session.flush()
     return len(rates)
 

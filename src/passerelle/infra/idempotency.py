@@ -58,7 +58,9 @@ def check_key(key: str | None) -> str | None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise Invalid("invalid_idempotency_key", "Idempotency-Key must be 1-200 printable characters", field="Idempotency-Key")
+        raise Invalid(
+            "invalid_idempotency_key", "Idempotency-Key must be 1-200 printable characters", field="Idempotency-Key"
+        )
     return key
 
 
@@ -127,8 +129,6 @@ async def abandon(session: AsyncSession, *, user_id: int, key: str) -> None:
 async def purge_expired(session: AsyncSession, *, now: datetime) -> int:
     result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - KEEP_FOR))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
 
 
 async def run(

@@ -7,6 +7,7 @@ Every handler must be idempotent: a message can be delivered again after a crash
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -51,7 +52,9 @@ class OutboxRunner:
     for messages written by other processes or scheduled for later.
     """
 
-    def __init__(self, state: Any, handlers: dict[str, Handler], *, poll_seconds: float = 0.5, batch: int = 100) -> None:
+    def __init__(
+        self, state: Any, handlers: dict[str, Handler], *, poll_seconds: float = 0.5, batch: int = 100
+    ) -> None:
         self.state = state
         self.handlers = handlers
         self.poll_seconds = poll_seconds
@@ -80,10 +83,8 @@ class OutboxRunner:
                 log.exception("outbox batch failed")
                 handled = 0
             if handled == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
                 self._wake.clear()
 
     async def run_once(self) -> int:

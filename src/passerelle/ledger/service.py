@@ -52,9 +52,11 @@ async def _account(session: AsyncSession, *, code: str, currency: str, merchant_
             session.add(account)
     except IntegrityError:
         # Another transaction created it first.
-        return (await session.execute(
-            select(LedgerAccount.id).where(LedgerAccount.code == code, LedgerAccount.currency == currency)
-        )).scalar_one()
+        return (
+            await session.execute(
+                select(LedgerAccount.id).where(LedgerAccount.code == code, LedgerAccount.currency == currency)
+            )
+        ).scalar_one()
     return account.id
 
 
@@ -99,13 +101,17 @@ async def balance(session: AsyncSession, *, account: str, currency: str) -> int:
 
 async def total_of_all_entries(session: AsyncSession) -> dict[str, int]:
     """Per currency, the sum of every entry: always zero in a healthy ledger."""
-    rows = await session.execute(select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.currency))
+    rows = await session.execute(
+        select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.currency)
+    )
     return {currency: int(total) for currency, total in rows.all()}
 
 
 async def merchant_currencies(session: AsyncSession, *, merchant_id: int) -> list[str]:
     rows = await session.execute(
-        select(LedgerAccount.currency).where(LedgerAccount.code == merchant_account(merchant_id)).order_by(LedgerAccount.currency)
+        select(LedgerAccount.currency)
+        .where(LedgerAccount.code == merchant_account(merchant_id))
+        .order_by(LedgerAccount.currency)
     )
     return list(rows.scalars())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts import service as accounts
 from passerelle.deps import CurrentUser, Operator, Session, UnitOfWorkRoute
@@ -17,7 +18,6 @@ from passerelle.merchants.schemas import (
     ShipsToIn,
     StaffIn,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 router = APIRouter(tags=["merchants"], route_class=UnitOfWorkRoute)
 

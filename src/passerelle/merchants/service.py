@@ -66,9 +66,7 @@ async def _free_slug(session: AsyncSession, base: str) -> str:
     return slug
 
 
-async def review(
-    session: AsyncSession, *, operator: User, merchant_id: int, approve: bool, note: str = ""
-) -> Merchant:
+async def review(session: AsyncSession, *, operator: User, merchant_id: int, approve: bool, note: str = "") -> Merchant:
     if operator.role != Role.operator:
         raise Forbidden("Operators only")
     merchant = await get(session, merchant_id=merchant_id)
@@ -157,7 +155,9 @@ async def add_staff(
 
 async def ships_to(session: AsyncSession, *, merchant_id: int) -> list[str]:
     rows = await session.execute(
-        select(MerchantShipsTo.country).where(MerchantShipsTo.merchant_id == merchant_id).order_by(MerchantShipsTo.country)
+        select(MerchantShipsTo.country)
+        .where(MerchantShipsTo.merchant_id == merchant_id)
+        .order_by(MerchantShipsTo.country)
     )
     return list(rows.scalars())
 
@@ -178,7 +178,9 @@ async def list_by_status(
     if status is not None:
         query = query.where(Merchant.status == status)
         count = count.where(Merchant.status == status)
-    rows = await session.execute(query.order_by(Merchant.created_at.desc(), Merchant.id.desc()).limit(limit).offset(offset))
+    rows = await session.execute(
+        query.order_by(Merchant.created_at.desc(), Merchant.id.desc()).limit(limit).offset(offset)
+    )
     return list(rows.scalars()), int((await session.execute(count)).scalar_one())
 
 
@@ -187,4 +189,3 @@ async def list_approved(session: AsyncSession, *, kind: MerchantKind | None = No
     if kind is not None:
         query = query.where(Merchant.kind == kind)
     return list((await session.execute(query.order_by(Merchant.name))).scalars())
-

@@ -29,7 +29,9 @@ async def _order_context(state: Any, order_id: int) -> tuple[Order, User, Mercha
         staff = list(
             (
                 await session.execute(
-                    select(User).join(MerchantMember, MerchantMember.user_id == User.id).where(MerchantMember.merchant_id == order.merchant_id)
+                    select(User)
+                    .join(MerchantMember, MerchantMember.user_id == User.id)
+                    .where(MerchantMember.merchant_id == order.merchant_id)
                 )
             ).scalars()
         )
@@ -51,15 +53,29 @@ async def on_paid(state: Any, payload: dict[str, Any]) -> None:
     lang = _language(buyer)
     total = Money(order.buyer_total_amount, order.buyer_currency).format(lang)
     await _send(
-        state, to=buyer.email, kind="paid_buyer", language=lang, key=f"order-{order.id}-paid-buyer",
-        order=str(order.id), name=buyer.display_name, merchant=merchant.name, total=total, url=f"/orders/{order.id}",
+        state,
+        to=buyer.email,
+        kind="paid_buyer",
+        language=lang,
+        key=f"order-{order.id}-paid-buyer",
+        order=str(order.id),
+        name=buyer.display_name,
+        merchant=merchant.name,
+        total=total,
+        url=f"/orders/{order.id}",
     )
     merchant_total = Money(order.total_amount, order.currency)
     for member in staff:
         member_lang = _language(member)
         await _send(
-            state, to=member.email, kind="paid_merchant", language=member_lang, key=f"order-{order.id}-paid-staff-{member.id}",
-            order=str(order.id), total=merchant_total.format(member_lang), url=f"/console/m/{merchant.id}/orders/{order.id}",
+            state,
+            to=member.email,
+            kind="paid_merchant",
+            language=member_lang,
+            key=f"order-{order.id}-paid-staff-{member.id}",
+            order=str(order.id),
+            total=merchant_total.format(member_lang),
+            url=f"/console/m/{merchant.id}/orders/{order.id}",
         )
 
 
@@ -72,8 +88,15 @@ async def on_status_changed(state: Any, payload: dict[str, Any]) -> None:
     order, buyer, merchant, _ = found
     lang = _language(buyer)
     await _send(
-        state, to=buyer.email, kind="cancelled_buyer", language=lang, key=f"order-{order.id}-cancelled",
-        order=str(order.id), name=buyer.display_name, merchant=merchant.name, reason=reason_text(str(payload.get("reason", "")), lang),
+        state,
+        to=buyer.email,
+        kind="cancelled_buyer",
+        language=lang,
+        key=f"order-{order.id}-cancelled",
+        order=str(order.id),
+        name=buyer.display_name,
+        merchant=merchant.name,
+        reason=reason_text(str(payload.get("reason", "")), lang),
     )
 
 
@@ -88,8 +111,14 @@ async def on_refunded(state: Any, payload: dict[str, Any]) -> None:
         return
     lang = _language(buyer)
     await _send(
-        state, to=buyer.email, kind="refunded_buyer", language=lang, key=f"refund-{refund.id}",
-        order=str(order.id), name=buyer.display_name, merchant=merchant.name,
+        state,
+        to=buyer.email,
+        kind="refunded_buyer",
+        language=lang,
+        key=f"refund-{refund.id}",
+        order=str(order.id),
+        name=buyer.display_name,
+        merchant=merchant.name,
         amount=Money(refund.buyer_amount, refund.buyer_currency).format(lang),
     )
 
@@ -100,6 +129,11 @@ async def on_unfulfillable(state: Any, payload: dict[str, Any]) -> None:
         return
     order, buyer, _, _ = found
     await _send(
-        state, to=buyer.email, kind="unfulfillable_buyer", language=_language(buyer), key=f"order-{order.id}-unfulfillable",
-        order=str(order.id), name=buyer.display_name,
+        state,
+        to=buyer.email,
+        kind="unfulfillable_buyer",
+        language=_language(buyer),
+        key=f"order-{order.id}-unfulfillable",
+        order=str(order.id),
+        name=buyer.display_name,
     )

@@ -21,8 +21,8 @@ from passerelle.errors import Conflict, Forbidden, Invalid, NotFound
 from passerelle.infra import outbox
 from passerelle.merchants import service as merchants
 from passerelle.merchants.models import Merchant, MerchantKind, MerchantStatus
-from passerelle.orders.service.placement import LineRequest
 from passerelle.orders.service.agreed_purchase import AgreedPurchase, CheckoutTerms, place_at_agreed_prices
+from passerelle.orders.service.placement import LineRequest
 from passerelle.quotes.models import Quote, QuoteLine, QuoteStatus
 
 S = QuoteStatus

@@ -15,8 +15,6 @@ from passerelle.db.base import Base
 class SearchDocument(Base):
     __tablename__ = "search_documents"
 
-    product_id: Mapped[int] = mapped_column(
-        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
-    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
     language: Mapped[str] = mapped_column(String(5), primary_key=True)
     tokens: Mapped[str] = mapped_column(Text)

@@ -78,9 +78,7 @@ async def index_product(session: AsyncSession, *, product_id: int) -> None:
     translations = {
         t.language: t
         for t in (
-            await session.execute(
-                select(ProductTranslation).where(ProductTranslation.product_id == product_id)
-            )
+            await session.execute(select(ProductTranslation).where(ProductTranslation.product_id == product_id))
         ).scalars()
     }
     category = await session.get(Category, product.category_id) if product.category_id else None
@@ -95,7 +93,14 @@ async def index_product(session: AsyncSession, *, product_id: int) -> None:
         if category is not None:
             category_name = category.names.get(language) or category.names.get(product.source_language, "")
         body = " ".join(
-            (chosen.title, chosen.title, chosen.description, category_name, merchant.name if merchant else "", option_words)
+            (
+                chosen.title,
+                chosen.title,
+                chosen.description,
+                category_name,
+                merchant.name if merchant else "",
+                option_words,
+            )
         )
         session.add(SearchDocument(product_id=product_id, language=language, tokens=document(body, language)))
     await session.flush()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import orjson
 
-from passerelle.festival.engine.rules import HELD, RELEASED, SOLD, BookState, Deal, Row
+from passerelle.festival.engine.rules import HELD, RELEASED, SOLD, BookState, Deal, Row, release
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deals (
@@ -79,11 +79,13 @@ class SqliteJournal:
                 self._conn.execute("ROLLBACK")
                 raise
 
-    def replay(self) -> Iterable[tuple[list[list[object]], list[list[int]]]]:
+    def replay(self) -> Iterator[tuple[list[Row], list[tuple[int, int]]]]:
+        """Every durable batch, oldest first: (reservation rows, (status, seq) changes)."""
         with self._lock:
             batches = self._conn.execute("SELECT reservations, changes FROM batches ORDER BY id").fetchall()
         for reservations, changes in batches:
-            yield orjson.loads(reservations), orjson.loads(changes)
+            rows: list[Row] = [tuple(raw) for raw in orjson.loads(reservations)]
+            yield rows, [(status, seq) for status, seq in orjson.loads(changes)]
 
     def load(self, *, deal_ids: set[int] | None = None) -> BookState:
         """Rebuild a shard's memory from what is durable (after a restart or a crash)."""
@@ -95,8 +97,7 @@ class SqliteJournal:
                 book.deals[deal_id] = Deal(deal_id, stock, limit, starts, ends, hold)
         max_seq = 0
         for rows, changes in self.replay():
-            for raw in rows:
-                row: Row = tuple(raw)  # type: ignore[assignment]
+            for row in rows:
                 seq, deal_id, buyer, key, fingerprint, quantity = row[:6]
                 max_seq = max(max_seq, seq)
                 deal = book.deals.get(deal_id)
@@ -107,18 +108,12 @@ class SqliteJournal:
                 deal.remaining -= quantity
                 deal.bought[buyer] = deal.bought.get(buyer, 0) + quantity
             for status, seq in changes:
-                row = book.reservations.get(seq)
-                if row is None:
+                if seq not in book.reservations:
                     continue
-                book.statuses[seq] = status
                 if status == RELEASED:
-                    deal = book.deals[row[1]]
-                    deal.remaining += row[5]
-                    left = deal.bought.get(row[2], 0) - row[5]
-                    if left > 0:
-                        deal.bought[row[2]] = left
-                    else:
-                        deal.bought.pop(row[2], None)
+                    release(book, seq)  # gives the units and the buyer's allowance back
+                else:
+                    book.statuses[seq] = status
         book.next_seq = max_seq + 1
         return book
 

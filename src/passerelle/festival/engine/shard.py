@@ -9,6 +9,7 @@ batch forms by itself: there is no timer, so a lone claim at low load waits for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,10 +67,8 @@ class Shard:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     def add_deals(self, deals: list[tuple[Deal, int]]) -> None:
         """Arm deals with their stock (one durable write). Arming a known deal again keeps
