@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from passerelle.app import create_app
 from passerelle.config import Settings
 from passerelle.db import migrate
+from passerelle.festival.startup import start_engine
 from passerelle.state import AppState
 from tests.services import PostgresServer, postgres_from_env, start_postgres, unavailable
 
@@ -123,7 +124,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 async def state(settings: Settings) -> AsyncIterator[AppState]:
     app_state = AppState.from_settings(settings)
+    await start_engine(app_state)
     yield app_state
+    if app_state.engine is not None:
+        await app_state.engine.stop()
     await app_state.db.dispose()
 
 

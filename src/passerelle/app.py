@@ -22,6 +22,10 @@ from passerelle.catalog.csv_api import router as catalog_csv_api
 from passerelle.companies.api import router as companies_api
 from passerelle.config import Settings, load_settings
 from passerelle.errors import DomainError, NotFound
+from passerelle.festival.api import router as festival_api
+from passerelle.festival.claims_api import router as claims_api
+from passerelle.festival.engine.tuning import tune_collector
+from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.merchants.api import router as merchants_api
@@ -48,9 +52,13 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         if settings.run_worker and app_state.outbox_runner is None:
             app_state.outbox_runner = OutboxRunner(app_state, HANDLERS)
             app_state.outbox_runner.start()
+        await start_engine(app_state)
+        tune_collector()  # a server process keeps the shard's millions of tuples alive
         yield
         if app_state.outbox_runner is not None:
             await app_state.outbox_runner.stop()
+        if app_state.engine is not None:
+            await app_state.engine.stop()
         await app_state.db.dispose()
 
     app = FastAPI(
@@ -79,6 +87,8 @@ def create_app(settings: Settings | None = None, *, state: AppState | None = Non
         companies_api,
         quotes_api,
         offers_api,
+        festival_api,
+        claims_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -69,6 +69,8 @@ class UnitOfWorkRoute(APIRoute):
                             await session.commit()
                             if session.info.pop("outbox_emitted", False):
                                 state.wake_worker()
+                            for callback in session.info.pop("after_commit", []):
+                                callback()
                         else:
                             await session.rollback()
                     return response
@@ -189,3 +191,8 @@ async def request_locale(request: Request, user: OptionalUser, state: State) -> 
 
 
 RequestLocale = Annotated[Locale, Depends(request_locale)]
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once the request's transaction has committed (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(callback)

@@ -21,6 +21,8 @@ from passerelle.payments.providers.base import PaymentProvider
 from passerelle.payments.providers.sandbox import SandboxProvider
 
 if TYPE_CHECKING:
+    from passerelle.festival.engine.engine import DealEngine
+    from passerelle.festival.token_cache import TokenCache
     from passerelle.infra.outbox import OutboxRunner
 
 FX_CACHE_SECONDS = 60.0
@@ -35,12 +37,25 @@ class AppState:
     payment_providers: dict[str, PaymentProvider]
     clock: Clock = field(default_factory=SystemClock)
     outbox_runner: OutboxRunner | None = None
+    engine: DealEngine | None = None
+    token_cache: TokenCache = field(init=False)
+    claim_ip_limiter: RateLimiter = field(init=False)
+    claim_account_limiter: RateLimiter = field(init=False)
     # Set by create_app: how the sandbox PSP reaches our webhook endpoint.
     webhook_transport: httpx.AsyncBaseTransport | None = None
     login_limiter: RateLimiter = field(default_factory=lambda: MemoryTokenBucket(rate=10 / 60, burst=10))
     register_limiter: RateLimiter = field(default_factory=lambda: MemoryTokenBucket(rate=5 / 60, burst=5))
     _fx: FxTable | None = None
     _fx_loaded_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        from passerelle.festival.token_cache import TokenCache
+
+        self.token_cache = TokenCache(self.db)
+        rate = self.settings.claims_per_ip_per_second
+        self.claim_ip_limiter = MemoryTokenBucket(rate=rate, burst=rate * 2)
+        per_account = self.settings.claims_per_account_per_second
+        self.claim_account_limiter = MemoryTokenBucket(rate=per_account, burst=per_account * 2)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:

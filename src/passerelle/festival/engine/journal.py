@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from passerelle.festival.engine.rules import HELD, RELEASED, SOLD, BookState, Deal, Row, release
+from passerelle.festival.engine.rules import HELD, RELEASED, SOLD, BookState, Deal, Row, confirm, release
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deals (
@@ -105,6 +105,7 @@ class SqliteJournal:
                     continue
                 book.keys[(buyer, key)] = (fingerprint, seq)
                 book.reservations[seq] = row
+                book.open_by_buyer[buyer] = book.open_by_buyer.get(buyer, 0) + 1
                 deal.remaining -= quantity
                 deal.bought[buyer] = deal.bought.get(buyer, 0) + quantity
             for status, seq in changes:
@@ -112,8 +113,8 @@ class SqliteJournal:
                     continue
                 if status == RELEASED:
                     release(book, seq)  # gives the units and the buyer's allowance back
-                else:
-                    book.statuses[seq] = status
+                elif status == SOLD:
+                    confirm(book, seq)
         book.next_seq = max_seq + 1
         return book
 

@@ -18,6 +18,7 @@ ENDED = "ended"
 KEY_REUSED = "idempotency_key_reused"
 UNKNOWN_DEAL = "unknown_deal"
 INVALID_QUANTITY = "invalid_quantity"
+TOO_MANY_RESERVATIONS = "too_many_reservations"
 
 # Journal row statuses.
 HELD, SOLD, RELEASED = 0, 1, 2
@@ -52,6 +53,9 @@ class BookState:
     reservations: dict[int, Row] = field(default_factory=dict)
     statuses: dict[int, int] = field(default_factory=dict)
     next_seq: int = 1
+    # Denial-of-inventory defence: unpaid holds a buyer may keep at once (0 = no cap).
+    max_open_per_buyer: int = 0
+    open_by_buyer: dict[int, int] = field(default_factory=dict)
 
     def status(self, seq: int) -> int:
         return self.statuses.get(seq, HELD)
@@ -69,6 +73,8 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
     rows: list[Row] = []
     answer = answers.append
     keep = rows.append
+    max_open = book.max_open_per_buyer
+    open_by_buyer = book.open_by_buyer
     for deal_id, buyer, key, quantity, fingerprint in claims:
         known = keys.get((buyer, key))
         if known is not None:
@@ -89,6 +95,11 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
             if already + quantity > deal.per_buyer_limit:
                 answer((LIMIT_REACHED, 0))
                 continue
+            holding = open_by_buyer.get(buyer, 0)
+            if max_open and holding >= max_open:
+                answer((TOO_MANY_RESERVATIONS, 0))
+                continue
+            open_by_buyer[buyer] = holding + 1
             deal.remaining -= quantity
             bought[buyer] = already + quantity
             keys[(buyer, key)] = (fingerprint, seq)
@@ -112,6 +123,7 @@ def release(book: BookState, seq: int) -> bool:
         return False
     book.statuses[seq] = RELEASED
     _, deal_id, buyer, _, _, quantity, _, _ = row
+    _close_hold(book, buyer)
     deal = book.deals[deal_id]
     deal.remaining += quantity
     left = deal.bought.get(buyer, 0) - quantity
@@ -124,10 +136,20 @@ def release(book: BookState, seq: int) -> bool:
 
 def confirm(book: BookState, seq: int) -> bool:
     """Payment received: the hold becomes a sale. False when not held."""
-    if seq not in book.reservations or book.status(seq) != HELD:
+    row = book.reservations.get(seq)
+    if row is None or book.status(seq) != HELD:
         return False
     book.statuses[seq] = SOLD
+    _close_hold(book, row[2])
     return True
+
+
+def _close_hold(book: BookState, buyer: int) -> None:
+    left = book.open_by_buyer.get(buyer, 0) - 1
+    if left > 0:
+        book.open_by_buyer[buyer] = left
+    else:
+        book.open_by_buyer.pop(buyer, None)
 
 
 def due_for_release(book: BookState, now: float) -> list[int]:

@@ -40,6 +40,7 @@ _CODES = {
         rules.KEY_REUSED,
         rules.UNKNOWN_DEAL,
         rules.INVALID_QUANTITY,
+        rules.TOO_MANY_RESERVATIONS,
     )
 }
 
@@ -63,6 +64,10 @@ class Shard:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="deal-shard-writer")
+
+    def ensure_started(self) -> None:
+        if self._task is None or self._task.done():
+            self.start()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -91,6 +96,11 @@ class Shard:
                 armed.append((deal, stock))
         self.journal.put_deals(armed)
 
+    @property
+    def queue_depth(self) -> int:
+        """Claims waiting for a batch: what admission control watches."""
+        return self._waiting_claims
+
     # -- claims -------------------------------------------------------------------
 
     def _sold_out_now(self, claim: Claim) -> bool:
@@ -108,6 +118,7 @@ class Shard:
 
     async def claim_many(self, claims: list[Claim]) -> list[tuple[str, int]]:
         """(code, reservation seq) per claim, in order, once their batch is durable."""
+        self.ensure_started()
         future: asyncio.Future[list[tuple[str, int]]] = asyncio.get_running_loop().create_future()
         self._waiting.append((claims, future))
         self._waiting_claims += len(claims)
@@ -141,6 +152,7 @@ class Shard:
         await self._flush_changes()
 
     async def _flush_changes(self) -> None:
+        self.ensure_started()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._change_waiters.append(future)
         self._wake.set()

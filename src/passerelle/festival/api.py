@@ -1,0 +1,120 @@
+"""JSON routes for festivals and deals (the claim hot path lives in claims_api.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Query
+
+from passerelle.catalog.schemas import MoneyOut
+from passerelle.deps import CurrentUser, Operator, Session, State, UnitOfWorkRoute, after_commit
+from passerelle.errors import NotFound
+from passerelle.festival import service
+from passerelle.festival.models import Deal, Festival
+from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut
+from passerelle.state import AppState
+
+router = APIRouter(tags=["festival"], route_class=UnitOfWorkRoute)
+
+
+def festival_out(festival: Festival, now: datetime) -> FestivalOut:
+    return FestivalOut(
+        id=festival.id,
+        name=festival.name,
+        slug=festival.slug,
+        starts_at=festival.starts_at,
+        ends_at=festival.ends_at,
+        time_zone=festival.time_zone,
+        running=festival.starts_at <= now < festival.ends_at,
+    )
+
+
+def deal_out(deal: Deal, state: AppState) -> DealOut:
+    engine = state.engine
+    remaining = engine.remaining(deal.id) if engine is not None and engine.knows(deal.id) else 0
+    return DealOut(
+        id=deal.id,
+        festival_id=deal.festival_id,
+        merchant_id=deal.merchant_id,
+        sku_id=deal.sku_id,
+        price=MoneyOut(amount=deal.price_amount, currency=deal.currency),
+        stock=deal.stock,
+        remaining=remaining if deal.status == "armed" else 0,
+        per_buyer_limit=deal.per_buyer_limit,
+        starts_at=deal.starts_at,
+        ends_at=deal.ends_at,
+        status=deal.status.value,
+    )
+
+
+@router.post("/operator/festivals", status_code=201, response_model=FestivalOut)
+async def create_festival(body: FestivalIn, operator: Operator, session: Session, state: State) -> FestivalOut:
+    festival = await service.create_festival(
+        session, actor=operator, name=body.name, starts_at=body.starts_at, ends_at=body.ends_at, time_zone=body.time_zone
+    )
+    return festival_out(festival, state.clock.now())
+
+
+@router.get("/festivals/current", response_model=FestivalOut)
+async def current(session: Session, state: State) -> FestivalOut:
+    festival = await service.current_festival(session, now=state.clock.now())
+    if festival is None:
+        raise NotFound("festival")
+    return festival_out(festival, state.clock.now())
+
+
+@router.get("/deals", response_model=DealList)
+async def list_deals(
+    session: Session, state: State, festival: str = Query("current", max_length=20, description="'current' or a festival id")
+) -> DealList:
+    now = state.clock.now()
+    chosen: Festival | None
+    if festival == "current":
+        chosen = await service.current_festival(session, now=now)
+    elif festival.isdigit():
+        chosen = await session.get(Festival, int(festival))
+    else:
+        chosen = None
+    if chosen is None:
+        return DealList(items=[], festival=None)
+    deals = await service.list_deals(session, festival_id=chosen.id)
+    return DealList(items=[deal_out(d, state) for d in deals], festival=festival_out(chosen, now))
+
+
+@router.get("/deals/{deal_id}", response_model=DealOut)
+async def get_deal(deal_id: int, session: Session, state: State) -> DealOut:
+    deal = await session.get(Deal, deal_id)
+    if deal is None or deal.status == "draft":
+        raise NotFound("deal")
+    return deal_out(deal, state)
+
+
+@router.post("/me/merchants/{merchant_id}/deals", status_code=201, response_model=DealOut)
+async def create_deal(merchant_id: int, body: DealIn, user: CurrentUser, session: Session, state: State) -> DealOut:
+    deal = await service.create_deal(
+        session,
+        actor=user,
+        merchant_id=merchant_id,
+        festival_id=body.festival_id,
+        sku_id=body.sku_id,
+        price_amount=body.price_amount,
+        stock=body.stock,
+        per_buyer_limit=body.per_buyer_limit,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        hold_seconds=body.hold_seconds,
+    )
+    return deal_out(deal, state)
+
+
+@router.post("/me/deals/{deal_id}/arm", response_model=DealOut)
+async def arm(deal_id: int, user: CurrentUser, session: Session, state: State) -> DealOut:
+    """Take the deal's stock from the SKU and open it to claims (at its start time)."""
+    deal = await service.arm_deal(session, actor=user, deal_id=deal_id)
+    engine = state.engine
+    if engine is not None:
+        armed = service.engine_deal(deal)
+        after_commit(session, lambda: engine.arm([armed]))
+    out = deal_out(deal, state)
+    out.remaining = deal.stock
+    return out

@@ -1,0 +1,134 @@
+"""The claim hot path: POST /api/v1/deals/{deal_id}/claims and the batched intake.
+
+Lean on purpose: no ORM object and no database session per request (the buyer's token is
+cached in memory), orjson in and out, admission control before anything else, and the
+answer only once the claim's batch is durable in the engine's journal.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from passerelle.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from passerelle.festival.engine import rules
+from passerelle.http import client_ip
+from passerelle.state import AppState
+
+router = APIRouter(tags=["festival"])
+
+STATUS = {
+    rules.SOLD_OUT: 409,
+    rules.LIMIT_REACHED: 409,
+    rules.NOT_STARTED: 409,
+    rules.ENDED: 409,
+    rules.TOO_MANY_RESERVATIONS: 409,
+    rules.KEY_REUSED: 422,
+    rules.INVALID_QUANTITY: 422,
+    rules.UNKNOWN_DEAL: 404,
+}
+MESSAGES = {
+    rules.SOLD_OUT: "This deal is sold out",
+    rules.LIMIT_REACHED: "You already have the most units this deal allows per buyer",
+    rules.NOT_STARTED: "This deal has not started yet",
+    rules.ENDED: "This deal has ended",
+    rules.TOO_MANY_RESERVATIONS: "Pay or release your other reservations first",
+    rules.KEY_REUSED: "This Idempotency-Key was used with a different request",
+    rules.INVALID_QUANTITY: "Quantity must be a positive whole number",
+    rules.UNKNOWN_DEAL: "deal not found",
+}
+CLAIM_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["quantity"],
+                    "properties": {"quantity": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    "additionalProperties": False,
+                }
+            }
+        },
+    },
+    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}],
+}
+
+
+def problem(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    return Response(
+        orjson.dumps({"code": code, "message": message, **extra}), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+async def _buyer(request: Request, state: AppState) -> int | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return await state.token_cache.user_id(header[7:].strip(), kind="bearer")
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        # A browser claim: the page's script echoes the CSRF cookie in a header.
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not expected or not hmac.compare_digest(expected, request.headers.get(CSRF_HEADER, "")):
+            return None
+        return await state.token_cache.user_id(cookie, kind="session")
+    return None
+
+
+@router.post("/deals/{deal_id}/claims", status_code=201, openapi_extra=CLAIM_BODY)
+async def claim(deal_id: int, request: Request) -> Response:
+    """Claim units of a flash deal. 201 reserved (pay before `pay_by`); 409 sold_out,
+    limit_reached, not_started, ended, too_many_reservations; 422 idempotency_key_reused;
+    429 busy (with Retry-After and a queue position) when admission control sheds load."""
+    state: AppState = request.app.state.passerelle
+    engine = state.engine
+    if engine is None:
+        return problem(503, "engine_offline", "The festival engine is not running")
+    ip = client_ip(request)
+    allowed, wait = state.claim_ip_limiter.allow(ip)
+    if not allowed:
+        return problem(429, "rate_limited", "Too many claims from this address", {"Retry-After": str(max(1, round(wait)))})
+    buyer = await _buyer(request, state)
+    if buyer is None:
+        return problem(401, "unauthorized", "Authentication required")
+    allowed, wait = state.claim_account_limiter.allow(str(buyer))
+    if not allowed:
+        return problem(429, "rate_limited", "Slow down", {"Retry-After": str(max(1, round(wait)))})
+    depth = engine.queue_depth
+    if depth >= state.settings.claim_queue_limit:
+        # The waiting room: shed load with a clear answer instead of a timeout.
+        return problem(429, "busy", "Many buyers right now; retry in a moment", {"Retry-After": "1"}, queue_position=depth)
+    try:
+        body = orjson.loads(await request.body())
+        quantity = body["quantity"]
+        if type(quantity) is not int or len(body) != 1:
+            raise ValueError
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return problem(422, "invalid_request", 'Send {"quantity": <positive integer>}', field="quantity")
+    key = request.headers.get("idempotency-key") or secrets.token_hex(12)
+    if len(key) > 200:
+        return problem(422, "invalid_idempotency_key", "Idempotency-Key is at most 200 characters", field="Idempotency-Key")
+    answer = await engine.claim(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity)
+    if answer.code != rules.RESERVED:
+        return problem(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
+    pay_by = datetime.fromtimestamp(answer.expires_at, UTC).isoformat()
+    return Response(
+        orjson.dumps(
+            {
+                "status": "reserved",
+                "reservation_id": answer.seq,
+                "deal_id": deal_id,
+                "quantity": quantity,
+                "pay_by": pay_by,
+                "checkout_url": f"/api/v1/deals/reservations/{answer.seq}/checkout",
+            }
+        ),
+        status_code=201,
+        media_type="application/json",
+    )
