@@ -22,6 +22,7 @@ from passerelle.catalog.csv_api import router as catalog_csv_api
 from passerelle.companies.api import router as companies_api
 from passerelle.config import Settings, load_settings
 from passerelle.errors import DomainError, NotFound
+from passerelle.fastpath import FastPath
 from passerelle.festival.api import router as festival_api
 from passerelle.festival.claims_api import router as claims_api
 from passerelle.festival.engine.tuning import tune_collector
@@ -43,7 +44,12 @@ API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
 
-def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, state: AppState | None = None) -> FastPath:
+    """The ASGI app: FastAPI behind the festival fast path (see fastpath.py)."""
+    return FastPath(build_fastapi(settings, state=state))
+
+
+def build_fastapi(settings: Settings | None = None, *, state: AppState | None = None) -> FastAPI:
     settings = settings or (state.settings if state else load_settings())
     app_state = state or AppState.from_settings(settings)
 

@@ -1,0 +1,137 @@
+"""`passerelle bench http`: deal claims through the real server over loopback, driven by
+wrk from a separate process, against the same server's no-op route (the stack ceiling)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import shutil
+import subprocess
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from passerelle.bench import wrk_scripts
+from passerelle.bench.fixtures import make_buyers, make_catalog
+from passerelle.bench.server import BenchServer
+from passerelle.config import Settings
+from passerelle.db import migrate
+from passerelle.db.base import utcnow
+from passerelle.festival import service as festival
+from passerelle.festival.engine.journal import SqliteJournal
+from passerelle.state import AppState
+
+DEALS = 20
+DEAL_STOCK = 5_000_000
+
+
+async def _prepare(settings: Settings, buyers: int) -> tuple[list[str], list[int]]:
+    from sqlalchemy import select
+
+    from passerelle.accounts.models import Role, User
+    from passerelle.merchants.models import MerchantMember
+
+    state = AppState.from_settings(settings)
+    try:
+        catalog = await make_catalog(state, merchants_count=1, products_each=DEALS + 1)
+        tokens = await make_buyers(state, buyers)
+        now = utcnow()
+        async with state.db.sessions() as session:
+            operator = (await session.execute(select(User).where(User.role == Role.operator))).scalars().first()
+            seller = (
+                await session.execute(select(User).join(MerchantMember, MerchantMember.user_id == User.id).limit(1))
+            ).scalar_one()
+            merchant_id = (
+                await session.execute(select(MerchantMember.merchant_id).where(MerchantMember.user_id == seller.id))
+            ).scalar_one()
+            assert operator is not None
+            fest = await festival.create_festival(
+                session, actor=operator, name="Bench 11.11", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=6), time_zone="Europe/Paris"
+            )
+            deal_ids = []
+            for sku_id in catalog.sku_ids[:DEALS]:
+                deal = await festival.create_deal(
+                    session, actor=seller, merchant_id=merchant_id, festival_id=fest.id, sku_id=sku_id, price_amount=500,
+                    stock=DEAL_STOCK // 10, per_buyer_limit=1_000_000, starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=5),
+                )
+                await festival.arm_deal(session, actor=seller, deal_id=deal.id)
+                deal_ids.append(deal.id)
+            await session.commit()
+    finally:
+        await state.db.dispose()
+    return tokens, deal_ids
+
+
+def _wrk(url: str, script: Path, *, seconds: int, connections: int) -> dict[str, Any]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("bench http needs wrk: apt-get install wrk")
+    out = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("{"))
+    return dict(json.loads(line))
+
+
+def _audit(journal_path: Path) -> dict[str, int]:
+    journal = SqliteJournal(journal_path)
+    book = journal.load()
+    stocks = journal.stocks()
+    oversold = 0
+    for deal_id, deal in book.deals.items():
+        held_or_sold = stocks[deal_id] - deal.remaining
+        if deal.remaining < 0 or held_or_sold > stocks[deal_id]:
+            oversold += 1
+    reservations = len(book.reservations)
+    journal.close()
+    return {"oversold": oversold, "reservations": reservations}
+
+
+def run(*, batched: bool = False, seconds: int = 8, connections: int = 64, buyers: int = 2_000, batch: int = 500) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="passerelle-http-") as tmp:
+        data_dir = Path(tmp)
+        settings = Settings(data_dir=data_dir)
+        migrate.upgrade(settings.resolved_database_url)
+        tokens, deal_ids = asyncio.run(_prepare(settings, buyers))
+        gateway = secrets.token_urlsafe(24)
+        env = {
+            "PASSERELLE_MAX_OPEN_RESERVATIONS": "0",
+            "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "1000000000",
+            "PASSERELLE_CLAIMS_PER_IP_PER_SECOND": "1000000000",
+            "PASSERELLE_GATEWAY_TOKEN": gateway,
+            "PASSERELLE_RUN_WORKER": "false",
+        }
+        (data_dir / "noop.lua").write_text(wrk_scripts.noop_script())
+        claims_lua = data_dir / "claims.lua"
+        if batched:
+            claims_lua.write_text(wrk_scripts.batch_script(gateway, deal_ids, buyers, batch))
+        else:
+            claims_lua.write_text(wrk_scripts.claims_script(tokens, deal_ids))
+        with BenchServer(data_dir, env=env) as server:
+            _wrk(server.url, data_dir / "noop.lua", seconds=2, connections=connections)  # warm-up
+            ceiling = _wrk(server.url, data_dir / "noop.lua", seconds=seconds, connections=connections)
+            # Warm-up: each buyer's first claim looks the token up once; measure the steady state.
+            _wrk(server.url, claims_lua, seconds=3, connections=connections if not batched else 8)
+            claims = _wrk(server.url, claims_lua, seconds=seconds, connections=connections if not batched else 8)
+        audit = _audit(data_dir / "engine" / "journal.db")
+    per_request = batch if batched else 1
+    claims_per_s = claims["requests"] * per_request / (claims["duration_us"] / 1e6)
+    ceiling_per_s = ceiling["requests"] / (ceiling["duration_us"] / 1e6)
+    result: dict[str, Any] = {
+        "claims_per_s": round(claims_per_s),
+        "p50_ms": round(claims["p50_us"] / 1000, 2),
+        "p99_ms": round(claims["p99_us"] / 1000, 2),
+        "ceiling_per_s": round(ceiling_per_s),
+        "ratio": round(claims_per_s / ceiling_per_s, 2) if not batched else None,
+        "oversold": audit["oversold"],
+        "errors": claims["socket_errors"],
+        "durable_reservations": audit["reservations"],
+        "connections": connections,
+        "seconds": seconds,
+    }
+    if batched:
+        result["claims_per_request"] = batch
+    return result
