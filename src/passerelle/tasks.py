@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from passerelle.festival import tasks as festival_tasks
 from passerelle.infra.outbox import Handler
 from passerelle.notifications import tasks as mail_tasks
 from passerelle.offers import tasks as offer_tasks
@@ -18,4 +19,6 @@ HANDLERS: dict[str, Handler] = {
     "orders.unfulfillable": mail_tasks.on_unfulfillable,
     "quotes.expire_due": quote_tasks.expire_due_quotes,
     "offers.expire_due": offer_tasks.expire_due_offers,
+    "deals.confirm": festival_tasks.confirm_paid_deal,
+    "deals.release": festival_tasks.release_deal_hold,
 }

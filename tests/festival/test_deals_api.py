@@ -137,3 +137,28 @@ async def test_given_a_deep_queue_then_busy_with_retry_after_and_a_position(clie
     busy = await claim(client, buyer, setup["deal"]["id"])
     assert busy.status_code == 429 and busy.json()["code"] == "busy"
     assert busy.headers["retry-after"] == "1" and "queue_position" in busy.json()
+
+
+async def test_given_a_claim_when_paid_through_checkout_then_the_deal_unit_is_sold(client: httpx.AsyncClient, state: AppState) -> None:
+    from tests.commerce import ADDRESS, pay
+
+    setup = await festival_with_deal(client, state, stock=20, deal_stock=5)
+    (buyer,) = await make_buyers(state, 1)
+    reserved = (await claim(client, buyer, setup["deal"]["id"], 2, key="pay-me")).json()
+    placed = await client.post(
+        reserved["checkout_url"], json={"shipping_address": ADDRESS, "payment_provider": "sandbox"}, headers=buyer.headers
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()["orders"][0]
+    assert order["total"]["amount"] == 2 * 2900 + 490
+    twice = await client.post(reserved["checkout_url"], json={"shipping_address": ADDRESS}, headers=buyer.headers)
+    assert twice.status_code == 409
+    await pay(client, state, placed.json()["payment"]["id"])
+    assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "paid"
+    assert state.engine is not None and state.engine.counts(setup["deal"]["id"]) == (3, 0, 2)
+    async with state.db.read_sessions() as session:
+        sku = await session.get(Sku, setup["sku_id"])
+        assert sku is not None and (sku.stock, sku.reserved, sku.sold) == (15, 3, 2)
+    stranger = (await make_buyers(state, 1))[0]
+    other = await client.post(reserved["checkout_url"], json={"shipping_address": ADDRESS}, headers=stranger.headers)
+    assert other.status_code == 404

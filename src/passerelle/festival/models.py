@@ -51,3 +51,13 @@ class Deal(TimestampMixin, Base):
     hold_seconds: Mapped[int] = mapped_column(Integer, default=900)
     status: Mapped[DealStatus] = mapped_column(Enum(DealStatus, native_enum=False, length=10), default=DealStatus.draft)
     returned_units: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DealCheckout(Base):
+    """A reservation checks out once: its one order."""
+
+    __tablename__ = "deal_checkouts"
+
+    reservation_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)

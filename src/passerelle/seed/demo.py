@@ -29,6 +29,8 @@ from passerelle.merchants.models import Merchant, MerchantKind
 from passerelle.seed.images import placeholder_jpeg
 from passerelle.seed.products import Line, generate_line, load
 from passerelle.slugs import slugify
+from passerelle.seed.festival import ensure_running_festival
+from passerelle.seed.history import seed_order_history
 from passerelle.state import AppState
 
 FX_FILE = "ecb-reference-rates.csv"
@@ -56,6 +58,8 @@ class SeedReport:
     merchants: dict[str, int] = field(default_factory=dict)  # created, by kind
     products: int = 0
     images: int = 0
+    deals: int = 0
+    orders: int = 0
     seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -73,7 +77,8 @@ class SeedReport:
         return (
             f"Demo marketplace seeded in {self.seconds:.1f} s: {sum(self.merchants.values())} merchants"
             f" ({kinds or 'none new'}), {self.products} products with {self.images} images,"
-            f" {self.categories} new categories, {self.currencies} exchange rates and {self.users} new accounts."
+            f" {self.categories} new categories, {self.currencies} exchange rates, {self.users} new accounts,"
+            f" {self.deals} live festival deals and {self.orders} past orders."
             f" Log in with the password {password!r} as: {logins}. See docs/demo.md."
         )
 
@@ -99,7 +104,8 @@ async def seed_demo_if_empty(state: AppState) -> SeedReport:
         users = await accounts.count_users(session)
     if users:
         reason = f"the database already has {users} account{'s' if users > 1 else ''} (use --force to seed anyway)"
-        return SeedReport(skipped=True, reason=reason, logins=demo_logins())
+        # The demo's festival runs around the time it was seeded: start a new one when it is over.
+        return SeedReport(skipped=True, reason=reason, logins=demo_logins(), deals=await ensure_running_festival(state))
     return await seed_demo(state)
 
 
@@ -125,6 +131,8 @@ async def seed_demo(state: AppState) -> SeedReport:
                 session, state=state, spec=spec, operator_id=operator.id, password=people["password"], report=report
             )
             await session.commit()
+    report.deals = await ensure_running_festival(state)
+    report.orders = await seed_order_history(state)
     report.seconds = time.perf_counter() - started
     return report
 

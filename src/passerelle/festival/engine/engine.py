@@ -3,6 +3,8 @@ stopped with the app, told about deals when they are armed."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from pathlib import Path
 
@@ -11,6 +13,9 @@ from passerelle.festival.engine.journal import SqliteJournal
 from passerelle.festival.engine.rules import Deal
 from passerelle.festival.engine.shard import Answer, Shard
 from passerelle.infra.clock import Clock
+
+
+SWEEP_SECONDS = 1.0
 
 
 def fingerprint(deal_id: int, quantity: int) -> int:
@@ -24,13 +29,27 @@ class DealEngine:
         self.clock = clock
         self.shard = Shard(self.journal, clock=lambda: self.clock.now().timestamp())
         self.shard.book.max_open_per_buyer = max_open_per_buyer
+        self._sweeper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.shard.start()
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep(), name="deal-hold-expiry")
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         await self.shard.stop()
         self.journal.close()
+
+    async def _sweep(self) -> None:
+        """Unpaid holds go back on sale when they run out (the order expires alongside)."""
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            await self.shard.expire_due()
 
     def arm(self, deals: list[tuple[Deal, int]]) -> None:
         self.shard.add_deals(deals)

@@ -8,9 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.infra import outbox
-from passerelle.orders import stock
 from passerelle.orders.models import Order, OrderStatus
-from passerelle.orders.service.lifecycle import line_quantities, set_status
+from passerelle.orders.service.lifecycle import release_hold, set_status
 
 
 async def expire_due(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[int]:
@@ -40,7 +39,9 @@ async def expire_due(session: AsyncSession, *, now: datetime, limit: int = 500) 
         )
         if previous is None:
             continue
-        await stock.release(session, await line_quantities(session, order_id=order_id))
+        order = await session.get(Order, order_id)
+        assert order is not None
+        await release_hold(session, order=order)
         outbox.emit(session, topic="orders.status_changed", payload={"order_id": order_id, "status": "cancelled", "reason": "expired"})
         expired.append(order_id)
     return expired

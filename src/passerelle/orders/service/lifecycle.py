@@ -64,6 +64,18 @@ async def set_status(
     return None
 
 
+async def release_hold(session: AsyncSession, *, order: Order) -> None:
+    """Give back what an unpaid order held: SKU stock for a cart order; for a flash-deal
+    order the units belong to the deal, so the engine gets its reservation back."""
+    if order.source == "deal":
+        rows = await session.execute(select(OrderLine.attribution).where(OrderLine.order_id == order.id))
+        for attribution in rows.scalars():
+            if attribution and "reservation" in attribution:
+                outbox.emit(session, topic="deals.release", payload={"reservation": attribution["reservation"]})
+        return
+    await stock.release(session, await line_quantities(session, order_id=order.id))
+
+
 async def line_quantities(session: AsyncSession, *, order_id: int) -> dict[int, int]:
     rows = await session.execute(select(OrderLine.sku_id, OrderLine.quantity).where(OrderLine.order_id == order_id))
     return stock.aggregate(rows.all())
@@ -100,7 +112,7 @@ async def request_transition(
     if previous is None:
         raise Conflict("order_changed", "The order changed meanwhile; reload it")
     if to_status == S.cancelled:
-        await stock.release(session, await line_quantities(session, order_id=order.id))
+        await release_hold(session, order=order)
     outbox.emit(session, topic="orders.status_changed", payload={"order_id": order.id, "status": to_status.value})
     await session.refresh(order)
     return order

@@ -13,7 +13,7 @@ from passerelle.infra import outbox
 from passerelle.ledger import service as ledger
 from passerelle.orders import stock
 from passerelle.orders.models import Order, OrderStatus
-from passerelle.orders.service.lifecycle import line_quantities, set_status
+from passerelle.orders.service.lifecycle import line_quantities, release_hold, set_status
 
 PAYABLE = frozenset({OrderStatus.pending_payment})
 
@@ -66,10 +66,15 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 await session.refresh(order)
                 await book_sale(session, order=order)
                 outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+                if order.source == "deal":
+                    outbox.emit(session, topic="deals.confirm", payload={"order_id": order.id})
                 continue
         if order.status == OrderStatus.cancelled and not await _was_paid(session, order.id):
             # The hold ran out before the money came: sell only if the stock is still there.
-            if await stock.sell_directly(session, await line_quantities(session, order_id=order.id)):
+            # A flash deal's units went back to the deal: a late payer is refunded, not served.
+            if order.source != "deal" and await stock.sell_directly(
+                session, await line_quantities(session, order_id=order.id)
+            ):
                 await set_status(
                     session,
                     order_id=order.id,
@@ -108,5 +113,5 @@ async def on_payment_failed(session: AsyncSession, *, purchase_id: int, now: dat
             note=f"payment failed: {reason}"[:500],
         )
         if previous is not None:
-            await stock.release(session, await line_quantities(session, order_id=order.id))
+            await release_hold(session, order=order)
             outbox.emit(session, topic="orders.status_changed", payload={"order_id": order.id, "status": "cancelled", "reason": "payment_failed"})

@@ -206,9 +206,14 @@ async def place(
     now: datetime,
     hold_for: timedelta,
     source: str = "cart",
+    hold_stock: bool = True,
 ) -> Placed:
-    """Hold the stock and write the purchase and its orders (pending payment)."""
-    await stock.reserve(session, stock.aggregate((r.sku_id, r.quantity) for q in quote.merchants for r, *_ in q.lines))
+    """Hold the stock and write the purchase and its orders (pending payment). A flash
+    deal's units are already held by the deal (`hold_stock=False`)."""
+    if hold_stock:
+        await stock.reserve(
+            session, stock.aggregate((r.sku_id, r.quantity) for q in quote.merchants for r, *_ in q.lines)
+        )
     purchase = Purchase(
         buyer_id=buyer.id,
         currency=quote.currency,

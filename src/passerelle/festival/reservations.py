@@ -1,0 +1,69 @@
+"""Paying for a flash-deal reservation: it becomes an ordinary order (source "deal") at
+the deal price, whose payment goes through the commerce payments. The deal's units are
+already set aside, so no SKU stock moves at checkout."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.accounts.models import User
+from passerelle.errors import Conflict, NotFound
+from passerelle.festival.engine import rules
+from passerelle.festival.engine.engine import DealEngine
+from passerelle.festival.models import Deal, DealCheckout
+from passerelle.money import FxTable
+from passerelle.orders.models import OrderLine
+from passerelle.orders.service import placement
+from passerelle.payments import service as payments
+from passerelle.payments.models import Payment
+from passerelle.payments.providers.base import PaymentProvider
+
+
+async def checkout(
+    session: AsyncSession,
+    *,
+    engine: DealEngine,
+    buyer: User,
+    seq: int,
+    address: placement.Address,
+    provider: PaymentProvider,
+    currency: str,
+    fx: FxTable,
+    language: str,
+    now: datetime,
+) -> tuple[placement.Placed, Payment]:
+    row = engine.shard.book.reservations.get(seq)
+    if row is None or row[2] != buyer.id:
+        raise NotFound("reservation")
+    if engine.shard.book.status(seq) != rules.HELD:
+        raise Conflict("reservation_not_held", "This reservation was already paid or has expired")
+    _, deal_id, _, _, _, quantity, _, expires_at = row
+    pay_by = datetime.fromtimestamp(expires_at, UTC)
+    if pay_by <= now:
+        raise Conflict("reservation_expired", "This reservation has expired")
+    deal = await session.get(Deal, deal_id)
+    if deal is None:
+        raise NotFound("deal")
+    request = placement.LineRequest(
+        sku_id=deal.sku_id, quantity=quantity, unit_amount=deal.price_amount, attribution={"deal_id": deal_id, "reservation": seq}
+    )
+    quote = await placement.price(session, requests=[request], country=address.country, currency=currency, fx=fx, language=language)
+    placed = await placement.place(
+        session, buyer=buyer, quote=quote, address=address, now=now, hold_for=pay_by - now, source="deal", hold_stock=False
+    )
+    try:
+        async with session.begin_nested():
+            session.add(DealCheckout(reservation_seq=seq, deal_id=deal_id, order_id=placed.orders[0].id))
+    except IntegrityError:
+        raise Conflict("already_checked_out", "This reservation already has an order") from None
+    payment = await payments.open_payment(session, purchase=placed.purchase, provider=provider)
+    return placed, payment
+
+
+async def reservations_of_order(session: AsyncSession, *, order_id: int) -> list[int]:
+    rows = await session.execute(select(OrderLine.attribution).where(OrderLine.order_id == order_id))
+    return [int(a["reservation"]) for a in rows.scalars() if a and "reservation" in a]
