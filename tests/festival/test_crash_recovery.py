@@ -1,0 +1,117 @@
+"""A real server under claim load is SIGKILLed several times and restarted: after each
+restart every acknowledged claim is there exactly once and the stock adds up."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+
+from passerelle.bench.fixtures import make_buyers, make_catalog
+from passerelle.db.base import utcnow
+from passerelle.festival import service as festivals
+from passerelle.festival.engine.journal import SqliteJournal
+from passerelle.festival.engine.rules import HELD, SOLD
+from passerelle.state import AppState
+from tests import live_server
+
+STOCK = 400
+ENV = {
+    "PASSERELLE_MAX_OPEN_RESERVATIONS": "0",
+    "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "100000",
+    "PASSERELLE_CLAIMS_PER_IP_PER_SECOND": "100000",
+}
+
+
+async def _festival(state: AppState, out: dict[str, object]) -> None:
+    from sqlalchemy import select
+
+    from passerelle.accounts.models import Role, User
+    from passerelle.merchants.models import MerchantMember
+
+    catalog = await make_catalog(state, merchants_count=1, products_each=2)
+    out["tokens"] = await make_buyers(state, 40)
+    now = utcnow()
+    async with state.db.sessions() as session:
+        operator = (await session.execute(select(User).where(User.role == Role.operator))).scalars().first()
+        member = (await session.execute(select(MerchantMember).limit(1))).scalar_one()
+        seller = await session.get(User, member.user_id)
+        assert operator is not None and seller is not None
+        fest = await festivals.create_festival(
+            session, actor=operator, name="Crash", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2), time_zone="UTC"
+        )
+        deal = await festivals.create_deal(
+            session, actor=seller, merchant_id=member.merchant_id, festival_id=fest.id, sku_id=catalog.sku_ids[0],
+            price_amount=100, stock=STOCK, per_buyer_limit=1000, starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1),
+        )
+        await festivals.arm_deal(session, actor=seller, deal_id=deal.id)
+        await session.commit()
+        out["deal_id"] = deal.id
+
+
+async def _hammer(url: str, deal_id: int, tokens: list[str], keys: itertools.count[int], acknowledged: dict[str, int], stop: asyncio.Event) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        while not stop.is_set():
+            n = next(keys)
+            key = f"crash-{n}"
+            try:
+                response = await client.post(
+                    f"/api/v1/deals/{deal_id}/claims",
+                    json={"quantity": 1},
+                    headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}", "Idempotency-Key": key},
+                )
+            except httpx.HTTPError:
+                return  # the server died under us: whatever was not answered was not acknowledged
+            if response.status_code == 201:
+                acknowledged[key] = response.json()["reservation_id"]
+
+
+async def test_given_kill_9_under_load_then_every_acknowledged_claim_survives_exactly_once(tmp_path: Path) -> None:
+    out: dict[str, object] = {}
+    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: _festival(state, out))
+    deal_id = int(out["deal_id"])  # type: ignore[call-overload]
+    tokens: list[str] = out["tokens"]  # type: ignore[assignment]
+    acknowledged: dict[str, int] = {}
+    keys = itertools.count()
+    for _round in range(3):
+        server = await asyncio.to_thread(live_server.start, tmp_path, extra_env=ENV)
+        stop = asyncio.Event()
+        workers = [asyncio.create_task(_hammer(server.url, deal_id, tokens, keys, acknowledged, stop)) for _ in range(16)]
+        await asyncio.sleep(1.0)
+        server.process.kill()  # SIGKILL: no shutdown, no flush
+        await asyncio.to_thread(server.process.wait)
+        stop.set()
+        await asyncio.gather(*workers)
+
+        journal = SqliteJournal(tmp_path / "engine" / "journal.db")
+        book = journal.load()
+        journal.close()
+        by_key = {key: seq for (buyer, key), (_fp, seq) in book.keys.items()}
+        for key, seq in acknowledged.items():
+            assert by_key.get(key) == seq, f"acknowledged claim {key} lost or changed after kill -9"
+        held = sum(row[5] for seq, row in book.reservations.items() if book.status(seq) == HELD)
+        sold = sum(row[5] for seq, row in book.reservations.items() if book.status(seq) == SOLD)
+        assert book.deals[deal_id].remaining + held + sold == STOCK
+        assert len(book.reservations) == len(set(book.reservations))
+
+    assert acknowledged, "the load never got a claim through"
+    server = await asyncio.to_thread(live_server.start, tmp_path, extra_env=ENV)
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            # Replaying an acknowledged key answers the same reservation, not a second one.
+            key, seq = next(iter(acknowledged.items()))
+            n = int(key.split("-")[1])
+            again = await client.post(
+                f"/api/v1/deals/{deal_id}/claims",
+                json={"quantity": 1},
+                headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}", "Idempotency-Key": key},
+            )
+            assert again.status_code == 201 and again.json()["reservation_id"] == seq
+            remaining = (await client.get(f"/api/v1/deals/{deal_id}")).json()["remaining"]
+            # Durable claims whose answer never reached the client still hold their unit.
+            assert remaining == STOCK - len(book.reservations)
+    finally:
+        server.stop()
