@@ -22,7 +22,13 @@ from tests.web.helpers import HTML, csrf_token, log_in, submit, text_of
 from tests.web.marketplace import Marketplace
 from tests.web.test_translations import KEYWORDS, catalog_ids
 
-ADDRESS = {"name": "Camille Martin", "line1": "12 rue des Lilas", "city": "Lyon", "postal_code": "69003", "country": "FR"}
+ADDRESS = {
+    "name": "Camille Martin",
+    "line1": "12 rue des Lilas",
+    "city": "Lyon",
+    "postal_code": "69003",
+    "country": "FR",
+}
 HTMX = {"hx-request": "true"}
 _KEY_FIELD = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
@@ -67,7 +73,9 @@ async def place_order(web: httpx.AsyncClient, address: dict[str, str] | None = N
     key = _KEY_FIELD.search(form.text)
     assert key
     token = await csrf_token(web, "/checkout")
-    return await web.post("/checkout", data={**(address or ADDRESS), "idempotency_key": key.group(1), "csrf_token": token})
+    return await web.post(
+        "/checkout", data={**(address or ADDRESS), "idempotency_key": key.group(1), "csrf_token": token}
+    )
 
 
 async def checkout_and_pay(web: httpx.AsyncClient, state: AppState, card: str = GOOD_CARD) -> str:
@@ -147,7 +155,9 @@ async def test_given_a_guest_then_the_cart_works_and_checkout_asks_to_log_in_and
     checkout = await web.get("/checkout")
     assert checkout.status_code == 303 and checkout.headers["location"] == "/login?next=/checkout"
 
-    logged_in = await submit(web, "/login", {"email": buyer.user.email, "password": "correct horse battery", "next": "/checkout"})
+    logged_in = await submit(
+        web, "/login", {"email": buyer.user.email, "password": "correct horse battery", "next": "/checkout"}
+    )
     assert logged_in.status_code == 303 and logged_in.headers["location"] == "/checkout"
     assert CART_COOKIE in logged_in.headers.get("set-cookie", "")
     web.cookies.delete(CART_COOKIE)
@@ -222,6 +232,8 @@ async def test_given_the_hosted_page_when_paying_with_the_test_card_then_the_ord
     history = await web.get("/orders")
     assert history.status_code == 200
     assert shown(history.text).count("Payée") == 2
+    english = shown((await web.get("/orders", params={"lang": "en"})).text)
+    assert "My orders" in english and english.count("Paid") == 2
     orders = await orders_of(state, buyer_id)
     order_page = shown((await web.get(f"/orders/{orders[0].id}")).text)
     assert "Camille Martin" in order_page and "Payée" in order_page and "Prestataire de paiement" in order_page
@@ -343,7 +355,9 @@ async def test_given_another_merchants_staff_then_console_order_pages_and_action
     assert (await web.get(f"{own}/orders/{rose_order.id}")).status_code == 404
     for path in (f"{own}/orders/{rose_order.id}/status", f"{theirs}/orders/{rose_order.id}/status"):
         assert (await submit(web, path, {"status": "accepted"}, token_from=f"{own}/orders")).status_code == 404
-    assert (await submit(web, f"{own}/orders/{rose_order.id}/refunds", {"amount": "1"}, token_from=f"{own}/orders")).status_code == 404
+    assert (
+        await submit(web, f"{own}/orders/{rose_order.id}/refunds", {"amount": "1"}, token_from=f"{own}/orders")
+    ).status_code == 404
     # Nor is it one of this person's own orders.
     assert (await web.get(f"/orders/{rose_order.id}")).status_code == 404
     assert (await orders_of(state, buyer_id))[0].status == OrderStatus.paid
@@ -384,7 +398,8 @@ async def test_given_the_product_page_then_it_offers_add_to_cart_with_the_minimu
     await add(web, state, "SAUGE-S")
     await checkout_and_pay(web, state)
     candle = await web.get(f"/p/{market.products['bougie']}?sku={await sku_id(state, 'SAUGE-S')}")
-    panel = re.search(r'data-sku-purchase="%d">(.*?)</div>' % await sku_id(state, "SAUGE-S"), candle.text, re.S)
+    sold_sku = await sku_id(state, "SAUGE-S")
+    panel = re.search(rf'data-sku-purchase="{sold_sku}">(.*?)</div>', candle.text, re.S)
     assert panel and "Vendu" in panel.group(1) and "add-to-cart" not in panel.group(1)
 
 

@@ -9,6 +9,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
 from passerelle.accounts import service
+from passerelle.accounts.models import User
+from passerelle.cart import service as carts
+from passerelle.cart.cookies import CART_COOKIE
 from passerelle.config import SUPPORTED_LANGUAGES
 from passerelle.deps import SESSION_COOKIE, Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError
@@ -26,6 +29,14 @@ MAX_PASSWORD = 200
 
 def _see_other(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
+
+
+async def _adopt_guest_cart(page: PageContext, session: Session, user: User, response: Response) -> None:
+    """What a guest put in the cart follows them into their account."""
+    guest_cart = page.request.cookies.get(CART_COOKIE)
+    if guest_cart:
+        await carts.merge_guest_cart(session, guest_token=guest_cart, user_id=user.id)
+        response.delete_cookie(CART_COOKIE, path="/")
 
 
 def _password(value: Any) -> str:
@@ -66,6 +77,7 @@ async def login(page: PageContext, session: Session, state: State) -> Response:
     token = await service.open_web_session(session, user=user, days=state.settings.session_days)
     response = _see_other(target or "/")
     set_session_cookie(response, token=token, settings=state.settings)
+    await _adopt_guest_cart(page, session, user, response)
     return response
 
 
@@ -130,6 +142,7 @@ async def register(page: PageContext, session: Session, state: State) -> Respons
     token = await service.open_web_session(session, user=user, days=state.settings.session_days)
     response = _see_other(values["next"] or "/")
     set_session_cookie(response, token=token, settings=state.settings)
+    await _adopt_guest_cart(page, session, user, response)
     set_preferences(response, settings=state.settings, language=user.language, currency=user.currency)
     return response
 

@@ -30,11 +30,26 @@ GENERIC_ONLY = frozenset({401, 404, 500})
 def install(app: FastAPI) -> None:
     # Imported here: the domain page modules import web helpers, never the other way round.
     from passerelle.accounts.pages import router as accounts_pages
+    from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
     from passerelle.merchants.pages import router as merchants_pages
+    from passerelle.orders.pages import buyer_router as order_pages
+    from passerelle.orders.pages import checkout_router as checkout_pages
+    from passerelle.orders.pages import console_router as order_console_pages
+    from passerelle.payments.pages import router as payment_pages
 
-    for router in (accounts_pages, catalog_pages, merchants_pages, catalog_console_pages):
+    for router in (
+        accounts_pages,
+        catalog_pages,
+        merchants_pages,
+        catalog_console_pages,
+        cart_pages,
+        checkout_pages,
+        order_pages,
+        order_console_pages,
+        payment_pages,
+    ):
         app.include_router(router)
 
 

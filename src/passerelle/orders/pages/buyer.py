@@ -44,9 +44,7 @@ async def merchant_names(session: AsyncSession, ids: set[int]) -> dict[int, tupl
 async def my_orders(page: PageContext, session: Session) -> Response:
     user = page.require_user()
     number = _page_number(page)
-    orders, total = await queries.list_orders(
-        session, buyer_id=user.id, limit=PER_PAGE, offset=(number - 1) * PER_PAGE
-    )
+    orders, total = await queries.list_orders(session, buyer_id=user.id, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     pages = paginate(path="/orders", params=[], total=total, page=number, per_page=PER_PAGE)
     return page.render(
         "orders/list.html",

@@ -87,7 +87,10 @@ async def _cart_lines(page: Page, session: AsyncSession, user: User) -> tuple[in
 
 
 def _requests(lines: list[carts.CartLine]) -> list[placement.LineRequest]:
-    return [placement.LineRequest(sku_id=l.sku_id, quantity=l.quantity, attribution=l.attribution) for l in lines]
+    return [
+        placement.LineRequest(sku_id=line.sku_id, quantity=line.quantity, attribution=line.attribution)
+        for line in lines
+    ]
 
 
 async def _merchant_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
@@ -106,7 +109,10 @@ async def build_preview(page: Page, session: AsyncSession, lines: list[carts.Car
     names = await _merchant_names(session, set(by_merchant))
     titles = {line.product_id: line.title for line in lines}
     for merchant_id, group in by_merchant.items():
-        shown = [PreviewLine(l.title, l.options, l.quantity, Money(l.line_amount, l.currency)) for l in group]
+        shown = [
+            PreviewLine(line.title, line.options, line.quantity, Money(line.line_amount, line.currency))
+            for line in group
+        ]
         entry = MerchantPreview(merchant_id=merchant_id, name=names.get(merchant_id, ""), lines=shown)
         preview.merchants.append(entry)
         try:
@@ -190,7 +196,9 @@ async def checkout_preview(page: PageContext, session: Session) -> Response:
     user = page.require_user()
     _, lines = await _cart_lines(page, session, user)
     country = (page.request.query_params.get("country") or "").upper()[:2]
-    preview = await build_preview(page, session, lines, country) if is_country(country) else Preview(page.locale.currency, "")
+    preview = (
+        await build_preview(page, session, lines, country) if is_country(country) else Preview(page.locale.currency, "")
+    )
     return page.render("orders/_preview.html", preview=preview)
 
 
@@ -243,7 +251,10 @@ async def place_order(page: PageContext, session: Session, state: State) -> Resp
         payment = await payments.open_payment(session, purchase=placed.purchase, provider=provider)
         if cart_id is not None:
             await carts.clear(session, cart_id=cart_id)
-        return 201, {"purchase_id": placed.purchase.id, "pay_url": provider.pay_url(payment_public_id=payment.public_id)}
+        return 201, {
+            "purchase_id": placed.purchase.id,
+            "pay_url": provider.pay_url(payment_public_id=payment.public_id),
+        }
 
     try:
         _status, result, _replayed = await idempotency.run(

@@ -95,7 +95,9 @@ async def merchant_orders(merchant_ref: str, page: PageContext, session: Session
         selected_status=status.value if status else "",
         statuses=[(s.value, status_label(page, s.value), counts.get(s, 0)) for s in S],
         all_count=sum(counts.values()),
-        pages=paginate(path=base, params=[("status", status.value if status else "")], total=total, page=number, per_page=PER_PAGE),
+        pages=paginate(
+            path=base, params=[("status", status.value if status else "")], total=total, page=number, per_page=PER_PAGE
+        ),
         owed=await balances(session, merchant.id, merchant.currency),
     )
 
@@ -167,13 +169,17 @@ async def _refused(
 
 
 @console_router.post("/orders/{order_ref}/status")
-async def change_status(merchant_ref: str, order_ref: str, page: PageContext, session: Session, state: State) -> Response:
+async def change_status(
+    merchant_ref: str, order_ref: str, page: PageContext, session: Session, state: State
+) -> Response:
     user, merchant = await _staff(page, session, merchant_ref)
     order = await _merchant_order(session, user, merchant, order_ref)
     form = await page.form()
     wanted = S.__members__.get(form_text(form, "status", max_length=20))
     if wanted is None or wanted not in MERCHANT_ACTIONS.get(order.status, []):
-        error: DomainError = Invalid("invalid_transition", "This action is not available for this order", field="status")
+        error: DomainError = Invalid(
+            "invalid_transition", "This action is not available for this order", field="status"
+        )
         return await _refused(page, session, user, merchant, order.id, error)
     order_id = order.id
     try:
@@ -214,7 +220,9 @@ def _returned_lines(form: FormData, lines: list[OrderLine]) -> list[refunds.Retu
         if not raw.isdigit():
             raise Invalid("invalid_quantity", "More units returned than were bought", field="lines")
         returned.append(
-            refunds.ReturnedLine(line_id=line.id, quantity=int(raw), restock=form_text(form, f"restock_{line.id}", max_length=3) != "")
+            refunds.ReturnedLine(
+                line_id=line.id, quantity=int(raw), restock=form_text(form, f"restock_{line.id}", max_length=3) != ""
+            )
         )
     return returned
 

@@ -44,6 +44,10 @@
       });
       panels.forEach(function (panel) { panel.hidden = panel !== found; });
       if (missing) { missing.hidden = found !== null; }
+      // The add-to-cart block of the chosen SKU follows its panel.
+      root.querySelectorAll("[data-sku-purchase]").forEach(function (block) {
+        block.hidden = !found || block.getAttribute("data-sku-purchase") !== found.getAttribute("data-sku-id");
+      });
       if (found && window.history && window.history.replaceState) {
         var url = new URL(window.location.href);
         url.search = "";
@@ -131,6 +135,87 @@
     });
   }
 
+  /* Order timelines: the server writes UTC; show the viewer's own clock. */
+  function initLocalTimes(root) {
+    var lang = document.documentElement.lang || undefined;
+    root.querySelectorAll("time[data-local-time]").forEach(function (element) {
+      var moment = new Date(element.getAttribute("datetime"));
+      if (isNaN(moment.getTime())) { return; }
+      try {
+        element.textContent = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" }).format(moment);
+        element.title = element.getAttribute("datetime");
+      } catch (error) { /* an old browser keeps the UTC text */ }
+    });
+  }
+
+  /* Forms that must not be sent twice (checkout, card payment). The server's idempotency
+     key is the real guarantee; this spares the buyer a confusing second round trip. */
+  function initSubmitOnce(root) {
+    root.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.getAttribute("data-submitting") === "true") { event.preventDefault(); return; }
+        form.setAttribute("data-submitting", "true");
+        // After this tick, so the clicked button's own value is still sent.
+        window.setTimeout(function () {
+          form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
+        }, 0);
+      });
+    });
+    // Coming back with the Back button: the form is usable again.
+    window.addEventListener("pageshow", function (event) {
+      if (!event.persisted) { return; }
+      root.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+        form.removeAttribute("data-submitting");
+        form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; });
+      });
+    });
+  }
+
+  /* Sandbox payment page: wait for the provider's webhook by polling the payment. */
+  function initPaymentPoll(root) {
+    var box = root.querySelector("[data-payment-poll]");
+    if (!box || box.getAttribute("data-payment-status") !== "processing") { return; }
+    var url = box.getAttribute("data-payment-poll");
+    var tries = 0;
+
+    function show(state) {
+      box.querySelectorAll("[data-payment-state]").forEach(function (block) {
+        block.hidden = block.getAttribute("data-payment-state") !== state;
+      });
+      box.setAttribute("data-payment-status", state);
+    }
+
+    function poll() {
+      tries += 1;
+      fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (payment) {
+          if (payment && (payment.status === "succeeded" || payment.status === "failed")) {
+            if (payment.status === "failed") {
+              // The server page names the decline reason; reloading shows it.
+              window.location.reload();
+              return;
+            }
+            show(payment.status);
+            return;
+          }
+          schedule();
+        })
+        .catch(schedule);
+    }
+
+    function schedule() {
+      if (tries === 30) {
+        var slow = box.querySelector("[data-payment-slow]");
+        if (slow) { slow.hidden = false; }
+      }
+      // Quick at first (the webhook usually lands within a second), then gentler.
+      window.setTimeout(poll, tries < 20 ? 500 : 2000);
+    }
+
+    schedule();
+  }
+
   function init() {
     var root = document;
     initAutosubmit(root);
@@ -140,6 +225,9 @@
     initRepeatRows(root);
     initChecklistFilter(root);
     initConfirm(root);
+    initLocalTimes(root);
+    initSubmitOnce(root);
+    initPaymentPoll(root);
   }
 
   if (document.readyState === "loading") {
