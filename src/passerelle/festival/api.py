@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute, after_commit
-from passerelle.festival import reservations
-from passerelle.money import check_currency
-from passerelle.orders import queries
-from passerelle.orders.schemas import CheckoutIn, CheckoutOut, PaymentRefOut
-from passerelle.orders.service import placement
 from passerelle.errors import NotFound
-from passerelle.festival import service
+from passerelle.festival import reservations, service
 from passerelle.festival.models import Deal, Festival
 from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut
+from passerelle.orders.schemas import CheckoutIn, CheckoutOut
+from passerelle.orders.service.checkout import checkout_terms
 from passerelle.state import AppState
 
 router = APIRouter(tags=["festival"], route_class=UnitOfWorkRoute)
@@ -57,34 +54,20 @@ async def checkout_reservation(
     seq: int, body: CheckoutIn, user: CurrentUser, session: Session, state: State, locale: RequestLocale
 ) -> CheckoutOut:
     """Pay for a claimed deal: an order at the deal price, paid like any other (sandbox PSP...)."""
-    provider = state.payment_providers.get(body.payment_provider)
-    if provider is None or state.engine is None:
-        raise NotFound("payment provider")
-    placed, payment = await reservations.checkout(
-        session,
-        engine=state.engine,
-        buyer=user,
-        seq=seq,
-        address=placement.Address(**body.shipping_address.model_dump()),
-        provider=provider,
-        currency=check_currency(body.currency) if body.currency else locale.currency,
+    if state.engine is None:
+        raise NotFound("festival engine")
+    terms = checkout_terms(
+        shipping_address=body.shipping_address,
+        payment_provider=body.payment_provider,
+        currency=body.currency,
+        providers=state.payment_providers,
+        default_currency=locale.currency,
         fx=locale.fx,
         language=locale.language,
-        now=state.clock.now(),
+        hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
     )
-    order = placed.orders[0]
-    return CheckoutOut(
-        purchase_id=placed.purchase.id,
-        orders=[queries.summary(o) for o in placed.orders],
-        payment=PaymentRefOut(
-            id=payment.public_id,
-            pay_url=provider.pay_url(payment_public_id=payment.public_id),
-            amount=MoneyOut(amount=payment.amount, currency=payment.currency),
-            status=payment.status.value,
-        ),
-        total=MoneyOut(amount=placed.purchase.total_amount, currency=placed.purchase.currency),
-        pay_by=order.expires_at or state.clock.now(),
-    )
+    done = await reservations.checkout(session, engine=state.engine, buyer=user, seq=seq, terms=terms, now=state.clock.now())
+    return done.as_checkout_out()
 
 
 @router.post("/operator/festivals", status_code=201, response_model=FestivalOut)

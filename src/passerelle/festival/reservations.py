@@ -4,6 +4,7 @@ already set aside, so no SKU stock moves at checkout."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -15,12 +16,9 @@ from passerelle.errors import Conflict, NotFound
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.engine import DealEngine
 from passerelle.festival.models import Deal, DealCheckout
-from passerelle.money import FxTable
 from passerelle.orders.models import OrderLine
 from passerelle.orders.service import placement
-from passerelle.payments import service as payments
-from passerelle.payments.models import Payment
-from passerelle.payments.providers.base import PaymentProvider
+from passerelle.orders.service.checkout import CheckoutTerms, PlacedCheckout, place_and_open_payment
 
 
 async def checkout(
@@ -29,13 +27,9 @@ async def checkout(
     engine: DealEngine,
     buyer: User,
     seq: int,
-    address: placement.Address,
-    provider: PaymentProvider,
-    currency: str,
-    fx: FxTable,
-    language: str,
+    terms: CheckoutTerms,
     now: datetime,
-) -> tuple[placement.Placed, Payment]:
+) -> PlacedCheckout:
     row = engine.shard.book.reservations.get(seq)
     if row is None or row[2] != buyer.id:
         raise NotFound("reservation")
@@ -51,17 +45,22 @@ async def checkout(
     request = placement.LineRequest(
         sku_id=deal.sku_id, quantity=quantity, unit_amount=deal.price_amount, attribution={"deal_id": deal_id, "reservation": seq}
     )
-    quote = await placement.price(session, requests=[request], country=address.country, currency=currency, fx=fx, language=language)
-    placed = await placement.place(
-        session, buyer=buyer, quote=quote, address=address, now=now, hold_for=pay_by - now, source="deal", hold_stock=False
+    # The units are the deal's already (taken from the SKU when it was armed): no stock hold.
+    done = await place_and_open_payment(
+        session,
+        buyer=buyer,
+        requests=[request],
+        terms=replace(terms, hold_for=pay_by - now),
+        now=now,
+        source="deal",
+        hold_stock=False,
     )
     try:
         async with session.begin_nested():
-            session.add(DealCheckout(reservation_seq=seq, deal_id=deal_id, order_id=placed.orders[0].id))
+            session.add(DealCheckout(reservation_seq=seq, deal_id=deal_id, order_id=done.placed.orders[0].id))
     except IntegrityError:
         raise Conflict("already_checked_out", "This reservation already has an order") from None
-    payment = await payments.open_payment(session, purchase=placed.purchase, provider=provider)
-    return placed, payment
+    return done
 
 
 async def reservations_of_order(session: AsyncSession, *, order_id: int) -> list[int]:

@@ -19,7 +19,7 @@ from passerelle.offers import service
 from passerelle.offers.models import Offer, OfferStatus
 from passerelle.offers.schemas import CounterIn, OfferIn, OfferList, OfferOut, ProposalOut
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
-from passerelle.orders.service.agreed_purchase import checkout_terms
+from passerelle.orders.service.checkout import checkout_terms
 
 router = APIRouter(tags=["offers"], route_class=UnitOfWorkRoute)
 Id = Annotated[int, Path(ge=1, le=2**62)]

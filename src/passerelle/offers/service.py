@@ -28,7 +28,7 @@ from passerelle.merchants import service as merchants
 from passerelle.merchants.models import Merchant, MerchantKind, MerchantStatus
 from passerelle.offers.models import Offer, OfferProposal, OfferStatus
 from passerelle.orders.models import Order, OrderStatus
-from passerelle.orders.service.agreed_purchase import AgreedPurchase, CheckoutTerms, place_at_agreed_prices
+from passerelle.orders.service.checkout import CheckoutTerms, PlacedCheckout, place_and_open_payment
 from passerelle.orders.service.placement import LineRequest
 
 S = OfferStatus
@@ -250,7 +250,7 @@ async def decline(session: AsyncSession, *, actor: User, offer_id: int, now: dat
 
 async def checkout(
     session: AsyncSession, *, actor: User, offer_id: int, terms: CheckoutTerms, now: datetime
-) -> AgreedPurchase:
+) -> PlacedCheckout:
     """The offering buyer buys the item at the agreed amount, once. If that checkout was never
     paid (its order cancelled), the agreement still holds until it expires."""
     offer, party = await load_for_party(session, offer_id=offer_id, actor=actor)
@@ -277,7 +277,7 @@ async def checkout(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("offer_changed", "The offer changed meanwhile; reload it")
     requests = [LineRequest(sku_id=offer.sku_id, quantity=1, unit_amount=offer.amount)]
-    purchase = await place_at_agreed_prices(
+    purchase = await place_and_open_payment(
         session, buyer=actor, requests=requests, agreed_currency=offer.currency, terms=terms, now=now, source="offer"
     )
     await session.execute(

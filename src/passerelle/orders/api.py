@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from passerelle.cart import service as carts
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.errors import Invalid
 from passerelle.infra import idempotency
 from passerelle.ledger import service as ledger
 from passerelle.merchants import service as merchants
@@ -24,7 +23,6 @@ from passerelle.orders.schemas import (
     MerchantTotalsOut,
     OrderList,
     OrderOut,
-    PaymentRefOut,
     PreviewIn,
     PreviewOut,
     RefundIn,
@@ -32,8 +30,8 @@ from passerelle.orders.schemas import (
     StatusIn,
 )
 from passerelle.orders.service import lifecycle, placement, refunds
+from passerelle.orders.service.checkout import checkout_cart, checkout_terms
 from passerelle.payments import service as payments
-from passerelle.payments.models import Payment
 
 router = APIRouter(tags=["orders"], route_class=UnitOfWorkRoute)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -92,44 +90,23 @@ async def checkout(
     """Place the cart: one order per merchant, stock held until `pay_by`, one payment to make."""
 
     async def work() -> tuple[int, Any]:
-        provider = state.payment_providers.get(body.payment_provider)
-        if provider is None:
-            raise Invalid("unknown_provider", f"Unknown payment provider {body.payment_provider!r}", field="payment_provider")
-        currency = check_currency(body.currency) if body.currency else locale.currency
-        cart_id, requests = await _cart_requests(session, user, locale.language)
-        address = placement.Address(**body.shipping_address.model_dump())
-        quote = await placement.price(
-            session, requests=requests, country=address.country, currency=currency, fx=locale.fx, language=locale.language
-        )
-        now = state.clock.now()
-        placed = await placement.place(
-            session,
-            buyer=user,
-            quote=quote,
-            address=address,
-            now=now,
+        terms = checkout_terms(
+            shipping_address=body.shipping_address,
+            payment_provider=body.payment_provider,
+            currency=body.currency,
+            providers=state.payment_providers,
+            default_currency=locale.currency,
+            fx=locale.fx,
+            language=locale.language,
             hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
         )
-        payment = await payments.open_payment(session, purchase=placed.purchase, provider=provider)
-        if cart_id is not None:
-            await carts.clear(session, cart_id=cart_id)
-        out = CheckoutOut(
-            purchase_id=placed.purchase.id,
-            orders=[queries.summary(o) for o in placed.orders],
-            payment=_payment_ref(payment, provider.pay_url(payment_public_id=payment.public_id)),
-            total=_money(placed.purchase.total_amount, placed.purchase.currency),
-            pay_by=now + timedelta(seconds=state.settings.reservation_ttl_seconds),
-        )
-        return 201, out.model_dump(mode="json")
+        done = await checkout_cart(session, buyer=user, terms=terms, now=state.clock.now())
+        return 201, done.as_checkout_out().model_dump(mode="json")
 
     status, result, replayed = await idempotency.run(
         session, key=idempotency_key, user_id=user.id, scope="checkout", body=body.model_dump(mode="json"), work=work
     )
     return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
-
-
-def _payment_ref(payment: Payment, pay_url: str) -> PaymentRefOut:
-    return PaymentRefOut(id=payment.public_id, pay_url=pay_url, amount=_money(payment.amount, payment.currency), status=payment.status.value)
 
 
 @router.get("/orders", response_model=OrderList)

@@ -14,7 +14,7 @@ from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWo
 from passerelle.infra import idempotency
 from passerelle.merchants import service as merchants
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
-from passerelle.orders.service.agreed_purchase import checkout_terms
+from passerelle.orders.service.checkout import checkout_terms
 from passerelle.quotes import service
 from passerelle.quotes.models import Quote, QuoteStatus
 from passerelle.quotes.schemas import (

@@ -21,7 +21,7 @@ from passerelle.errors import Conflict, Forbidden, Invalid, NotFound
 from passerelle.infra import outbox
 from passerelle.merchants import service as merchants
 from passerelle.merchants.models import Merchant, MerchantKind, MerchantStatus
-from passerelle.orders.service.agreed_purchase import AgreedPurchase, CheckoutTerms, place_at_agreed_prices
+from passerelle.orders.service.checkout import CheckoutTerms, PlacedCheckout, place_and_open_payment
 from passerelle.orders.service.placement import LineRequest
 from passerelle.quotes.models import Quote, QuoteLine, QuoteStatus
 
@@ -241,7 +241,7 @@ async def decline(session: AsyncSession, *, actor: User, quote_id: int, reason: 
 
 async def accept(
     session: AsyncSession, *, actor: User, quote_id: int, terms: CheckoutTerms, now: datetime
-) -> AgreedPurchase:
+) -> PlacedCheckout:
     """The buyer takes the answer before it expires: a purchase at the quoted unit prices,
     stock held like any checkout, a payment to make. Accepting twice makes one purchase."""
     quote, party = await load_for_party(session, quote_id=quote_id, actor=actor)
@@ -263,7 +263,7 @@ async def accept(
         await session.execute(select(QuoteLine).where(QuoteLine.quote_id == quote.id).order_by(QuoteLine.id))
     ).scalars()
     requests = [LineRequest(sku_id=line.sku_id, quantity=line.quantity, unit_amount=line.unit_amount) for line in lines]
-    purchase = await place_at_agreed_prices(
+    purchase = await place_and_open_payment(
         session, buyer=actor, requests=requests, agreed_currency=quote.currency, terms=terms, now=now, source="quote"
     )
     await session.execute(

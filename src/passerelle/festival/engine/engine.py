@@ -14,7 +14,6 @@ from passerelle.festival.engine.rules import Deal
 from passerelle.festival.engine.shard import Answer, Shard
 from passerelle.infra.clock import Clock
 
-
 SWEEP_SECONDS = 1.0
 
 

@@ -30,7 +30,7 @@ from passerelle.merchants.models import Merchant
 from passerelle.money import Money
 from passerelle.orders.pages.views import order_error
 from passerelle.orders.service import placement
-from passerelle.payments import service as payments
+from passerelle.orders.service.checkout import CheckoutTerms, checkout_cart
 from passerelle.web.context import Page, PageContext, form_text, page_guard
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute, dependencies=[Depends(page_guard)])
@@ -227,34 +227,17 @@ async def place_order(page: PageContext, session: Session, state: State) -> Resp
     currency = page.locale.currency
 
     async def work() -> tuple[int, Any]:
-        provider = state.payment_providers[PAYMENT_PROVIDER]
-        address = placement.Address(**values)
-        # Read again inside the keyed attempt: what is placed is the cart as it is now.
-        cart_id, current = await _cart_lines(page, session, user)
-        quote = await placement.price(
-            session,
-            requests=_requests(current),
-            country=address.country,
+        terms = CheckoutTerms(
+            address=placement.Address(**values),
+            provider=state.payment_providers[PAYMENT_PROVIDER],
             currency=currency,
             fx=page.locale.fx,
             language=page.locale.language,
-        )
-        now = state.clock.now()
-        placed = await placement.place(
-            session,
-            buyer=user,
-            quote=quote,
-            address=address,
-            now=now,
             hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
         )
-        payment = await payments.open_payment(session, purchase=placed.purchase, provider=provider)
-        if cart_id is not None:
-            await carts.clear(session, cart_id=cart_id)
-        return 201, {
-            "purchase_id": placed.purchase.id,
-            "pay_url": provider.pay_url(payment_public_id=payment.public_id),
-        }
+        # The cart as it is now is what gets placed (it may have changed since the form).
+        done = await checkout_cart(session, buyer=user, terms=terms, now=state.clock.now())
+        return 201, {"purchase_id": done.placed.purchase.id, "pay_url": done.pay_url}
 
     try:
         _status, result, _replayed = await idempotency.run(

@@ -1,8 +1,9 @@
-"""Placing a purchase at prices agreed beforehand (an accepted quote or offer).
+"""Every way of buying ends here: price -> place -> open the payment.
 
-Shared by quotes and offers; it belongs next to orders/service/placement.py once the lead
-moves it. It runs the same path as a cart checkout (ships-to, minimum order, stock hold,
-VAT, commission, shipping, payment), only the unit prices come from the agreement.
+The cart checkout (API and page), an accepted quote or offer (agreed unit prices), and a
+flash-deal reservation (units already held by the deal) differ only in where the lines
+come from; the ships-to, minimum order, stock hold, VAT, commission, shipping and payment
+steps are the same and live once, here. Never commits.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
+from passerelle.cart import service as carts
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.errors import Conflict, Invalid
 from passerelle.money import FxTable, check_currency
@@ -61,7 +63,7 @@ def checkout_terms(
 
 
 @dataclass
-class AgreedPurchase:
+class PlacedCheckout:
     placed: placement.Placed
     payment: Payment
     pay_url: str
@@ -83,17 +85,18 @@ class AgreedPurchase:
         )
 
 
-async def place_at_agreed_prices(
+async def place_and_open_payment(
     session: AsyncSession,
     *,
     buyer: User,
     requests: list[placement.LineRequest],
-    agreed_currency: str,
     terms: CheckoutTerms,
     now: datetime,
     source: str,
-) -> AgreedPurchase:
-    """Price (agreed unit prices), hold the stock, write the orders, open the payment. Never commits."""
+    agreed_currency: str | None = None,
+    hold_stock: bool = True,
+) -> PlacedCheckout:
+    """Price the lines, hold the stock, write the orders, open the payment."""
     quote = await placement.price(
         session,
         requests=requests,
@@ -102,16 +105,34 @@ async def place_at_agreed_prices(
         fx=terms.fx,
         language=terms.language,
     )
-    if any(m.merchant.currency != agreed_currency for m in quote.merchants):
+    if agreed_currency is not None and any(m.merchant.currency != agreed_currency for m in quote.merchants):
         # The amounts were agreed in a currency the seller no longer prices in.
         raise Conflict("agreed_currency_changed", "The seller changed currency since the price was agreed")
     placed = await placement.place(
-        session, buyer=buyer, quote=quote, address=terms.address, now=now, hold_for=terms.hold_for, source=source
+        session,
+        buyer=buyer,
+        quote=quote,
+        address=terms.address,
+        now=now,
+        hold_for=terms.hold_for,
+        source=source,
+        hold_stock=hold_stock,
     )
     payment = await payments.open_payment(session, purchase=placed.purchase, provider=terms.provider)
-    return AgreedPurchase(
+    return PlacedCheckout(
         placed=placed,
         payment=payment,
         pay_url=terms.provider.pay_url(payment_public_id=payment.public_id),
         pay_by=now + terms.hold_for,
     )
+
+
+async def checkout_cart(session: AsyncSession, *, buyer: User, terms: CheckoutTerms, now: datetime) -> PlacedCheckout:
+    """Place the buyer's cart as it is now, then empty it."""
+    cart = await carts.cart_for(session, user_id=buyer.id, guest_token=None, create=False)
+    lines = await carts.lines(session, cart=cart, language=terms.language) if cart is not None else []
+    requests = [placement.LineRequest(sku_id=l.sku_id, quantity=l.quantity, attribution=l.attribution) for l in lines]
+    done = await place_and_open_payment(session, buyer=buyer, requests=requests, terms=terms, now=now, source="cart")
+    if cart is not None:
+        await carts.clear(session, cart_id=cart.id)
+    return done
