@@ -1,0 +1,58 @@
+"""E-mail through a real SMTP server (aiosmtpd on loopback) when PASSERELLE_SMTP_URL is set."""
+
+from __future__ import annotations
+
+from email import message_from_bytes
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from passerelle.config import Settings
+from passerelle.notifications.mail import FileMailer, SmtpMailer, build_message, make_mailer
+from passerelle.state import AppState
+from tests.commerce import add_to_cart, checkout, make_buyers, pay, sku_of
+from tests.factories import make_merchant, make_product, make_user
+from tests.services import free_port
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+
+def test_given_no_smtp_url_then_mail_goes_to_files_and_with_one_to_smtp(tmp_path: Path) -> None:
+    assert isinstance(make_mailer(smtp_url=None, mail_dir=tmp_path), FileMailer)
+    assert isinstance(make_mailer(smtp_url="smtp://127.0.0.1:2525", mail_dir=tmp_path), SmtpMailer)
+
+
+async def test_given_an_smtp_server_when_an_order_is_paid_then_the_buyer_gets_the_mail(
+    client: httpx.AsyncClient, state: AppState, settings: Settings
+) -> None:
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        state.mailer = make_mailer(smtp_url=f"smtp://127.0.0.1:{port}", mail_dir=settings.data_dir / "mail")
+        await state.mailer.send(build_message(to="test@acheteurs.fr", subject="Bonjour", body="Été", key="k1"), key="k1")
+        seller = await make_user(state)
+        shop = await make_merchant(state, seller)
+        sku = (await sku_of(client, await make_product(state, shop)))["id"]
+        (buyer,) = await make_buyers(state, 1)
+        await add_to_cart(client, buyer, sku)
+        body = (await checkout(client, buyer)).json()
+        await pay(client, state, body["payment"]["id"])
+    finally:
+        controller.stop()
+    first = inbox.messages[0]
+    assert first["To"] == "test@acheteurs.fr" and first.get_content().strip() == "Été"
+    assert any(m["To"] == buyer.user.email and "confirmée" in m["Subject"] for m in inbox.messages)
+    assert not (settings.data_dir / "mail").exists() or not list((settings.data_dir / "mail").glob("*.eml"))
