@@ -80,8 +80,13 @@ async def test_given_kill_9_under_load_then_every_acknowledged_claim_survives_ex
         server = await asyncio.to_thread(live_server.start, tmp_path, extra_env=ENV)
         stop = asyncio.Event()
         workers = [asyncio.create_task(_hammer(server.url, deal_id, tokens, keys, acknowledged, stop)) for _ in range(16)]
-        await asyncio.sleep(1.0)
-        server.process.kill()  # SIGKILL: no shutdown, no flush
+        # Kill only once claims are flowing (a slow machine may take a while to answer the first).
+        target = len(acknowledged) + 25
+        for _ in range(400):
+            if len(acknowledged) >= target:
+                break
+            await asyncio.sleep(0.05)
+        server.process.kill()  # SIGKILL mid-load: no shutdown, no flush
         await asyncio.to_thread(server.process.wait)
         stop.set()
         await asyncio.gather(*workers)
