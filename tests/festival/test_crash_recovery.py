@@ -67,6 +67,8 @@ async def _hammer(url: str, deal_id: int, tokens: list[str], keys: itertools.cou
                 return  # the server died under us: whatever was not answered was not acknowledged
             if response.status_code == 201:
                 acknowledged[key] = response.json()["reservation_id"]
+            elif response.status_code != 409:  # sold out is expected; anything else is a bug
+                raise AssertionError(f"unexpected answer {response.status_code}: {response.text}")
 
 
 async def test_given_kill_9_under_load_then_every_acknowledged_claim_survives_exactly_once(tmp_path: Path) -> None:
