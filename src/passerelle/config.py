@@ -39,10 +39,16 @@ class Settings(BaseSettings):
     sandbox_webhook_secret: str | None = None
     run_worker: bool = Field(default=True, description="Run the outbox consumer inside the server process.")
     claim_queue_limit: int = Field(default=50_000, description="Claims waiting for a batch before 429 busy.")
-    claims_per_ip_per_second: float = Field(default=1000.0, description="Per-address claim rate (behind a proxy, the forwarded address).")
+    claims_per_ip_per_second: float = Field(
+        default=1000.0, description="Per-address claim rate (behind a proxy, the forwarded address)."
+    )
     claims_per_account_per_second: float = 20.0
-    max_open_reservations: int = Field(default=5, description="Unpaid deal holds one account may keep at once (0: no cap).")
-    gateway_token: str | None = Field(default=None, description="Bearer token of trusted edge gateways for POST /claims:batch.")
+    max_open_reservations: int = Field(
+        default=5, description="Unpaid deal holds one account may keep at once (0: no cap)."
+    )
+    gateway_token: str | None = Field(
+        default=None, description="Bearer token of trusted edge gateways for POST /claims:batch."
+    )
     login_attempts_per_minute: int = 10
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024

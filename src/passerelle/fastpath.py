@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
-from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from passerelle.festival import claims_api
@@ -46,7 +46,6 @@ class FastPath:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.state = app.state  # what request.app.state reads on the fast path too
-
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

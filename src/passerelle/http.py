@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.infra import idempotency
 
 
 def client_ip(request: Request) -> str:
     # Behind a proxy, uvicorn's --proxy-headers sets request.client from X-Forwarded-For.
     return request.client.host if request.client else "unknown"
+
+
+async def idempotent_json(
+    session: AsyncSession,
+    *,
+    key: str | None,
+    user_id: int,
+    scope: str,
+    body: Any,
+    work: Callable[[], Awaitable[tuple[int, Any]]],
+) -> JSONResponse:
+    """Run `work` under the Idempotency-Key rules and answer JSON (a replay says so in a header)."""
+    status, result, replayed = await idempotency.run(
+        session, key=key, user_id=user_id, scope=scope, body=body, work=work
+    )
+    return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)

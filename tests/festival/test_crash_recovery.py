@@ -41,18 +41,38 @@ async def _festival(state: AppState, out: dict[str, object]) -> None:
         seller = await session.get(User, member.user_id)
         assert operator is not None and seller is not None
         fest = await festivals.create_festival(
-            session, actor=operator, name="Crash", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=2), time_zone="UTC"
+            session,
+            actor=operator,
+            name="Crash",
+            starts_at=now - timedelta(hours=1),
+            ends_at=now + timedelta(hours=2),
+            time_zone="UTC",
         )
         deal = await festivals.create_deal(
-            session, actor=seller, merchant_id=member.merchant_id, festival_id=fest.id, sku_id=catalog.sku_ids[0],
-            price_amount=100, stock=STOCK, per_buyer_limit=1000, starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1),
+            session,
+            actor=seller,
+            merchant_id=member.merchant_id,
+            festival_id=fest.id,
+            sku_id=catalog.sku_ids[0],
+            price_amount=100,
+            stock=STOCK,
+            per_buyer_limit=1000,
+            starts_at=now - timedelta(minutes=1),
+            ends_at=now + timedelta(hours=1),
         )
         await festivals.arm_deal(session, actor=seller, deal_id=deal.id)
         await session.commit()
         out["deal_id"] = deal.id
 
 
-async def _hammer(url: str, deal_id: int, tokens: list[str], keys: itertools.count[int], acknowledged: dict[str, int], stop: asyncio.Event) -> None:
+async def _hammer(
+    url: str,
+    deal_id: int,
+    tokens: list[str],
+    keys: itertools.count[int],
+    acknowledged: dict[str, int],
+    stop: asyncio.Event,
+) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=5) as client:
         while not stop.is_set():
             n = next(keys)
@@ -81,7 +101,9 @@ async def test_given_kill_9_under_load_then_every_acknowledged_claim_survives_ex
     for _round in range(3):
         server = await asyncio.to_thread(live_server.start, tmp_path, extra_env=ENV)
         stop = asyncio.Event()
-        workers = [asyncio.create_task(_hammer(server.url, deal_id, tokens, keys, acknowledged, stop)) for _ in range(16)]
+        workers = [
+            asyncio.create_task(_hammer(server.url, deal_id, tokens, keys, acknowledged, stop)) for _ in range(16)
+        ]
         # Kill only once claims are flowing (a slow machine may take a while to answer the first).
         target = len(acknowledged) + 25
         for _ in range(400):

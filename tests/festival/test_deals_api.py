@@ -17,13 +17,24 @@ from tests.factories import Actor, make_merchant, make_product, make_user
 
 
 async def festival_with_deal(
-    client: httpx.AsyncClient, state: AppState, *, stock: int = 100, deal_stock: int = 10, limit: int = 2, starts_in: float = -60
+    client: httpx.AsyncClient,
+    state: AppState,
+    *,
+    stock: int = 100,
+    deal_stock: int = 10,
+    limit: int = 2,
+    starts_in: float = -60,
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     operator = await make_user(state, role=Role.operator)
     festival = await client.post(
         "/api/v1/operator/festivals",
-        json={"name": "11.11", "starts_at": (now - timedelta(hours=1)).isoformat(), "ends_at": (now + timedelta(hours=5)).isoformat(), "time_zone": "Europe/Paris"},
+        json={
+            "name": "11.11",
+            "starts_at": (now - timedelta(hours=1)).isoformat(),
+            "ends_at": (now + timedelta(hours=5)).isoformat(),
+            "time_zone": "Europe/Paris",
+        },
         headers=operator.headers,
     )
     assert festival.status_code == 201, festival.text
@@ -33,8 +44,13 @@ async def festival_with_deal(
     deal = await client.post(
         f"/api/v1/me/merchants/{shop.id}/deals",
         json={
-            "festival_id": festival.json()["id"], "sku_id": sku, "price_amount": 2900, "stock": deal_stock, "per_buyer_limit": limit,
-            "starts_at": (now + timedelta(seconds=starts_in)).isoformat(), "ends_at": (now + timedelta(hours=2)).isoformat(),
+            "festival_id": festival.json()["id"],
+            "sku_id": sku,
+            "price_amount": 2900,
+            "stock": deal_stock,
+            "per_buyer_limit": limit,
+            "starts_at": (now + timedelta(seconds=starts_in)).isoformat(),
+            "ends_at": (now + timedelta(hours=2)).isoformat(),
         },
         headers=seller.headers,
     )
@@ -44,7 +60,9 @@ async def festival_with_deal(
     return {"deal": armed.json(), "sku_id": sku, "seller": seller, "shop": shop}
 
 
-async def claim(client: httpx.AsyncClient, buyer: Actor, deal_id: int, quantity: int = 1, key: str | None = None) -> httpx.Response:
+async def claim(
+    client: httpx.AsyncClient, buyer: Actor, deal_id: int, quantity: int = 1, key: str | None = None
+) -> httpx.Response:
     headers = dict(buyer.headers)
     if key:
         headers["Idempotency-Key"] = key
@@ -52,18 +70,27 @@ async def claim(client: httpx.AsyncClient, buyer: Actor, deal_id: int, quantity:
 
 
 @pytest.mark.both_backends
-async def test_given_an_armed_deal_then_it_is_listed_and_its_stock_left_the_sku(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_an_armed_deal_then_it_is_listed_and_its_stock_left_the_sku(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await festival_with_deal(client, state, stock=100, deal_stock=10)
     listing = (await client.get("/api/v1/deals?festival=current")).json()
     (item,) = listing["items"]
-    assert (item["id"], item["sku_id"], item["remaining"], item["per_buyer_limit"]) == (setup["deal"]["id"], setup["sku_id"], 10, 2)
+    assert (item["id"], item["sku_id"], item["remaining"], item["per_buyer_limit"]) == (
+        setup["deal"]["id"],
+        setup["sku_id"],
+        10,
+        2,
+    )
     assert listing["festival"]["running"] is True
     async with state.db.read_sessions() as session:
         sku = await session.get(Sku, setup["sku_id"])
         assert sku is not None and (sku.stock, sku.reserved) == (90, 10)
 
 
-async def test_given_a_claim_then_201_with_a_reservation_and_pay_by_and_the_counter_drops(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_claim_then_201_with_a_reservation_and_pay_by_and_the_counter_drops(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await festival_with_deal(client, state)
     (buyer,) = await make_buyers(state, 1)
     answer = await claim(client, buyer, setup["deal"]["id"], 2, key="first")
@@ -79,7 +106,9 @@ async def test_given_a_claim_then_201_with_a_reservation_and_pay_by_and_the_coun
     assert (await client.get(f"/api/v1/deals/{setup['deal']['id']}")).json()["remaining"] == 8
 
 
-async def test_given_a_deal_not_started_then_not_started_and_unauthenticated_claims_401(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_deal_not_started_then_not_started_and_unauthenticated_claims_401(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await festival_with_deal(client, state, starts_in=3600)
     (buyer,) = await make_buyers(state, 1)
     early = await claim(client, buyer, setup["deal"]["id"])
@@ -96,7 +125,9 @@ async def test_given_1000_concurrent_buyers_for_100_units_then_no_oversell_and_n
 ) -> None:
     setup = await festival_with_deal(client, state, stock=500, deal_stock=100, limit=2)
     buyers = await make_buyers(state, 1000)
-    answers = await asyncio.gather(*(claim(client, b, setup["deal"]["id"], 1 + i % 2, key=f"k{i}") for i, b in enumerate(buyers)))
+    answers = await asyncio.gather(
+        *(claim(client, b, setup["deal"]["id"], 1 + i % 2, key=f"k{i}") for i, b in enumerate(buyers))
+    )
     won = [(b, a.json()) for b, a in zip(buyers, answers, strict=True) if a.status_code == 201]
     assert sum(body["quantity"] for _, body in won) == 100
     assert {a.json()["code"] for a in answers if a.status_code != 201} == {"sold_out"}
@@ -109,7 +140,9 @@ async def test_given_1000_concurrent_buyers_for_100_units_then_no_oversell_and_n
     assert max(per_buyer.values()) <= 2
 
 
-async def test_given_50_concurrent_duplicates_of_one_key_then_one_reservation(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_50_concurrent_duplicates_of_one_key_then_one_reservation(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await festival_with_deal(client, state)
     (buyer,) = await make_buyers(state, 1)
     state.claim_account_limiter = type(state.claim_account_limiter)(rate=1000, burst=1000)  # type: ignore[call-arg]
@@ -119,10 +152,15 @@ async def test_given_50_concurrent_duplicates_of_one_key_then_one_reservation(cl
     assert state.engine is not None and state.engine.counts(setup["deal"]["id"])[1] == 1
 
 
-async def test_given_a_scalper_then_the_open_reservation_cap_and_rate_limits_apply(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_scalper_then_the_open_reservation_cap_and_rate_limits_apply(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await festival_with_deal(client, state, deal_stock=50, limit=50)
     (buyer,) = await make_buyers(state, 1)
-    codes = [(await claim(client, buyer, setup["deal"]["id"], 1, key=f"s{i}")).json().get("code", "reserved") for i in range(8)]
+    codes = [
+        (await claim(client, buyer, setup["deal"]["id"], 1, key=f"s{i}")).json().get("code", "reserved")
+        for i in range(8)
+    ]
     assert codes[:5] == ["reserved"] * 5
     assert "too_many_reservations" in codes[5:]
     burst = [await claim(client, buyer, setup["deal"]["id"], 1, key=f"r{i}") for i in range(60)]
@@ -130,7 +168,9 @@ async def test_given_a_scalper_then_the_open_reservation_cap_and_rate_limits_app
     assert limited and limited[0].json()["code"] == "rate_limited" and limited[0].headers["retry-after"]
 
 
-async def test_given_a_deep_queue_then_busy_with_retry_after_and_a_position(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_deep_queue_then_busy_with_retry_after_and_a_position(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     setup = await festival_with_deal(client, state)
     (buyer,) = await make_buyers(state, 1)
     state.settings.claim_queue_limit = 0
@@ -139,14 +179,18 @@ async def test_given_a_deep_queue_then_busy_with_retry_after_and_a_position(clie
     assert busy.headers["retry-after"] == "1" and "queue_position" in busy.json()
 
 
-async def test_given_a_claim_when_paid_through_checkout_then_the_deal_unit_is_sold(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_given_a_claim_when_paid_through_checkout_then_the_deal_unit_is_sold(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
     from tests.commerce import ADDRESS, pay
 
     setup = await festival_with_deal(client, state, stock=20, deal_stock=5)
     (buyer,) = await make_buyers(state, 1)
     reserved = (await claim(client, buyer, setup["deal"]["id"], 2, key="pay-me")).json()
     placed = await client.post(
-        reserved["checkout_url"], json={"shipping_address": ADDRESS, "payment_provider": "sandbox"}, headers=buyer.headers
+        reserved["checkout_url"],
+        json={"shipping_address": ADDRESS, "payment_provider": "sandbox"},
+        headers=buyer.headers,
     )
     assert placed.status_code == 201, placed.text
     order = placed.json()["orders"][0]

@@ -101,7 +101,9 @@ class EngineMachine(RuleBasedStateMachine):
         book.next_seq = max(book.next_seq, self.book.next_seq)
         assert book.deals[1].remaining == self.book.deals[1].remaining
         assert book.keys == self.book.keys
-        assert {s: book.status(s) for s in book.reservations} == {s: self.book.status(s) for s in self.book.reservations}
+        assert {s: book.status(s) for s in book.reservations} == {
+            s: self.book.status(s) for s in self.book.reservations
+        }
         self.book = book
 
     @invariant()

@@ -42,7 +42,9 @@ async def test_given_an_smtp_server_when_an_order_is_paid_then_the_buyer_gets_th
     controller.start()
     try:
         state.mailer = make_mailer(smtp_url=f"smtp://127.0.0.1:{port}", mail_dir=settings.data_dir / "mail")
-        await state.mailer.send(build_message(to="test@acheteurs.fr", subject="Bonjour", body="Été", key="k1"), key="k1")
+        await state.mailer.send(
+            build_message(to="test@acheteurs.fr", subject="Bonjour", body="Été", key="k1"), key="k1"
+        )
         seller = await make_user(state)
         shop = await make_merchant(state, seller)
         sku = (await sku_of(client, await make_product(state, shop)))["id"]

@@ -48,13 +48,26 @@ async def _prepare(settings: Settings, buyers: int) -> tuple[list[str], list[int
             ).scalar_one()
             assert operator is not None
             fest = await festival.create_festival(
-                session, actor=operator, name="Bench 11.11", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=6), time_zone="Europe/Paris"
+                session,
+                actor=operator,
+                name="Bench 11.11",
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(hours=6),
+                time_zone="Europe/Paris",
             )
             deal_ids = []
             for sku_id in catalog.sku_ids[:DEALS]:
                 deal = await festival.create_deal(
-                    session, actor=seller, merchant_id=merchant_id, festival_id=fest.id, sku_id=sku_id, price_amount=500,
-                    stock=DEAL_STOCK // 10, per_buyer_limit=1_000_000, starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=5),
+                    session,
+                    actor=seller,
+                    merchant_id=merchant_id,
+                    festival_id=fest.id,
+                    sku_id=sku_id,
+                    price_amount=500,
+                    stock=DEAL_STOCK // 10,
+                    per_buyer_limit=1_000_000,
+                    starts_at=now - timedelta(minutes=5),
+                    ends_at=now + timedelta(hours=5),
                 )
                 await festival.arm_deal(session, actor=seller, deal_id=deal.id)
                 deal_ids.append(deal.id)
@@ -70,7 +83,9 @@ def _wrk(url: str, script: Path, *, seconds: int, connections: int) -> dict[str,
         raise SystemExit("bench http needs wrk: apt-get install wrk")
     out = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     line = next(line for line in out.splitlines() if line.startswith("{"))
     return dict(json.loads(line))
@@ -90,7 +105,9 @@ def _audit(journal_path: Path) -> dict[str, int]:
     return {"oversold": oversold, "reservations": reservations}
 
 
-def run(*, batched: bool = False, seconds: int = 8, connections: int = 64, buyers: int = 2_000, batch: int = 500) -> dict[str, Any]:
+def run(
+    *, batched: bool = False, seconds: int = 8, connections: int = 64, buyers: int = 2_000, batch: int = 500
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="passerelle-http-") as tmp:
         data_dir = Path(tmp)
         settings = Settings(data_dir=data_dir)

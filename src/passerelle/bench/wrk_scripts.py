@@ -22,7 +22,8 @@ end
 def claims_script(tokens: list[str], deal_ids: list[int], quantity: int = 1) -> str:
     token_list = ",".join(f'"{t}"' for t in tokens)
     deal_list = ",".join(str(d) for d in deal_ids)
-    return f"""
+    return (
+        f"""
 local tokens = {{{token_list}}}
 local deals = {{{deal_list}}}
 local counter = 0
@@ -39,20 +40,26 @@ request = function()
       ["Idempotency-Key"] = thread_tag .. "-" .. counter}},
     '{{"quantity":{quantity}}}')
 end
-""" + SUMMARY
+"""
+        + SUMMARY
+    )
 
 
 def noop_script() -> str:
-    return """
+    return (
+        """
 request = function()
   return wrk.format("POST", "/api/v1/noop", {["Content-Type"] = "application/json"}, '{"quantity":1}')
 end
-""" + SUMMARY
+"""
+        + SUMMARY
+    )
 
 
 def batch_script(gateway_token: str, deal_ids: list[int], buyers: int, batch: int) -> str:
     deal_list = ",".join(str(d) for d in deal_ids)
-    return f"""
+    return (
+        f"""
 local deals = {{{deal_list}}}
 local counter = 0
 local thread_tag = "g"
@@ -70,4 +77,6 @@ request = function()
     {{["Authorization"] = "Bearer {gateway_token}", ["Content-Type"] = "application/json"}},
     '{{"claims":[' .. table.concat(parts, ",") .. ']}}')
 end
-""" + SUMMARY
+"""
+        + SUMMARY
+    )

@@ -56,7 +56,9 @@ async def cart_out(session: Session, cart: Cart | None, locale: RequestLocale) -
                 min_order_quantity=line.min_order_quantity,
             )
         )
-    return CartOut(items=items, total=MoneyOut(amount=total, currency=locale.currency), count=sum(i.quantity for i in items))
+    return CartOut(
+        items=items, total=MoneyOut(amount=total, currency=locale.currency), count=sum(i.quantity for i in items)
+    )
 
 
 @router.get("/cart", response_model=CartOut)
@@ -69,19 +71,36 @@ async def get_cart(
 
 @router.post("/cart/items", status_code=201, response_model=CartOut)
 async def add_item(
-    body: CartItemIn, request: Request, response: Response, session: Session, user: OptionalUser, state: State, locale: RequestLocale
+    body: CartItemIn,
+    request: Request,
+    response: Response,
+    session: Session,
+    user: OptionalUser,
+    state: State,
+    locale: RequestLocale,
 ) -> CartOut:
     cart = await current_cart(request, response, session, user, state, create=True)
     assert cart is not None
     await service.add_item(
-        session, cart=cart, sku_id=body.sku_id, quantity=body.quantity, attribution=dict(body.attribution) if body.attribution else None
+        session,
+        cart=cart,
+        sku_id=body.sku_id,
+        quantity=body.quantity,
+        attribution=dict(body.attribution) if body.attribution else None,
     )
     return await cart_out(session, cart, locale)
 
 
 @router.patch("/cart/items/{sku_id}", response_model=CartOut)
 async def set_quantity(
-    sku_id: int, body: QuantityIn, request: Request, response: Response, session: Session, user: OptionalUser, state: State, locale: RequestLocale
+    sku_id: int,
+    body: QuantityIn,
+    request: Request,
+    response: Response,
+    session: Session,
+    user: OptionalUser,
+    state: State,
+    locale: RequestLocale,
 ) -> CartOut:
     cart = await current_cart(request, response, session, user, state, create=True)
     assert cart is not None
@@ -91,7 +110,13 @@ async def set_quantity(
 
 @router.delete("/cart/items/{sku_id}", response_model=CartOut)
 async def remove_item(
-    sku_id: int, request: Request, response: Response, session: Session, user: OptionalUser, state: State, locale: RequestLocale
+    sku_id: int,
+    request: Request,
+    response: Response,
+    session: Session,
+    user: OptionalUser,
+    state: State,
+    locale: RequestLocale,
 ) -> CartOut:
     cart = await current_cart(request, response, session, user, state, create=False)
     if cart is not None:

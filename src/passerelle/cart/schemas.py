@@ -14,7 +14,9 @@ class CartItemIn(BaseModel):
 
     sku_id: int = Field(ge=1, le=2**62)
     quantity: int = Field(default=1, ge=1, le=10_000)
-    attribution: dict[str, str | int] | None = Field(default=None, max_length=10, description="room_id, host_id, creator link...")
+    attribution: dict[str, str | int] | None = Field(
+        default=None, max_length=10, description="room_id, host_id, creator link..."
+    )
 
 
 class QuantityIn(BaseModel):

@@ -24,9 +24,7 @@ MAX_QUANTITY = 10_000
 MAX_LINES = 100
 
 
-async def cart_for(
-    session: AsyncSession, *, user_id: int | None, guest_token: str | None, create: bool
-) -> Cart | None:
+async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: str | None, create: bool) -> Cart | None:
     if user_id is not None:
         query = select(Cart).where(Cart.user_id == user_id)
     elif guest_token:
@@ -119,7 +117,9 @@ async def merge_guest_cart(session: AsyncSession, *, guest_token: str, user_id: 
     items = list((await session.execute(select(CartItem).where(CartItem.cart_id == guest.id))).scalars())
     for item in items:
         try:
-            await add_item(session, cart=target, sku_id=item.sku_id, quantity=item.quantity, attribution=item.attribution)
+            await add_item(
+                session, cart=target, sku_id=item.sku_id, quantity=item.quantity, attribution=item.attribution
+            )
         except DomainError:
             continue  # an item that went off sale stays behind
     await session.execute(delete(Cart).where(Cart.id == guest.id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter, Query
 
@@ -12,8 +12,8 @@ from passerelle.errors import NotFound
 from passerelle.festival import reservations, service
 from passerelle.festival.models import Deal, Festival
 from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut
+from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
-from passerelle.orders.service.checkout import checkout_terms
 from passerelle.state import AppState
 
 router = APIRouter(tags=["festival"], route_class=UnitOfWorkRoute)
@@ -56,24 +56,22 @@ async def checkout_reservation(
     """Pay for a claimed deal: an order at the deal price, paid like any other (sandbox PSP...)."""
     if state.engine is None:
         raise NotFound("festival engine")
-    terms = checkout_terms(
-        shipping_address=body.shipping_address,
-        payment_provider=body.payment_provider,
-        currency=body.currency,
-        providers=state.payment_providers,
-        default_currency=locale.currency,
-        fx=locale.fx,
-        language=locale.language,
-        hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
+    terms = terms_for(body, state=state, locale=locale)
+    done = await reservations.checkout(
+        session, engine=state.engine, buyer=user, seq=seq, terms=terms, now=state.clock.now()
     )
-    done = await reservations.checkout(session, engine=state.engine, buyer=user, seq=seq, terms=terms, now=state.clock.now())
     return done.as_checkout_out()
 
 
 @router.post("/operator/festivals", status_code=201, response_model=FestivalOut)
 async def create_festival(body: FestivalIn, operator: Operator, session: Session, state: State) -> FestivalOut:
     festival = await service.create_festival(
-        session, actor=operator, name=body.name, starts_at=body.starts_at, ends_at=body.ends_at, time_zone=body.time_zone
+        session,
+        actor=operator,
+        name=body.name,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        time_zone=body.time_zone,
     )
     return festival_out(festival, state.clock.now())
 
@@ -88,7 +86,9 @@ async def current(session: Session, state: State) -> FestivalOut:
 
 @router.get("/deals", response_model=DealList)
 async def list_deals(
-    session: Session, state: State, festival: str = Query("current", max_length=20, description="'current' or a festival id")
+    session: Session,
+    state: State,
+    festival: str = Query("current", max_length=20, description="'current' or a festival id"),
 ) -> DealList:
     now = state.clock.now()
     chosen: Festival | None

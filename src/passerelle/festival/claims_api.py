@@ -57,13 +57,18 @@ CLAIM_BODY = {
             }
         },
     },
-    "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}],
+    "parameters": [
+        {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}
+    ],
 }
 
 
 def problem(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
     return Response(
-        orjson.dumps({"code": code, "message": message, **extra}), status_code=status, media_type="application/json", headers=headers
+        orjson.dumps({"code": code, "message": message, **extra}),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
     )
 
 
@@ -93,7 +98,9 @@ async def claim(deal_id: int, request: Request) -> Response:
     ip = client_ip(request)
     allowed, wait = state.claim_ip_limiter.allow(ip)
     if not allowed:
-        return problem(429, "rate_limited", "Too many claims from this address", {"Retry-After": str(max(1, round(wait)))})
+        return problem(
+            429, "rate_limited", "Too many claims from this address", {"Retry-After": str(max(1, round(wait)))}
+        )
     buyer = await _buyer(request, state)
     if buyer is None:
         return problem(401, "unauthorized", "Authentication required")
@@ -103,7 +110,9 @@ async def claim(deal_id: int, request: Request) -> Response:
     depth = engine.queue_depth
     if depth >= state.settings.claim_queue_limit:
         # The waiting room: shed load with a clear answer instead of a timeout.
-        return problem(429, "busy", "Many buyers right now; retry in a moment", {"Retry-After": "1"}, queue_position=depth)
+        return problem(
+            429, "busy", "Many buyers right now; retry in a moment", {"Retry-After": "1"}, queue_position=depth
+        )
     try:
         body = orjson.loads(await request.body())
         quantity = body["quantity"]
@@ -113,7 +122,9 @@ async def claim(deal_id: int, request: Request) -> Response:
         return problem(422, "invalid_request", 'Send {"quantity": <positive integer>}', field="quantity")
     key = request.headers.get("idempotency-key") or secrets.token_hex(12)
     if len(key) > 200:
-        return problem(422, "invalid_idempotency_key", "Idempotency-Key is at most 200 characters", field="Idempotency-Key")
+        return problem(
+            422, "invalid_idempotency_key", "Idempotency-Key is at most 200 characters", field="Idempotency-Key"
+        )
     answer = await engine.claim(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity)
     if answer.code != rules.RESERVED:
         return problem(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
@@ -180,14 +191,18 @@ async def claim_batch(request: Request) -> Response:
     if engine is None:
         return problem(503, "engine_offline", "The festival engine is not running")
     if engine.queue_depth >= state.settings.claim_queue_limit:
-        return problem(429, "busy", "Engine queue full; retry in a moment", {"Retry-After": "1"}, queue_position=engine.queue_depth)
+        return problem(
+            429, "busy", "Engine queue full; retry in a moment", {"Retry-After": "1"}, queue_position=engine.queue_depth
+        )
     try:
         raw = orjson.loads(await request.body())["claims"]
         if not isinstance(raw, list) or len(raw) > MAX_BATCH_CLAIMS:
             raise ValueError
         claims = [(int(c["deal_id"]), int(c["buyer_id"]), str(c["key"])[:200], int(c["quantity"])) for c in raw]
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return problem(422, "invalid_request", f"Send {{'claims': [...]}} with at most {MAX_BATCH_CLAIMS} claims", field="claims")
+        return problem(
+            422, "invalid_request", f"Send {{'claims': [...]}} with at most {MAX_BATCH_CLAIMS} claims", field="claims"
+        )
     answers = await engine.claim_many(claims)
     return Response(
         orjson.dumps({"answers": [{"code": code, "reservation_id": seq or None} for code, seq in answers]}),

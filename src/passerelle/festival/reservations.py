@@ -43,7 +43,10 @@ async def checkout(
     if deal is None:
         raise NotFound("deal")
     request = placement.LineRequest(
-        sku_id=deal.sku_id, quantity=quantity, unit_amount=deal.price_amount, attribution={"deal_id": deal_id, "reservation": seq}
+        sku_id=deal.sku_id,
+        quantity=quantity,
+        unit_amount=deal.price_amount,
+        attribution={"deal_id": deal_id, "reservation": seq},
     )
     # The units are the deal's already (taken from the SKU when it was armed): no stock hold.
     done = await place_and_open_payment(

@@ -37,7 +37,9 @@ async def create_festival(
     while (await session.execute(select(Festival.id).where(Festival.slug == slug))).first():
         n += 1
         slug = f"{base}-{n}"
-    festival = Festival(name=name.strip(), slug=slug, starts_at=starts_at, ends_at=ends_at, time_zone=check_time_zone(time_zone))
+    festival = Festival(
+        name=name.strip(), slug=slug, starts_at=starts_at, ends_at=ends_at, time_zone=check_time_zone(time_zone)
+    )
     session.add(festival)
     await session.flush()
     return festival
@@ -47,7 +49,10 @@ async def current_festival(session: AsyncSession, *, now: datetime) -> Festival 
     """The festival running now, else the next one to start."""
     running = (
         await session.execute(
-            select(Festival).where(Festival.starts_at <= now, Festival.ends_at > now).order_by(Festival.starts_at).limit(1)
+            select(Festival)
+            .where(Festival.starts_at <= now, Festival.ends_at > now)
+            .order_by(Festival.starts_at)
+            .limit(1)
         )
     ).scalar_one_or_none()
     if running is not None:
@@ -80,7 +85,9 @@ async def create_deal(
         raise Invalid("outside_festival", "The deal must start and end inside the festival", field="starts_at")
     row = (
         await session.execute(
-            select(Sku, Product).join(Product, Product.id == Sku.product_id).where(Sku.id == sku_id, Sku.merchant_id == merchant_id)
+            select(Sku, Product)
+            .join(Product, Product.id == Sku.product_id)
+            .where(Sku.id == sku_id, Sku.merchant_id == merchant_id)
         )
     ).first()
     if row is None:
@@ -89,7 +96,9 @@ async def create_deal(
     if product.status != ProductStatus.published:
         raise Conflict("not_published", "Publish the product before making a deal of it", field="sku_id")
     if not 0 < price_amount <= sku.price_amount:
-        raise Invalid("invalid_deal_price", "A deal price is positive and at most the usual price", field="price_amount")
+        raise Invalid(
+            "invalid_deal_price", "A deal price is positive and at most the usual price", field="price_amount"
+        )
     if stock < 1 or per_buyer_limit < 1:
         raise Invalid("invalid_deal_stock", "Stock and per-buyer limit must be at least 1", field="stock")
     if not 10 <= hold_seconds <= 86_400:
@@ -137,7 +146,9 @@ async def arm_deal(session: AsyncSession, *, actor: User | None, deal_id: int) -
 
 def engine_deal(deal: Deal) -> tuple[rules.Deal, int]:
     return (
-        rules.Deal(deal.id, 0, deal.per_buyer_limit, deal.starts_at.timestamp(), deal.ends_at.timestamp(), deal.hold_seconds),
+        rules.Deal(
+            deal.id, 0, deal.per_buyer_limit, deal.starts_at.timestamp(), deal.ends_at.timestamp(), deal.hold_seconds
+        ),
         deal.stock,
     )
 

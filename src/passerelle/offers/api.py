@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query
@@ -13,13 +13,13 @@ from passerelle.accounts.models import User
 from passerelle.catalog.availability import availability
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.infra import idempotency
+from passerelle.http import idempotent_json
 from passerelle.merchants import service as merchants
 from passerelle.offers import service
 from passerelle.offers.models import Offer, OfferStatus
 from passerelle.offers.schemas import CounterIn, OfferIn, OfferList, OfferOut, ProposalOut
+from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
-from passerelle.orders.service.checkout import checkout_terms
 
 router = APIRouter(tags=["offers"], route_class=UnitOfWorkRoute)
 Id = Annotated[int, Path(ge=1, le=2**62)]
@@ -170,20 +170,11 @@ async def checkout_offer(
     """The offering buyer buys the item at the agreed amount (once)."""
 
     async def work() -> tuple[int, Any]:
-        terms = checkout_terms(
-            shipping_address=body.shipping_address,
-            payment_provider=body.payment_provider,
-            currency=body.currency,
-            providers=state.payment_providers,
-            default_currency=locale.currency,
-            fx=locale.fx,
-            language=locale.language,
-            hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
-        )
+        terms = terms_for(body, state=state, locale=locale)
         purchase = await service.checkout(session, actor=user, offer_id=offer_id, terms=terms, now=state.clock.now())
         return 201, purchase.as_checkout_out().model_dump(mode="json")
 
-    status, result, replayed = await idempotency.run(
+    return await idempotent_json(
         session,
         key=idempotency_key,
         user_id=user.id,
@@ -191,4 +182,3 @@ async def checkout_offer(
         body=body.model_dump(mode="json"),
         work=work,
     )
-    return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)

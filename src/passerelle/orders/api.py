@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 
-from passerelle.cart import service as carts
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.infra import idempotency
+from passerelle.http import idempotent_json
 from passerelle.ledger import service as ledger
 from passerelle.merchants import service as merchants
 from passerelle.money import check_currency
 from passerelle.orders import queries
+from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.models import OrderStatus
 from passerelle.orders.schemas import (
     CheckoutIn,
@@ -30,7 +29,7 @@ from passerelle.orders.schemas import (
     StatusIn,
 )
 from passerelle.orders.service import lifecycle, placement, refunds
-from passerelle.orders.service.checkout import checkout_cart, checkout_terms
+from passerelle.orders.service.checkout import cart_requests, checkout_cart
 from passerelle.payments import service as payments
 
 router = APIRouter(tags=["orders"], route_class=UnitOfWorkRoute)
@@ -41,18 +40,10 @@ def _money(amount: int, currency: str) -> MoneyOut:
     return MoneyOut(amount=amount, currency=currency)
 
 
-async def _cart_requests(session: Session, user: CurrentUser, language: str) -> tuple[int | None, list[placement.LineRequest]]:
-    cart = await carts.cart_for(session, user_id=user.id, guest_token=None, create=False)
-    if cart is None:
-        return None, []
-    lines = await carts.lines(session, cart=cart, language=language)
-    return cart.id, [placement.LineRequest(sku_id=l.sku_id, quantity=l.quantity, attribution=l.attribution) for l in lines]
-
-
 @router.post("/checkout/preview", response_model=PreviewOut)
 async def preview(body: PreviewIn, user: CurrentUser, session: Session, locale: RequestLocale) -> PreviewOut:
     currency = check_currency(body.currency) if body.currency else locale.currency
-    _, requests = await _cart_requests(session, user, locale.language)
+    _, requests = await cart_requests(session, buyer_id=user.id, language=locale.language)
     quote = await placement.price(
         session, requests=requests, country=body.country, currency=currency, fx=locale.fx, language=locale.language
     )
@@ -77,7 +68,10 @@ async def preview(body: PreviewIn, user: CurrentUser, session: Session, locale: 
     "/checkout",
     status_code=201,
     response_model=CheckoutOut,
-    responses={409: {"description": "out_of_stock, not_shipped_to, in_progress"}, 422: {"description": "idempotency_key_reused, empty_cart"}},
+    responses={
+        409: {"description": "out_of_stock, not_shipped_to, in_progress"},
+        422: {"description": "idempotency_key_reused, empty_cart"},
+    },
 )
 async def checkout(
     body: CheckoutIn,
@@ -90,23 +84,13 @@ async def checkout(
     """Place the cart: one order per merchant, stock held until `pay_by`, one payment to make."""
 
     async def work() -> tuple[int, Any]:
-        terms = checkout_terms(
-            shipping_address=body.shipping_address,
-            payment_provider=body.payment_provider,
-            currency=body.currency,
-            providers=state.payment_providers,
-            default_currency=locale.currency,
-            fx=locale.fx,
-            language=locale.language,
-            hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
-        )
+        terms = terms_for(body, state=state, locale=locale)
         done = await checkout_cart(session, buyer=user, terms=terms, now=state.clock.now())
         return 201, done.as_checkout_out().model_dump(mode="json")
 
-    status, result, replayed = await idempotency.run(
+    return await idempotent_json(
         session, key=idempotency_key, user_id=user.id, scope="checkout", body=body.model_dump(mode="json"), work=work
     )
-    return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.get("/orders", response_model=OrderList)
@@ -146,7 +130,10 @@ async def refund(order_id: int, body: RefundIn, user: CurrentUser, session: Sess
         actor=user,
         order_id=order_id,
         amount=body.amount,
-        returned=[refunds.ReturnedLine(line_id=l.line_id, quantity=l.quantity, restock=l.restock) for l in body.lines],
+        returned=[
+            refunds.ReturnedLine(line_id=item.line_id, quantity=item.quantity, restock=item.restock)
+            for item in body.lines
+        ],
         reason=body.reason,
         provider=state.payment_providers[payment.provider],
         provider_ref=payment.provider_ref,
@@ -173,7 +160,9 @@ async def merchant_orders(
     offset: Annotated[int, Query(ge=0, le=10**6)] = 0,
 ) -> OrderList:
     await merchants.require_staff(session, user=user, merchant_id=merchant_id)
-    orders, total = await queries.list_orders(session, merchant_id=merchant_id, status=status, limit=limit, offset=offset)
+    orders, total = await queries.list_orders(
+        session, merchant_id=merchant_id, status=status, limit=limit, offset=offset
+    )
     return OrderList(items=[queries.summary(o) for o in orders], total=total)
 
 
@@ -199,7 +188,9 @@ async def merchant_statement(merchant_id: int, user: CurrentUser, session: Sessi
 
 
 @router.post("/operator/merchants/{merchant_id}/payouts")
-async def payout(merchant_id: int, request: Request, operator: Operator, session: Session, state: State) -> dict[str, dict[str, int]]:
+async def payout(
+    merchant_id: int, request: Request, operator: Operator, session: Session, state: State
+) -> dict[str, dict[str, int]]:
     """Pay the merchant everything it is owed, per currency."""
     await merchants.get(session, merchant_id=merchant_id)
     paid = {}
@@ -211,5 +202,3 @@ async def payout(merchant_id: int, request: Request, operator: Operator, session
         if amount:
             paid[currency] = amount
     return {"paid": paid}
-
-

@@ -61,7 +61,9 @@ class PricedLine:
     merchant_net_amount: int
 
 
-def price_line(*, base_amount: int, tiers: Sequence[tuple[int, int]], quantity: int, vat_bp: int, commission_bp: int) -> PricedLine:
+def price_line(
+    *, base_amount: int, tiers: Sequence[tuple[int, int]], quantity: int, vat_bp: int, commission_bp: int
+) -> PricedLine:
     unit = unit_price(base_amount, tiers, quantity)
     line = unit * quantity
     fee = commission(line, commission_bp)

@@ -27,8 +27,12 @@ def summary(order: Order) -> OrderSummaryOut:
 
 async def detail(session: AsyncSession, *, order: Order, relation: str) -> OrderOut:
     merchant = await session.get(Merchant, order.merchant_id)
-    lines = (await session.execute(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id))).scalars()
-    events = (await session.execute(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id))).scalars()
+    lines = (
+        await session.execute(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id))
+    ).scalars()
+    events = (
+        await session.execute(select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id))
+    ).scalars()
     cur = order.currency
     return OrderOut(
         id=order.id,
@@ -65,7 +69,14 @@ async def detail(session: AsyncSession, *, order: Order, relation: str) -> Order
             for line in lines
         ],
         history=[
-            OrderEventOut(from_status=e.from_status, to_status=e.to_status, actor_kind=e.actor_kind, actor_id=e.actor_id, note=e.note, at=e.at)
+            OrderEventOut(
+                from_status=e.from_status,
+                to_status=e.to_status,
+                actor_kind=e.actor_kind,
+                actor_id=e.actor_id,
+                note=e.note,
+                at=e.at,
+            )
             for e in events
         ],
     )

@@ -43,9 +43,7 @@ async def commission_table(session: AsyncSession, *, merchant_ids: set[int]) -> 
 
 async def shipping_fee_for(session: AsyncSession, *, merchant: Merchant, country: str) -> tuple[int, int | None]:
     """(fee, free-from subtotal) in the merchant's currency for shipping to `country`."""
-    rows = list(
-        (await session.execute(select(ShippingFee).where(ShippingFee.merchant_id == merchant.id))).scalars()
-    )
+    rows = list((await session.execute(select(ShippingFee).where(ShippingFee.merchant_id == merchant.id))).scalars())
     exact = next((r for r in rows if r.country == country), None)
     anywhere = next((r for r in rows if r.country is None), None)
     chosen = exact or anywhere

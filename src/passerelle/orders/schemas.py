@@ -148,7 +148,9 @@ class ReturnedLineIn(BaseModel):
 class RefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int | None = Field(default=None, ge=1, le=10**12, description="Merchant currency minor units; default: value of the returned lines")
+    amount: int | None = Field(
+        default=None, ge=1, le=10**12, description="Merchant currency minor units; default: value of the returned lines"
+    )
     lines: list[ReturnedLineIn] = Field(default_factory=list, max_length=200)
     reason: Annotated[str, StringConstraints(max_length=500)] = ""
 

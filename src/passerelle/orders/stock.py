@@ -42,7 +42,9 @@ async def reserve(session: AsyncSession, quantities: Mapping[int, int]) -> None:
             sku_id,
         )
         if not ok:
-            raise Conflict("out_of_stock", "Not enough stock left for this item", field="sku_id", extra={"sku_id": sku_id})
+            raise Conflict(
+                "out_of_stock", "Not enough stock left for this item", field="sku_id", extra={"sku_id": sku_id}
+            )
 
 
 async def commit_reserved(session: AsyncSession, quantities: Mapping[int, int]) -> None:

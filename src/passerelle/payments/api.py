@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import OptionalUser, Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError
-from passerelle.infra import idempotency
+from passerelle.http import idempotent_json
 from passerelle.payments import service
 from passerelle.payments.providers.sandbox import SandboxProvider
 
@@ -61,9 +61,11 @@ async def sandbox_pay(
 
     async def work() -> tuple[int, Any]:
         payment = await service.by_public_id(session, public_id=payment_id)
-        return 202, await service.sandbox_charge(session, provider=provider, payment=payment, card_number=body.card_number)
+        return 202, await service.sandbox_charge(
+            session, provider=provider, payment=payment, card_number=body.card_number
+        )
 
-    status, result, replayed = await idempotency.run(
+    return await idempotent_json(
         session,
         key=idempotency_key if user is not None else None,
         user_id=user.id if user is not None else 0,
@@ -71,11 +73,12 @@ async def sandbox_pay(
         body=body.model_dump(),
         work=work,
     )
-    return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.post("/payments/webhooks/{provider_name}")
-async def webhook(provider_name: Annotated[str, StringConstraints(max_length=30)], request: Request, session: Session, state: State) -> dict[str, str]:
+async def webhook(
+    provider_name: Annotated[str, StringConstraints(max_length=30)], request: Request, session: Session, state: State
+) -> dict[str, str]:
     """Provider webhooks: signature and age checked, each event applied once, amounts matched."""
     provider = state.payment_providers.get(provider_name)
     if provider is None:
@@ -87,12 +90,20 @@ async def webhook(provider_name: Annotated[str, StringConstraints(max_length=30)
     try:
         event = provider.parse_webhook(headers=dict(request.headers), body=body, now=int(now.timestamp()))
     except DomainError as refused:
-        await service.record_rejection(state.db.sessions, provider=provider_name, event=None, reason=refused.code, payload={"body": body[:2000].decode("utf-8", "replace")})
+        await service.record_rejection(
+            state.db.sessions,
+            provider=provider_name,
+            event=None,
+            reason=refused.code,
+            payload={"body": body[:2000].decode("utf-8", "replace")},
+        )
         raise
     try:
         outcome = await service.apply_webhook(session, provider=provider, event=event, now=now)
     except DomainError as refused:
         await session.rollback()
-        await service.record_rejection(state.db.sessions, provider=provider_name, event=event, reason=refused.code, payload=event.raw)
+        await service.record_rejection(
+            state.db.sessions, provider=provider_name, event=event, reason=refused.code, payload=event.raw
+        )
         raise
     return {"status": outcome, "event_id": event.event_id}

@@ -70,7 +70,12 @@ async def sandbox_charge(
 
 
 async def record_rejection(
-    sessions: async_sessionmaker[AsyncSession], *, provider: str, event: WebhookEvent | None, reason: str, payload: dict[str, object]
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    provider: str,
+    event: WebhookEvent | None,
+    reason: str,
+    payload: dict[str, object],
 ) -> None:
     """Keep a trace of a refused webhook, in its own transaction (the request rolls back)."""
     log.warning("webhook from %s rejected: %s (event %s)", provider, reason, event.event_id if event else "?")
@@ -88,9 +93,7 @@ async def record_rejection(
         await session.commit()
 
 
-async def apply_webhook(
-    session: AsyncSession, *, provider: PaymentProvider, event: WebhookEvent, now: datetime
-) -> str:
+async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, event: WebhookEvent, now: datetime) -> str:
     """Apply an authenticated event exactly once. Returns "applied" or "duplicate";
     raises DomainError (nothing applied) when the event does not match its payment."""
     payment = (
@@ -128,7 +131,9 @@ async def apply_webhook(
         unfulfillable = await payment_outcomes.on_payment_succeeded(session, purchase_id=payment.purchase_id, now=now)
         for order in unfulfillable:
             refund_ref = await provider.refund(
-                provider_ref=event.provider_ref, amount=Money(order.buyer_amount, order.buyer_currency), reference=f"order:{order.order_id}"
+                provider_ref=event.provider_ref,
+                amount=Money(order.buyer_amount, order.buyer_currency),
+                reference=f"order:{order.order_id}",
             )
             session.add(
                 OrderEvent(
@@ -147,7 +152,9 @@ async def apply_webhook(
             return "duplicate"
         payment.status = PaymentStatus.failed
         payment.failure_reason = str(event.raw.get("data", {}).get("failure_code", ""))[:200]
-        await payment_outcomes.on_payment_failed(session, purchase_id=payment.purchase_id, now=now, reason=payment.failure_reason)
+        await payment_outcomes.on_payment_failed(
+            session, purchase_id=payment.purchase_id, now=now, reason=payment.failure_reason
+        )
     else:
         raise DomainError("unknown_event", f"Unknown event type {event.kind}", status=400)
     await session.flush()

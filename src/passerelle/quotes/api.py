@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query
@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.infra import idempotency
+from passerelle.http import idempotent_json
 from passerelle.merchants import service as merchants
+from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
-from passerelle.orders.service.checkout import checkout_terms
 from passerelle.quotes import service
 from passerelle.quotes.models import Quote, QuoteStatus
 from passerelle.quotes.schemas import (
@@ -186,20 +186,11 @@ async def accept_quote(
     """Accept the answered quote: orders at the quoted prices, stock held until `pay_by`, one payment to make."""
 
     async def work() -> tuple[int, Any]:
-        terms = checkout_terms(
-            shipping_address=body.shipping_address,
-            payment_provider=body.payment_provider,
-            currency=body.currency,
-            providers=state.payment_providers,
-            default_currency=locale.currency,
-            fx=locale.fx,
-            language=locale.language,
-            hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
-        )
+        terms = terms_for(body, state=state, locale=locale)
         purchase = await service.accept(session, actor=user, quote_id=quote_id, terms=terms, now=state.clock.now())
         return 201, purchase.as_checkout_out().model_dump(mode="json")
 
-    status, result, replayed = await idempotency.run(
+    return await idempotent_json(
         session,
         key=idempotency_key,
         user_id=user.id,
@@ -207,4 +198,3 @@ async def accept_quote(
         body=body.model_dump(mode="json"),
         work=work,
     )
-    return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)

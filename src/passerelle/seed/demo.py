@@ -26,11 +26,11 @@ from passerelle.catalog.models import Category
 from passerelle.i18n.fx import import_rates, parse_ecb_csv
 from passerelle.merchants import service as merchants
 from passerelle.merchants.models import Merchant, MerchantKind
+from passerelle.seed.festival import ensure_running_festival
+from passerelle.seed.history import seed_order_history
 from passerelle.seed.images import placeholder_jpeg
 from passerelle.seed.products import Line, generate_line, load
 from passerelle.slugs import slugify
-from passerelle.seed.festival import ensure_running_festival
-from passerelle.seed.history import seed_order_history
 from passerelle.state import AppState
 
 FX_FILE = "ecb-reference-rates.csv"

@@ -39,7 +39,10 @@ async def ensure_running_festival(state: AppState) -> int:
                 select(Sku, Merchant, User)
                 .join(Product, Product.id == Sku.product_id)
                 .join(Merchant, Merchant.id == Product.merchant_id)
-                .join(MerchantMember, (MerchantMember.merchant_id == Merchant.id) & (MerchantMember.role == MemberRole.owner))
+                .join(
+                    MerchantMember,
+                    (MerchantMember.merchant_id == Merchant.id) & (MerchantMember.role == MemberRole.owner),
+                )
                 .join(User, User.id == MerchantMember.user_id)
                 .where(
                     Product.status == ProductStatus.published,

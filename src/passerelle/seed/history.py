@@ -11,6 +11,7 @@ from passerelle.accounts.models import Role, User
 from passerelle.catalog.models import Product, ProductStatus, Sku
 from passerelle.errors import DomainError
 from passerelle.merchants.models import MemberRole, Merchant, MerchantMember, MerchantShipsTo, MerchantStatus
+from passerelle.money import FxTable
 from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.service import lifecycle, placement
 from passerelle.payments import service as payments
@@ -33,14 +34,21 @@ async def seed_order_history(state: AppState) -> int:
     async with state.db.read_sessions() as session:
         if (await session.execute(select(func.count()).select_from(Order))).scalar_one():
             return 0
-        buyers = list((await session.execute(select(User).where(User.role == Role.buyer).order_by(User.id).limit(2))).scalars())
+        buyers = list(
+            (await session.execute(select(User).where(User.role == Role.buyer).order_by(User.id).limit(2))).scalars()
+        )
         rows = (
             await session.execute(
                 select(Sku.id, Merchant.id)
                 .join(Product, Product.id == Sku.product_id)
                 .join(Merchant, Merchant.id == Product.merchant_id)
                 .join(MerchantShipsTo, (MerchantShipsTo.merchant_id == Merchant.id) & (MerchantShipsTo.country == "FR"))
-                .where(Product.status == ProductStatus.published, Merchant.status == MerchantStatus.approved, Sku.stock >= 3, Product.min_order_quantity == 1)
+                .where(
+                    Product.status == ProductStatus.published,
+                    Merchant.status == MerchantStatus.approved,
+                    Sku.stock >= 3,
+                    Product.min_order_quantity == 1,
+                )
                 .order_by(Merchant.id, Sku.id)
             )
         ).all()
@@ -63,33 +71,56 @@ async def seed_order_history(state: AppState) -> int:
     return placed
 
 
-async def _one_order(state: AppState, buyer: User, sku_id: int, until: OrderStatus, fx: object, index: int) -> int:
+async def _one_order(state: AppState, buyer: User, sku_id: int, until: OrderStatus, fx: FxTable, index: int) -> int:
     now = state.clock.now() - timedelta(days=10 - index)
     address = placement.Address(buyer.display_name, f"{10 + index} rue de la République", "Lyon", "69002", "FR")
     async with state.db.sessions() as session:
         buyer = await session.merge(buyer)
         quote = await placement.price(
-            session, requests=[placement.LineRequest(sku_id, 1 + index % 2)], country="FR", currency=buyer.currency, fx=fx, language=buyer.language  # type: ignore[arg-type]
+            session,
+            requests=[placement.LineRequest(sku_id, 1 + index % 2)],
+            country="FR",
+            currency=buyer.currency,
+            fx=fx,
+            language=buyer.language,
         )
-        done = await placement.place(session, buyer=buyer, quote=quote, address=address, now=now, hold_for=timedelta(minutes=15))
+        done = await placement.place(
+            session, buyer=buyer, quote=quote, address=address, now=now, hold_for=timedelta(minutes=15)
+        )
         provider = state.payment_providers["sandbox"]
         payment = await payments.open_payment(session, purchase=done.purchase, provider=provider)
-        event = WebhookEvent(f"evt_seed_{payment.public_id}", "payment.succeeded", payment.public_id, payment.amount, payment.currency, f"ch_seed_{index}", {"seed": True})
+        event = WebhookEvent(
+            f"evt_seed_{payment.public_id}",
+            "payment.succeeded",
+            payment.public_id,
+            payment.amount,
+            payment.currency,
+            f"ch_seed_{index}",
+            {"seed": True},
+        )
         await payments.apply_webhook(session, provider=provider, event=event, now=now + timedelta(minutes=2))
         for order in done.orders:
             owner = (
                 await session.execute(
-                    select(User).join(MerchantMember, MerchantMember.user_id == User.id).where(
-                        MerchantMember.merchant_id == order.merchant_id, MerchantMember.role == MemberRole.owner
-                    )
+                    select(User)
+                    .join(MerchantMember, MerchantMember.user_id == User.id)
+                    .where(MerchantMember.merchant_id == order.merchant_id, MerchantMember.role == MemberRole.owner)
                 )
             ).scalar_one()
             for step, status in enumerate(MERCHANT_STEPS):
                 if _rank(status) > _rank(until):
                     break
-                await lifecycle.request_transition(session, actor=owner, order_id=order.id, to_status=status, now=now + timedelta(days=step + 1))
+                await lifecycle.request_transition(
+                    session, actor=owner, order_id=order.id, to_status=status, now=now + timedelta(days=step + 1)
+                )
             if until == OrderStatus.completed:
-                await lifecycle.request_transition(session, actor=buyer, order_id=order.id, to_status=OrderStatus.completed, now=now + timedelta(days=5))
+                await lifecycle.request_transition(
+                    session,
+                    actor=buyer,
+                    order_id=order.id,
+                    to_status=OrderStatus.completed,
+                    now=now + timedelta(days=5),
+                )
         await session.commit()
     return 1
 

@@ -127,12 +127,24 @@ async def place_and_open_payment(
     )
 
 
+async def cart_requests(
+    session: AsyncSession, *, buyer_id: int, language: str
+) -> tuple[int | None, list[placement.LineRequest]]:
+    """The buyer's cart (its id, or None) as checkout lines, attribution carried along."""
+    cart = await carts.cart_for(session, user_id=buyer_id, guest_token=None, create=False)
+    if cart is None:
+        return None, []
+    lines = await carts.lines(session, cart=cart, language=language)
+    return cart.id, [
+        placement.LineRequest(sku_id=line.sku_id, quantity=line.quantity, attribution=line.attribution)
+        for line in lines
+    ]
+
+
 async def checkout_cart(session: AsyncSession, *, buyer: User, terms: CheckoutTerms, now: datetime) -> PlacedCheckout:
     """Place the buyer's cart as it is now, then empty it."""
-    cart = await carts.cart_for(session, user_id=buyer.id, guest_token=None, create=False)
-    lines = await carts.lines(session, cart=cart, language=terms.language) if cart is not None else []
-    requests = [placement.LineRequest(sku_id=l.sku_id, quantity=l.quantity, attribution=l.attribution) for l in lines]
+    cart_id, requests = await cart_requests(session, buyer_id=buyer.id, language=terms.language)
     done = await place_and_open_payment(session, buyer=buyer, requests=requests, terms=terms, now=now, source="cart")
-    if cart is not None:
-        await carts.clear(session, cart_id=cart.id)
+    if cart_id is not None:
+        await carts.clear(session, cart_id=cart_id)
     return done

@@ -42,6 +42,10 @@ async def expire_due(session: AsyncSession, *, now: datetime, limit: int = 500) 
         order = await session.get(Order, order_id)
         assert order is not None
         await release_hold(session, order=order)
-        outbox.emit(session, topic="orders.status_changed", payload={"order_id": order_id, "status": "cancelled", "reason": "expired"})
+        outbox.emit(
+            session,
+            topic="orders.status_changed",
+            payload={"order_id": order_id, "status": "cancelled", "reason": "expired"},
+        )
         expired.append(order_id)
     return expired

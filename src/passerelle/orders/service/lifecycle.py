@@ -104,10 +104,19 @@ async def request_transition(
         raise Forbidden(f"You cannot mark this order {to_status.value}")
     if order.status not in allowed_from:
         raise Conflict(
-            "invalid_transition", f"An order that is {order.status.value} cannot become {to_status.value}", field="status"
+            "invalid_transition",
+            f"An order that is {order.status.value} cannot become {to_status.value}",
+            field="status",
         )
     previous = await set_status(
-        session, order_id=order.id, from_statuses=allowed_from, to_status=to_status, actor_id=actor.id, actor_kind=relation, now=now, note=note
+        session,
+        order_id=order.id,
+        from_statuses=allowed_from,
+        to_status=to_status,
+        actor_id=actor.id,
+        actor_kind=relation,
+        now=now,
+        note=note,
     )
     if previous is None:
         raise Conflict("order_changed", "The order changed meanwhile; reload it")

@@ -47,7 +47,10 @@ async def book_sale(session: AsyncSession, *, order: Order) -> None:
 
 async def _orders(session: AsyncSession, purchase_id: int) -> list[Order]:
     rows = await session.execute(
-        select(Order).where(Order.purchase_id == purchase_id).order_by(Order.id).execution_options(populate_existing=True)
+        select(Order)
+        .where(Order.purchase_id == purchase_id)
+        .order_by(Order.id)
+        .execution_options(populate_existing=True)
     )
     return list(rows.scalars())
 
@@ -57,7 +60,13 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
     for order in await _orders(session, purchase_id):
         if order.status == OrderStatus.pending_payment:
             previous = await set_status(
-                session, order_id=order.id, from_statuses=PAYABLE, to_status=OrderStatus.paid, actor_id=None, actor_kind="psp", now=now
+                session,
+                order_id=order.id,
+                from_statuses=PAYABLE,
+                to_status=OrderStatus.paid,
+                actor_id=None,
+                actor_kind="psp",
+                now=now,
             )
             if previous is None:  # expired in the meantime: handled as a late payment below
                 await session.refresh(order)
@@ -96,7 +105,9 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
 async def _was_paid(session: AsyncSession, order_id: int) -> bool:
     from passerelle.ledger.models import LedgerTransaction
 
-    found = await session.execute(select(LedgerTransaction.id).where(LedgerTransaction.reference == f"sale:order:{order_id}"))
+    found = await session.execute(
+        select(LedgerTransaction.id).where(LedgerTransaction.reference == f"sale:order:{order_id}")
+    )
     return found.first() is not None
 
 
@@ -114,4 +125,8 @@ async def on_payment_failed(session: AsyncSession, *, purchase_id: int, now: dat
         )
         if previous is not None:
             await release_hold(session, order=order)
-            outbox.emit(session, topic="orders.status_changed", payload={"order_id": order.id, "status": "cancelled", "reason": "payment_failed"})
+            outbox.emit(
+                session,
+                topic="orders.status_changed",
+                payload={"order_id": order.id, "status": "cancelled", "reason": "payment_failed"},
+            )

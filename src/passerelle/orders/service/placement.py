@@ -112,7 +112,9 @@ async def price(
             raise Invalid("unknown_sku", f"Unknown item {sku_id}", field="sku_id")
         _, product, merchant = found[sku_id]
         if product.status != ProductStatus.published or merchant.status != MerchantStatus.approved:
-            raise Conflict("not_for_sale", "An item of the cart is no longer for sale", field="sku_id", extra={"sku_id": sku_id})
+            raise Conflict(
+                "not_for_sale", "An item of the cart is no longer for sale", field="sku_id", extra={"sku_id": sku_id}
+            )
 
     merchant_ids = {m.id for _, _, m in found.values()}
     ships = {
@@ -170,7 +172,9 @@ async def price(
             vat_bp=vat_bp,
             commission_bp=commission.rate_bp(merchant_id=merchant.id, category_id=product.category_id),
         )
-        request = LineRequest(sku_id=sku_id, quantity=quantity, unit_amount=agreed_price, attribution=attribution.get(sku_id))
+        request = LineRequest(
+            sku_id=sku_id, quantity=quantity, unit_amount=agreed_price, attribution=attribution.get(sku_id)
+        )
         quote.lines.append((request, sku, product, titles.get(product.id, sku.code), priced))
     for quote in by_merchant.values():
         fee, free_from = await rates.shipping_fee_for(session, merchant=quote.merchant, country=country)
@@ -180,7 +184,12 @@ async def price(
 
 async def _titles(session: AsyncSession, product_ids: set[int], language: str) -> dict[int, str]:
     rows = await session.execute(
-        select(ProductTranslation.product_id, ProductTranslation.language, ProductTranslation.title, Product.source_language)
+        select(
+            ProductTranslation.product_id,
+            ProductTranslation.language,
+            ProductTranslation.title,
+            Product.source_language,
+        )
         .join(Product, Product.id == ProductTranslation.product_id)
         .where(ProductTranslation.product_id.in_(product_ids))
     )
@@ -272,7 +281,14 @@ async def place(
                 )
             )
         session.add(
-            OrderEvent(order_id=order.id, from_status=None, to_status=OrderStatus.pending_payment.value, actor_id=buyer.id, actor_kind="buyer", at=now)
+            OrderEvent(
+                order_id=order.id,
+                from_status=None,
+                to_status=OrderStatus.pending_payment.value,
+                actor_id=buyer.id,
+                actor_kind="buyer",
+                at=now,
+            )
         )
         # Wake the expiry sweep when this hold runs out.
         outbox.emit(session, topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at)

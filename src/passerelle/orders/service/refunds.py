@@ -47,7 +47,15 @@ async def refund(
     if relation not in ("merchant", "operator"):
         raise Forbidden("Only the merchant can refund an order")
     return await refund_order(
-        session, order=order, actor_id=actor.id, amount=amount, returned=returned, reason=reason, provider=provider, provider_ref=provider_ref, now=now
+        session,
+        order=order,
+        actor_id=actor.id,
+        amount=amount,
+        returned=returned,
+        reason=reason,
+        provider=provider,
+        provider_ref=provider_ref,
+        now=now,
     )
 
 
@@ -65,7 +73,10 @@ async def refund_order(
 ) -> Refund:
     if order.status not in REFUNDABLE:
         raise Conflict("not_refundable", f"An order that is {order.status.value} cannot be refunded")
-    lines = {line.id: line for line in (await session.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars()}
+    lines = {
+        line.id: line
+        for line in (await session.execute(select(OrderLine).where(OrderLine.order_id == order.id))).scalars()
+    }
     restock: dict[int, int] = {}
     returned_value = 0
     for item in returned:
@@ -95,9 +106,15 @@ async def refund_order(
     refunded_now = (await session.execute(select(Order.refunded_amount).where(Order.id == order.id))).scalar_one()
     final = refunded_now == order.total_amount
     already = int(
-        (await session.execute(select(func.coalesce(func.sum(Refund.commission_amount), 0)).where(Refund.order_id == order.id))).scalar_one()
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(Refund.commission_amount), 0)).where(Refund.order_id == order.id)
+            )
+        ).scalar_one()
     )
-    commission_back = pricing.proportional_share(order.commission_amount, amount, order.total_amount, already=already, final=final)
+    commission_back = pricing.proportional_share(
+        order.commission_amount, amount, order.total_amount, already=already, final=final
+    )
 
     for item in returned:
         await session.execute(
@@ -109,7 +126,11 @@ async def refund_order(
         await stock.restock_returned(session, restock)
 
     buyer_already = int(
-        (await session.execute(select(func.coalesce(func.sum(Refund.buyer_amount), 0)).where(Refund.order_id == order.id))).scalar_one()
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(Refund.buyer_amount), 0)).where(Refund.order_id == order.id)
+            )
+        ).scalar_one()
     )
     buyer_amount = pricing.proportional_share(
         order.buyer_total_amount, amount, order.total_amount, already=buyer_already, final=final
@@ -149,7 +170,15 @@ async def refund_order(
         previous = order.status
         await session.execute(update(Order).where(Order.id == order.id).values(status=OrderStatus.refunded))
         session.add(
-            OrderEvent(order_id=order.id, from_status=previous.value, to_status="refunded", actor_id=actor_id, actor_kind="merchant", note=reason[:500], at=now)
+            OrderEvent(
+                order_id=order.id,
+                from_status=previous.value,
+                to_status="refunded",
+                actor_id=actor_id,
+                actor_kind="merchant",
+                note=reason[:500],
+                at=now,
+            )
         )
     else:
         session.add(

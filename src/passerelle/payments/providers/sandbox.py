@@ -70,7 +70,10 @@ class SandboxProvider:
 
     def signed_delivery(self, event: dict[str, Any], *, now: int) -> tuple[bytes, dict[str, str]]:
         body = orjson.dumps(event)
-        headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(self.webhook_secret, timestamp=now, body=body)}
+        headers = {
+            "content-type": "application/json",
+            SIGNATURE_HEADER: sign(self.webhook_secret, timestamp=now, body=body),
+        }
         return body, headers
 
     def parse_webhook(self, *, headers: dict[str, str], body: bytes, now: int) -> WebhookEvent:
