@@ -25,6 +25,7 @@ from passerelle.errors import DomainError, NotFound
 from passerelle.fastpath import FastPath
 from passerelle.festival.api import router as festival_api
 from passerelle.festival.claims_api import router as claims_api
+from passerelle.festival.coupons_api import router as coupons_api
 from passerelle.festival.engine.tuning import tune_collector
 from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
@@ -95,6 +96,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         offers_api,
         festival_api,
         claims_api,
+        coupons_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

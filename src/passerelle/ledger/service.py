@@ -22,6 +22,7 @@ from passerelle.ledger.models import LedgerAccount, LedgerEntry, LedgerTransacti
 
 CLEARING = "platform:clearing"
 COMMISSION = "platform:commission"
+PROMOTIONS = "platform:promotions"  # coupons the platform pays for
 
 
 def merchant_account(merchant_id: int) -> str:

@@ -21,4 +21,5 @@ def terms_for(body: CheckoutIn, *, state: AppState, locale: Locale) -> CheckoutT
         fx=locale.fx,
         language=locale.language,
         hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
+        coupon_code=body.coupon_code,
     )

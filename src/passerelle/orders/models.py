@@ -47,6 +47,7 @@ class Purchase(Base):
     currency: Mapped[str] = mapped_column(String(3))
     total_amount: Mapped[int] = mapped_column(BigInteger)
     shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -69,6 +70,9 @@ class Order(Base):
     vat_amount: Mapped[int] = mapped_column(BigInteger)  # included in the total
     total_amount: Mapped[int] = mapped_column(BigInteger)
     commission_amount: Mapped[int] = mapped_column(BigInteger)
+    # A coupon's share of this order, already taken off total_amount; who pays for it.
+    discount_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    discount_funder: Mapped[str] = mapped_column(String(10), default="", server_default="")  # platform | merchant
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     buyer_currency: Mapped[str] = mapped_column(String(3))
     buyer_total_amount: Mapped[int] = mapped_column(BigInteger)
@@ -131,6 +135,8 @@ class Refund(Base):
     # What went back to the buyer, in the currency they paid in.
     buyer_amount: Mapped[int] = mapped_column(BigInteger)
     buyer_currency: Mapped[str] = mapped_column(String(3))
+    # The part of a platform-paid coupon this refund takes back from the platform's promotions.
+    promotion_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     reason: Mapped[str] = mapped_column(String(500), default="")
     # [{"line_id": .., "quantity": .., "restock": bool}]
     returned: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

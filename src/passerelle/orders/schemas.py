@@ -33,6 +33,7 @@ class CheckoutIn(BaseModel):
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] | None = Field(
         default=None, description="Currency to pay in; the buyer's preference when omitted"
     )
+    coupon_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
 
 
 class PreviewIn(BaseModel):

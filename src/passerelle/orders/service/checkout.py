@@ -36,6 +36,7 @@ class CheckoutTerms:
     fx: FxTable
     language: str
     hold_for: timedelta
+    coupon_code: str | None = None
 
 
 def checkout_terms(
@@ -48,6 +49,7 @@ def checkout_terms(
     fx: FxTable,
     language: str,
     hold_for: timedelta,
+    coupon_code: str | None = None,
 ) -> CheckoutTerms:
     provider = providers.get(payment_provider)
     if provider is None:
@@ -59,6 +61,7 @@ def checkout_terms(
         fx=fx,
         language=language,
         hold_for=hold_for,
+        coupon_code=coupon_code or None,
     )
 
 
@@ -105,6 +108,17 @@ async def place_and_open_payment(
         fx=terms.fx,
         language=terms.language,
     )
+    coupon_id, funder = None, ""
+    if terms.coupon_code:
+        # Imported here: festival builds on orders, not the other way round.
+        from passerelle.festival import coupons
+
+        coupon, discounts = await coupons.redeem(
+            session, code=terms.coupon_code, buyer_id=buyer.id, quote=quote, now=now
+        )
+        for merchant_quote in quote.merchants:
+            merchant_quote.discount = discounts.get(merchant_quote.merchant.id, 0)
+        coupon_id, funder = coupon.id, "platform" if coupon.merchant_id is None else "merchant"
     if agreed_currency is not None and any(m.merchant.currency != agreed_currency for m in quote.merchants):
         # The amounts were agreed in a currency the seller no longer prices in.
         raise Conflict("agreed_currency_changed", "The seller changed currency since the price was agreed")
@@ -117,6 +131,8 @@ async def place_and_open_payment(
         hold_for=terms.hold_for,
         source=source,
         hold_stock=hold_stock,
+        coupon_id=coupon_id,
+        discount_funder=funder,
     )
     payment = await payments.open_payment(session, purchase=placed.purchase, provider=terms.provider)
     return PlacedCheckout(

@@ -28,8 +28,11 @@ class Unfulfillable:
 
 
 async def book_sale(session: AsyncSession, *, order: Order) -> None:
-    """Credit the merchant and the platform from the money received for `order`."""
-    net = order.total_amount - order.commission_amount
+    """Credit the merchant and the platform from the money received for `order`. A coupon
+    the platform pays for is the platform's expense: the merchant is credited as if the
+    buyer had paid the full price."""
+    promotion = order.discount_amount if order.discount_funder == "platform" else 0
+    net = order.total_amount + promotion - order.commission_amount
     await ledger.post(
         session,
         kind="sale",
@@ -38,6 +41,7 @@ async def book_sale(session: AsyncSession, *, order: Order) -> None:
         order_id=order.id,
         postings=[
             ledger.Posting(ledger.CLEARING, order.total_amount),
+            ledger.Posting(ledger.PROMOTIONS, promotion),
             ledger.Posting(ledger.COMMISSION, -order.commission_amount),
             ledger.Posting(ledger.merchant_account(order.merchant_id), -net, order.merchant_id),
         ],

@@ -52,6 +52,7 @@ class MerchantQuote:
     merchant: Merchant
     lines: list[tuple[LineRequest, Sku, Product, str, pricing.PricedLine]] = field(default_factory=list)
     shipping: int = 0
+    discount: int = 0  # a coupon's share, taken off the total
 
     @property
     def subtotal(self) -> int:
@@ -59,12 +60,13 @@ class MerchantQuote:
 
     @property
     def total(self) -> int:
-        return self.subtotal + self.shipping
+        return self.subtotal + self.shipping - self.discount
 
     @property
     def vat(self) -> int:
         vat_bp = self.lines[0][4].vat_rate_bp if self.lines else 0
-        return sum(p.vat_amount for *_, p in self.lines) + pricing.vat_included(self.shipping, vat_bp)
+        lines_vat = sum(p.vat_amount for *_, p in self.lines)
+        return lines_vat + pricing.vat_included(self.shipping, vat_bp) - pricing.vat_included(self.discount, vat_bp)
 
     @property
     def commission(self) -> int:
@@ -216,6 +218,8 @@ async def place(
     hold_for: timedelta,
     source: str = "cart",
     hold_stock: bool = True,
+    coupon_id: int | None = None,
+    discount_funder: str = "",
 ) -> Placed:
     """Hold the stock and write the purchase and its orders (pending payment). A flash
     deal's units are already held by the deal (`hold_stock=False`)."""
@@ -229,6 +233,7 @@ async def place(
         total_amount=quote.buyer_total,
         shipping_address=address.as_dict(),
         created_at=now,
+        coupon_id=coupon_id,
     )
     session.add(purchase)
     await session.flush()
@@ -248,6 +253,8 @@ async def place(
             vat_amount=merchant_quote.vat,
             total_amount=merchant_quote.total,
             commission_amount=merchant_quote.commission,
+            discount_amount=merchant_quote.discount,
+            discount_funder=discount_funder if merchant_quote.discount else "",
             refunded_amount=0,
             buyer_currency=quote.currency,
             buyer_total_amount=quote.buyer_amount(merchant_quote),

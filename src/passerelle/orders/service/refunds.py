@@ -115,6 +115,18 @@ async def refund_order(
     commission_back = pricing.proportional_share(
         order.commission_amount, amount, order.total_amount, already=already, final=final
     )
+    # A coupon the platform paid for: the refund gives the platform back its share of it.
+    promotion = order.discount_amount if order.discount_funder == "platform" else 0
+    promotion_already = int(
+        (
+            await session.execute(
+                select(func.coalesce(func.sum(Refund.promotion_amount), 0)).where(Refund.order_id == order.id)
+            )
+        ).scalar_one()
+    )
+    promotion_back = pricing.proportional_share(
+        promotion, amount, order.total_amount, already=promotion_already, final=final
+    )
 
     for item in returned:
         await session.execute(
@@ -145,6 +157,7 @@ async def refund_order(
         commission_amount=commission_back,
         buyer_amount=buyer_amount,
         buyer_currency=order.buyer_currency,
+        promotion_amount=promotion_back,
         reason=reason[:500],
         returned=[{"line_id": r.line_id, "quantity": r.quantity, "restock": r.restock} for r in returned],
         actor_id=actor_id,
@@ -162,7 +175,10 @@ async def refund_order(
         postings=[
             ledger.Posting(ledger.CLEARING, -amount),
             ledger.Posting(ledger.COMMISSION, commission_back),
-            ledger.Posting(ledger.merchant_account(order.merchant_id), amount - commission_back, order.merchant_id),
+            ledger.Posting(ledger.PROMOTIONS, -promotion_back),
+            ledger.Posting(
+                ledger.merchant_account(order.merchant_id), amount + promotion_back - commission_back, order.merchant_id
+            ),
         ],
         memo=reason[:200],
     )
