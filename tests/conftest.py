@@ -21,7 +21,7 @@ from passerelle.config import Settings
 from passerelle.db import migrate
 from passerelle.festival.startup import start_engine
 from passerelle.state import AppState
-from tests.services import PostgresServer, postgres_from_env, start_postgres, unavailable
+from tests.services import PostgresServer, RedisServer, postgres_from_env, start_postgres, start_redis, unavailable
 
 BACKENDS = ("sqlite", "postgres")
 _db_counter = itertools.count()
@@ -69,9 +69,26 @@ def postgres() -> Iterator[PostgresServer]:
     yield _postgres
 
 
+_redis: RedisServer | None = None
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    global _redis
+    if _redis is None:
+        try:
+            _redis = start_redis()
+        except Exception as error:  # noqa: BLE001 - reported through unavailable()
+            unavailable(f"Redis could not start: {error}")
+    assert _redis is not None
+    yield _redis
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _postgres is not None:
         _postgres.stop()
+    if _redis is not None:
+        _redis.stop()
 
 
 def _admin_sql(postgres: PostgresServer, *statements: str) -> None:

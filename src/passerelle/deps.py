@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import inspect
 from collections.abc import Callable, Coroutine
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -70,7 +71,9 @@ class UnitOfWorkRoute(APIRoute):
                             if session.info.pop("outbox_emitted", False):
                                 state.wake_worker()
                             for callback in session.info.pop("after_commit", []):
-                                callback()
+                                result = callback()
+                                if inspect.isawaitable(result):
+                                    await result
                         else:
                             await session.rollback()
                     return response
@@ -193,6 +196,6 @@ async def request_locale(request: Request, user: OptionalUser, state: State) -> 
 RequestLocale = Annotated[Locale, Depends(request_locale)]
 
 
-def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+def after_commit(session: AsyncSession, callback: Callable[[], object]) -> None:
     """Run `callback` once the request's transaction has committed (never if it rolls back)."""
     session.info.setdefault("after_commit", []).append(callback)

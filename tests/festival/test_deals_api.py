@@ -132,7 +132,7 @@ async def test_given_1000_concurrent_buyers_for_100_units_then_no_oversell_and_n
     assert sum(body["quantity"] for _, body in won) == 100
     assert {a.json()["code"] for a in answers if a.status_code != 201} == {"sold_out"}
     assert state.engine is not None
-    remaining, held, sold = state.engine.counts(setup["deal"]["id"])
+    remaining, held, sold = await state.engine.counts(setup["deal"]["id"])
     assert (remaining, held, sold) == (0, 100, 0)
     per_buyer: dict[int, int] = {}
     for buyer, body in won:
@@ -149,7 +149,7 @@ async def test_given_50_concurrent_duplicates_of_one_key_then_one_reservation(
     answers = await asyncio.gather(*(claim(client, buyer, setup["deal"]["id"], 1, key="same") for _ in range(50)))
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["reservation_id"] for a in answers}) == 1
-    assert state.engine is not None and state.engine.counts(setup["deal"]["id"])[1] == 1
+    assert state.engine is not None and (await state.engine.counts(setup["deal"]["id"]))[1] == 1
 
 
 async def test_given_a_scalper_then_the_open_reservation_cap_and_rate_limits_apply(
@@ -199,7 +199,7 @@ async def test_given_a_claim_when_paid_through_checkout_then_the_deal_unit_is_so
     assert twice.status_code == 409
     await pay(client, state, placed.json()["payment"]["id"])
     assert (await client.get(f"/api/v1/orders/{order['id']}", headers=buyer.headers)).json()["status"] == "paid"
-    assert state.engine is not None and state.engine.counts(setup["deal"]["id"]) == (3, 0, 2)
+    assert state.engine is not None and await state.engine.counts(setup["deal"]["id"]) == (3, 0, 2)
     async with state.db.read_sessions() as session:
         sku = await session.get(Sku, setup["sku_id"])
         assert sku is not None and (sku.stock, sku.reserved, sku.sold) == (15, 3, 2)

@@ -21,7 +21,7 @@ def used_messages() -> set[str]:
     sources = [
         (SRC / "web" / "templates", [("**.html", "jinja2.ext:babel_extract")], {"**.html": JINJA_OPTIONS}),
         (SRC / "web", [("*.py", "python")], {}),
-        *[(SRC / domain, [("pages.py", "python")], {}) for domain in ("accounts", "merchants", "catalog")],
+        *[(SRC / domain, [("pages.py", "python")], {}) for domain in ("accounts", "merchants", "catalog", "festival")],
     ]
     for directory, methods, options in sources:
         for _name, _line, message, _comments, _context in extract_from_dir(

@@ -69,11 +69,19 @@ async def _categories(page: Page, session: AsyncSession) -> list[CategoryOption]
 
 
 @router.get("/")
-async def home(page: PageContext, session: Session) -> Response:
+async def home(page: PageContext, session: Session, state: State) -> Response:
+    # Imported here: the festival pages import catalog modules, never the other way round.
+    from passerelle.festival.pages import festival_banner
+
     categories = [c for c in await _categories(page, session) if c.depth == 0]
     newest = SearchFilters(sort=Sort.newest.value)
     results = await find_products(page, session, newest, per_page=HOME_PRODUCTS)
-    return page.render("catalog/home.html", categories=categories, cards=results.cards)
+    return page.render(
+        "catalog/home.html",
+        categories=categories,
+        cards=results.cards,
+        festival_banner=await festival_banner(session, state),
+    )
 
 
 async def _search_page(page: Page, session: AsyncSession, *, category: CategoryOption | None) -> Response:

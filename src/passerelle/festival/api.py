@@ -31,9 +31,9 @@ def festival_out(festival: Festival, now: datetime) -> FestivalOut:
     )
 
 
-def deal_out(deal: Deal, state: AppState) -> DealOut:
+async def deal_out(deal: Deal, state: AppState) -> DealOut:
     engine = state.engine
-    remaining = engine.remaining(deal.id) if engine is not None and engine.knows(deal.id) else 0
+    remaining = await engine.remaining(deal.id) if engine is not None else 0
     return DealOut(
         id=deal.id,
         festival_id=deal.festival_id,
@@ -101,7 +101,7 @@ async def list_deals(
     if chosen is None:
         return DealList(items=[], festival=None)
     deals = await service.list_deals(session, festival_id=chosen.id)
-    return DealList(items=[deal_out(d, state) for d in deals], festival=festival_out(chosen, now))
+    return DealList(items=[await deal_out(d, state) for d in deals], festival=festival_out(chosen, now))
 
 
 @router.get("/deals/{deal_id}", response_model=DealOut)
@@ -109,7 +109,7 @@ async def get_deal(deal_id: int, session: Session, state: State) -> DealOut:
     deal = await session.get(Deal, deal_id)
     if deal is None or deal.status == "draft":
         raise NotFound("deal")
-    return deal_out(deal, state)
+    return await deal_out(deal, state)
 
 
 @router.post("/me/merchants/{merchant_id}/deals", status_code=201, response_model=DealOut)
@@ -127,7 +127,7 @@ async def create_deal(merchant_id: int, body: DealIn, user: CurrentUser, session
         ends_at=body.ends_at,
         hold_seconds=body.hold_seconds,
     )
-    return deal_out(deal, state)
+    return await deal_out(deal, state)
 
 
 @router.post("/me/deals/{deal_id}/arm", response_model=DealOut)
@@ -138,6 +138,6 @@ async def arm(deal_id: int, user: CurrentUser, session: Session, state: State) -
     if engine is not None:
         armed = service.engine_deal(deal)
         after_commit(session, lambda: engine.arm([armed]))
-    out = deal_out(deal, state)
+    out = await deal_out(deal, state)
     out.remaining = deal.stock
     return out

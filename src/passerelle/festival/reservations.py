@@ -30,12 +30,12 @@ async def checkout(
     terms: CheckoutTerms,
     now: datetime,
 ) -> PlacedCheckout:
-    row = engine.shard.book.reservations.get(seq)
-    if row is None or row[2] != buyer.id:
+    found = await engine.reservation(seq)
+    if found is None or found[1] != buyer.id:
         raise NotFound("reservation")
-    if engine.shard.book.status(seq) != rules.HELD:
+    deal_id, _, quantity, expires_at, status = found
+    if status != rules.HELD:
         raise Conflict("reservation_not_held", "This reservation was already paid or has expired")
-    _, deal_id, _, _, _, quantity, _, expires_at = row
     pay_by = datetime.fromtimestamp(expires_at, UTC)
     if pay_by <= now:
         raise Conflict("reservation_expired", "This reservation has expired")

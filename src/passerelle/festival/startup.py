@@ -14,12 +14,13 @@ async def start_engine(state: AppState) -> DealEngine:
             state.settings.data_dir / "engine" / "journal.db",
             clock=state.clock,
             max_open_per_buyer=state.settings.max_open_reservations,
+            redis_url=state.settings.redis_url,
         )
     engine = state.engine
     async with state.db.read_sessions() as session:
         deals = await service.armed_deals(session)
-    missing = [service.engine_deal(deal) for deal in deals if not engine.knows(deal.id)]
-    if missing:
-        engine.arm(missing)
+    # Every armed deal: ones the engine already holds keep what was taken from them.
+    if deals:
+        await engine.arm([service.engine_deal(deal) for deal in deals])
     engine.start()
     return engine

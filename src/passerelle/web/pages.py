@@ -33,6 +33,7 @@ def install(app: FastAPI) -> None:
     from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
+    from passerelle.festival.pages import router as festival_pages
     from passerelle.merchants.pages import router as merchants_pages
     from passerelle.orders.pages import buyer_router as order_pages
     from passerelle.orders.pages import checkout_router as checkout_pages
@@ -49,6 +50,7 @@ def install(app: FastAPI) -> None:
         order_pages,
         order_console_pages,
         payment_pages,
+        festival_pages,
     ):
         app.include_router(router)
 

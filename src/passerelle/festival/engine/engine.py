@@ -1,5 +1,6 @@
-"""The claim engine as the app sees it: one shard on the embedded default, started and
-stopped with the app, told about deals when they are armed."""
+"""The claim engine as the app sees it. On the embedded default: one in-process shard
+journaled to SQLite. With PASSERELLE_REDIS_URL: a Redis-backed shard, so several API
+processes share the same deals. Started and stopped with the app."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from pathlib import Path
 
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.journal import SqliteJournal
+from passerelle.festival.engine.redis_shard import RedisShard
 from passerelle.festival.engine.rules import Deal
 from passerelle.festival.engine.shard import Answer, Shard
 from passerelle.infra.clock import Clock
 
 SWEEP_SECONDS = 1.0
+# (deal, buyer, quantity, expires_at, status)
+ReservationView = tuple[int, int, int, float, int]
 
 
 def fingerprint(deal_id: int, quantity: int) -> int:
@@ -23,15 +27,26 @@ def fingerprint(deal_id: int, quantity: int) -> int:
 
 
 class DealEngine:
-    def __init__(self, journal_path: Path, *, clock: Clock, max_open_per_buyer: int = 5) -> None:
-        self.journal = SqliteJournal(journal_path)
+    def __init__(
+        self, journal_path: Path, *, clock: Clock, max_open_per_buyer: int = 5, redis_url: str | None = None
+    ) -> None:
         self.clock = clock
-        self.shard = Shard(self.journal, clock=lambda: self.clock.now().timestamp())
-        self.shard.book.max_open_per_buyer = max_open_per_buyer
+        now = lambda: self.clock.now().timestamp()  # noqa: E731 - the clock can be swapped in tests
+        self.redis: RedisShard | None = RedisShard(redis_url, clock=now) if redis_url else None
+        self.journal: SqliteJournal | None = None if redis_url else SqliteJournal(journal_path)
+        self.local: Shard | None = None
+        if self.journal is not None:
+            self.local = Shard(self.journal, clock=now)
+            self.local.book.max_open_per_buyer = max_open_per_buyer
+        self.deal_ids: set[int] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self.shard.start()
+        if self.local is not None:
+            self.local.start()
+        else:
+            assert self.redis is not None
+            self.redis.start()
         if self._sweeper is None:
             self._sweeper = asyncio.create_task(self._sweep(), name="deal-hold-expiry")
 
@@ -41,46 +56,87 @@ class DealEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        await self.shard.stop()
-        self.journal.close()
+        if self.local is not None:
+            await self.local.stop()
+        if self.journal is not None:
+            self.journal.close()
+        if self.redis is not None:
+            await self.redis.stop()
 
     async def _sweep(self) -> None:
         """Unpaid holds go back on sale when they run out (the order expires alongside)."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
-            await self.shard.expire_due()
+            with contextlib.suppress(Exception):
+                await self.expire_due()
 
-    def arm(self, deals: list[tuple[Deal, int]]) -> None:
-        self.shard.add_deals(deals)
+    async def arm(self, deals: list[tuple[Deal, int]]) -> None:
+        self.deal_ids.update(deal.deal_id for deal, _ in deals)
+        if self.local is not None:
+            self.local.add_deals(deals)
+        else:
+            assert self.redis is not None
+            await self.redis.add_deals(deals)
 
-    def knows(self, deal_id: int) -> bool:
-        return deal_id in self.shard.book.deals
+    async def knows(self, deal_id: int) -> bool:
+        if self.local is not None:
+            return deal_id in self.local.book.deals
+        assert self.redis is not None
+        return await self.redis.knows(deal_id)
 
-    def remaining(self, deal_id: int) -> int:
-        deal = self.shard.book.deals.get(deal_id)
-        return deal.remaining if deal is not None else 0
+    async def remaining(self, deal_id: int) -> int:
+        if self.local is not None:
+            deal = self.local.book.deals.get(deal_id)
+            return deal.remaining if deal is not None else 0
+        assert self.redis is not None
+        return await self.redis.remaining(deal_id)
 
-    def counts(self, deal_id: int) -> tuple[int, int, int]:
-        return rules.counts(self.shard.book, deal_id)
+    async def counts(self, deal_id: int) -> tuple[int, int, int]:
+        """(remaining, held, sold): their sum is the deal's stock."""
+        if self.local is not None:
+            return rules.counts(self.local.book, deal_id)
+        assert self.redis is not None
+        return await self.redis.counts(deal_id)
+
+    async def reservation(self, reservation: int) -> ReservationView | None:
+        if self.local is not None:
+            row = self.local.book.reservations.get(reservation)
+            if row is None:
+                return None
+            return row[1], row[2], row[5], row[7], self.local.book.status(reservation)
+        assert self.redis is not None
+        return await self.redis.reservation(reservation)
 
     @property
     def queue_depth(self) -> int:
-        return self.shard.queue_depth
+        return self.local.queue_depth if self.local is not None else self.redis.queue_depth  # type: ignore[union-attr]
 
     async def claim(self, *, deal_id: int, buyer_id: int, key: str, quantity: int) -> Answer:
-        return await self.shard.claim((deal_id, buyer_id, key, quantity, fingerprint(deal_id, quantity)))
+        claim = (deal_id, buyer_id, key, quantity, fingerprint(deal_id, quantity))
+        if self.local is not None:
+            return await self.local.claim(claim)
+        assert self.redis is not None
+        return await self.redis.claim(claim)
 
     async def claim_many(self, claims: list[tuple[int, int, str, int]]) -> list[tuple[str, int]]:
-        return await self.shard.claim_many([(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims])
+        prepared = [(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims]
+        if self.local is not None:
+            return await self.local.claim_many(prepared)
+        assert self.redis is not None
+        return await self.redis.claim_many(prepared)
 
-    def expires_at(self, seq: int) -> float:
-        return self.shard.book.reservations[seq][7]
+    async def confirm(self, reservation: int) -> bool:
+        backend = self.local or self.redis
+        assert backend is not None
+        return await backend.confirm(reservation)
 
-    async def confirm(self, seq: int) -> bool:
-        return await self.shard.confirm(seq)
-
-    async def release(self, seq: int) -> bool:
-        return await self.shard.release(seq)
+    async def release(self, reservation: int) -> bool:
+        backend = self.local or self.redis
+        assert backend is not None
+        return await backend.release(reservation)
 
     async def expire_due(self) -> list[int]:
-        return await self.shard.expire_due()
+        if self.local is not None:
+            return await self.local.expire_due()
+        assert self.redis is not None
+        return await self.redis.expire_due(sorted(self.deal_ids))

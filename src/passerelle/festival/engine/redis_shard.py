@@ -1,0 +1,285 @@
+"""The deal shard on Redis, for several API processes sharing the same deals.
+
+Same contract as `Shard`: claims wait in a list, the writer takes everything waiting and
+answers once it is durable (Redis with `appendfsync always`). Each batch costs one Lua
+call per deal it touches, all pipelined in one round trip; a deal's keys share the hash
+tag `{deal:ID}`, so every call stays in one slot and Redis Cluster works.
+
+Reservation ids are `deal_id << 32 | per-deal sequence`, unique across processes.
+The cap on open holds per account is not enforced here (it spans deals, hence slots).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from passerelle.festival.engine import rules
+from passerelle.festival.engine.rules import Claim, Deal
+from passerelle.festival.engine.shard import _CODES, MAX_BATCH, Answer
+
+CLAIM_SCRIPT = """
+local meta = redis.call('HMGET', KEYS[1], 'limit', 'starts', 'ends', 'hold')
+if not meta[1] then
+  local out = {}
+  for i = 1, (#ARGV - 2) / 4 do out[i] = 'unknown_deal' end
+  return out
+end
+local limit, starts, ends, hold = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3]), tonumber(meta[4])
+local now, deal = tonumber(ARGV[1]), ARGV[2]
+local remaining = tonumber(redis.call('GET', KEYS[2]))
+local out = {}
+local n = 0
+for i = 3, #ARGV, 4 do
+  n = n + 1
+  local buyer, key, qty, fp = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
+  local handle = buyer .. ':' .. key
+  local known = redis.call('HGET', KEYS[4], handle)
+  if known then
+    local sep = string.find(known, ':', 1, true)
+    if string.sub(known, 1, sep - 1) == fp then out[n] = 'reserved:' .. string.sub(known, sep + 1)
+    else out[n] = 'idempotency_key_reused' end
+  elseif remaining < qty then
+    if now < starts then out[n] = 'not_started' elseif now >= ends then out[n] = 'ended' else out[n] = 'sold_out' end
+  elseif now < starts then out[n] = 'not_started'
+  elseif now >= ends then out[n] = 'ended'
+  elseif qty <= 0 then out[n] = 'invalid_quantity'
+  else
+    local bought = tonumber(redis.call('HGET', KEYS[3], buyer) or '0')
+    if bought + qty > limit then out[n] = 'limit_reached'
+    else
+      remaining = remaining - qty
+      redis.call('HINCRBY', KEYS[3], buyer, qty)
+      local seq = redis.call('INCR', KEYS[5])
+      local expires = now + hold
+      redis.call('HSET', KEYS[4], handle, fp .. ':' .. seq)
+      redis.call('HSET', KEYS[6], seq, buyer .. ':' .. qty .. ':' .. expires .. ':0')
+      redis.call('ZADD', KEYS[7], expires, seq)
+      out[n] = 'reserved:' .. seq
+    end
+  end
+end
+redis.call('SET', KEYS[2], remaining)
+return out
+"""
+
+# status: 1 sold, 2 released; only a held (0) reservation changes.
+SETTLE_SCRIPT = """
+local row = redis.call('HGET', KEYS[3], ARGV[1])
+if not row then return 0 end
+local buyer, qty, expires, status = string.match(row, '([^:]+):([^:]+):([^:]+):([^:]+)')
+if status ~= '0' then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], buyer .. ':' .. qty .. ':' .. expires .. ':' .. ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[1])
+if ARGV[2] == '2' then
+  redis.call('INCRBY', KEYS[1], qty)
+  local left = redis.call('HINCRBY', KEYS[2], buyer, -tonumber(qty))
+  if left <= 0 then redis.call('HDEL', KEYS[2], buyer) end
+end
+return 1
+"""
+
+
+def _keys(deal_id: int) -> dict[str, str]:
+    tag = f"passerelle:{{deal:{deal_id}}}"
+    return {
+        "meta": f"{tag}:meta",
+        "remaining": f"{tag}:remaining",
+        "bought": f"{tag}:bought",
+        "keys": f"{tag}:keys",
+        "seq": f"{tag}:seq",
+        "res": f"{tag}:res",
+        "exp": f"{tag}:exp",
+    }
+
+
+def reservation_id(deal_id: int, seq: int) -> int:
+    return deal_id << 32 | seq
+
+
+def split_id(reservation: int) -> tuple[int, int]:
+    return reservation >> 32, reservation & 0xFFFFFFFF
+
+
+class RedisShard:
+    def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.redis = aioredis.from_url(url, decode_responses=True)
+        self.clock = clock
+        self._claim = self.redis.register_script(CLAIM_SCRIPT)
+        self._settle = self.redis.register_script(SETTLE_SCRIPT)
+        self._waiting: list[tuple[list[Claim], asyncio.Future[list[tuple[str, int]]]]] = []
+        self._waiting_claims = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batch_seconds: list[float] = []
+
+    @property
+    def queue_depth(self) -> int:
+        return self._waiting_claims
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="deal-shard-writer-redis")
+
+    def ensure_started(self) -> None:
+        if self._task is None or self._task.done():
+            self.start()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.redis.aclose()
+
+    async def add_deals(self, deals: list[tuple[Deal, int]]) -> None:
+        """Arm deals; a deal already in Redis keeps what was taken (SETNX on the counter)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for deal, stock in deals:
+                keys = _keys(deal.deal_id)
+                pipe.hset(
+                    keys["meta"],
+                    mapping={
+                        "limit": deal.per_buyer_limit,
+                        "starts": deal.starts_at,
+                        "ends": deal.ends_at,
+                        "hold": deal.hold_seconds,
+                        "stock": stock,
+                    },
+                )
+                pipe.setnx(keys["remaining"], stock)
+            await pipe.execute()
+
+    async def knows(self, deal_id: int) -> bool:
+        return bool(await self.redis.exists(_keys(deal_id)["meta"]))
+
+    async def remaining(self, deal_id: int) -> int:
+        return int(await self.redis.get(_keys(deal_id)["remaining"]) or 0)
+
+    async def counts(self, deal_id: int) -> tuple[int, int, int]:
+        keys = _keys(deal_id)
+        held = sold = 0
+        for row in (await self.redis.hgetall(keys["res"])).values():
+            _, qty, _, status = str(row).split(":")
+            if status == "0":
+                held += int(qty)
+            elif status == "1":
+                sold += int(qty)
+        return await self.remaining(deal_id), held, sold
+
+    async def reservation(self, reservation: int) -> tuple[int, int, int, float, int] | None:
+        """(deal, buyer, quantity, expires_at, status) of a reservation id."""
+        deal_id, seq = split_id(reservation)
+        row = await self.redis.hget(_keys(deal_id)["res"], str(seq))
+        if row is None:
+            return None
+        buyer, qty, expires, status = str(row).split(":")
+        return deal_id, int(buyer), int(qty), float(expires), int(status)
+
+    async def claim(self, claim: Claim) -> Answer:
+        ((code, reservation),) = await self.claim_many([claim])
+        if not reservation:
+            return _CODES[code]
+        found = await self.reservation(reservation)
+        return Answer(code, reservation, found[3] if found else 0.0)
+
+    async def claim_many(self, claims: list[Claim]) -> list[tuple[str, int]]:
+        self.ensure_started()
+        future: asyncio.Future[list[tuple[str, int]]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((claims, future))
+        self._waiting_claims += len(claims)
+        self._wake.set()
+        return await future
+
+    async def _settle_one(self, reservation: int, status: int) -> bool:
+        deal_id, seq = split_id(reservation)
+        keys = _keys(deal_id)
+        done = await self._settle(
+            keys=[keys["remaining"], keys["bought"], keys["res"], keys["exp"]], args=[seq, status]
+        )
+        return bool(done)
+
+    async def release(self, reservation: int) -> bool:
+        return await self._settle_one(reservation, rules.RELEASED)
+
+    async def confirm(self, reservation: int) -> bool:
+        return await self._settle_one(reservation, rules.SOLD)
+
+    async def expire_due(self, deal_ids: list[int]) -> list[int]:
+        now = self.clock()
+        released = []
+        for deal_id in deal_ids:
+            for seq in list(await self.redis.zrangebyscore(_keys(deal_id)["exp"], "-inf", now)):
+                reservation = reservation_id(deal_id, int(str(seq)))
+                if await self.release(reservation):
+                    released.append(reservation)
+        return released
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                await self._one_batch()
+
+    async def _one_batch(self) -> None:
+        taken, count = 0, 0
+        for claims, _ in self._waiting:
+            if taken and count + len(claims) > MAX_BATCH:
+                break
+            taken += 1
+            count += len(claims)
+        batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
+        self._waiting_claims -= count
+        started = time.perf_counter()
+        flat = [claim for claims, _ in batch for claim in claims]
+        by_deal: dict[int, list[int]] = defaultdict(list)
+        for index, claim in enumerate(flat):
+            by_deal[claim[0]].append(index)
+        answers: list[tuple[str, int]] = [("", 0)] * len(flat)
+        try:
+            now = self.clock()
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for deal_id, indexes in by_deal.items():
+                    keys = _keys(deal_id)
+                    args: list[Any] = [now, deal_id]
+                    for i in indexes:
+                        _, buyer, key, quantity, fingerprint = flat[i]
+                        args += [buyer, key, quantity, fingerprint]
+                    await self._claim(
+                        keys=[
+                            keys["meta"],
+                            keys["remaining"],
+                            keys["bought"],
+                            keys["keys"],
+                            keys["seq"],
+                            keys["res"],
+                            keys["exp"],
+                        ],
+                        args=args,
+                        client=pipe,
+                    )
+                results = await pipe.execute()
+        except Exception as error:  # noqa: BLE001 - every claim of the batch learns it failed
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (deal_id, indexes), outcome in zip(by_deal.items(), results, strict=True):
+            for i, code in zip(indexes, outcome, strict=True):
+                if code.startswith("reserved:"):
+                    answers[i] = (rules.RESERVED, reservation_id(deal_id, int(code[9:])))
+                else:
+                    answers[i] = (code, 0)
+        self.batch_seconds.append(time.perf_counter() - started)
+        position = 0
+        for claims, future in batch:
+            if not future.done():
+                future.set_result(answers[position : position + len(claims)])
+            position += len(claims)

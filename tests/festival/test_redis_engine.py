@@ -1,0 +1,121 @@
+"""The claim engine on Redis (PASSERELLE_REDIS_URL): the same guarantees, and several API
+processes sharing one deal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from passerelle.app import create_app
+from passerelle.config import Settings
+from passerelle.festival.startup import start_engine
+from passerelle.state import AppState
+from tests import live_server
+from tests.commerce import make_buyers
+from tests.festival.test_crash_recovery import STOCK, _festival
+from tests.festival.test_deals_api import claim, festival_with_deal
+from tests.services import RedisServer
+
+
+@pytest.fixture
+async def redis_state(settings: Settings, redis_server: RedisServer) -> AsyncIterator[AppState]:
+    client = aioredis.from_url(redis_server.url)
+    await client.flushall()
+    await client.aclose()
+    state = AppState.from_settings(settings.model_copy(update={"redis_url": redis_server.url}))
+    await start_engine(state)
+    yield state
+    assert state.engine is not None
+    await state.engine.stop()
+    await state.db.dispose()
+
+
+@pytest.fixture
+async def redis_client(redis_state: AppState) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app(state=redis_state), client=("127.0.0.1", 40002))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+async def test_given_redis_when_1000_buyers_race_for_100_units_then_no_oversell_and_limits_hold(
+    redis_client: httpx.AsyncClient, redis_state: AppState
+) -> None:
+    setup = await festival_with_deal(redis_client, redis_state, stock=500, deal_stock=100, limit=2)
+    deal_id = setup["deal"]["id"]
+    buyers = await make_buyers(redis_state, 1000)
+    answers = await asyncio.gather(
+        *(claim(redis_client, b, deal_id, 1 + i % 2, key=f"r{i}") for i, b in enumerate(buyers))
+    )
+    won = [a.json() for a in answers if a.status_code == 201]
+    assert sum(body["quantity"] for body in won) == 100
+    assert {a.json()["code"] for a in answers if a.status_code != 201} == {"sold_out"}
+    assert redis_state.engine is not None
+    assert await redis_state.engine.counts(deal_id) == (0, 100, 0)
+    again = await claim(redis_client, buyers[0], deal_id, 1, key="r0")
+    assert again.json()["reservation_id"] == answers[0].json()["reservation_id"]
+
+
+async def test_given_redis_when_a_hold_is_paid_or_released_then_counts_follow(
+    redis_client: httpx.AsyncClient, redis_state: AppState
+) -> None:
+    setup = await festival_with_deal(redis_client, redis_state, stock=20, deal_stock=4, limit=4)
+    deal_id = setup["deal"]["id"]
+    (buyer,) = await make_buyers(redis_state, 1)
+    first = (await claim(redis_client, buyer, deal_id, 1, key="a")).json()["reservation_id"]
+    second = (await claim(redis_client, buyer, deal_id, 1, key="b")).json()["reservation_id"]
+    engine = redis_state.engine
+    assert engine is not None
+    assert await engine.confirm(first) and not await engine.confirm(first)
+    assert await engine.release(second)
+    assert await engine.counts(deal_id) == (3, 0, 1)
+
+
+async def test_given_two_server_processes_on_one_redis_then_they_share_the_deal(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    client = aioredis.from_url(redis_server.url)
+    await client.flushall()
+    await client.aclose()
+    out: dict[str, object] = {}
+    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: _festival(state, out))
+    deal_id = int(out["deal_id"])  # type: ignore[call-overload]
+    tokens: list[str] = out["tokens"]  # type: ignore[assignment]
+    env = {"PASSERELLE_REDIS_URL": redis_server.url, "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "100000"}
+    first = await asyncio.to_thread(live_server.start, tmp_path, extra_env=env)
+    second = await asyncio.to_thread(live_server.start, tmp_path, extra_env=env)
+    try:
+        async with httpx.AsyncClient(timeout=60) as http:
+            gate = asyncio.Semaphore(32)
+
+            async def one(n: int) -> httpx.Response:
+                server = first if n % 2 else second
+                async with gate:
+                    return await http.post(
+                        f"{server.url}/api/v1/deals/{deal_id}/claims",
+                        json={"quantity": 1},
+                        headers={"Authorization": f"Bearer {tokens[n % len(tokens)]}", "Idempotency-Key": f"s{n}"},
+                    )
+
+            answers = await asyncio.gather(*(one(n) for n in range(450)))
+            assert {a.status_code for a in answers} <= {201, 409}
+            reserved = [a.json()["reservation_id"] for a in answers if a.status_code == 201]
+            # Exactly the deal's stock, across both processes; the rest sold out.
+            assert len(reserved) == len(set(reserved)) == STOCK
+            assert sum(1 for a in answers if a.status_code == 409 and a.json()["code"] == "sold_out") == 450 - STOCK
+            # A key used on one process answers the same reservation on the other.
+            replay = await http.post(
+                f"{first.url}/api/v1/deals/{deal_id}/claims",
+                json={"quantity": 1},
+                headers={"Authorization": f"Bearer {tokens[0]}", "Idempotency-Key": "s0"},
+            )
+            assert replay.status_code == 201 and replay.json()["reservation_id"] == answers[0].json()["reservation_id"]
+            for server in (first, second):
+                assert (await http.get(f"{server.url}/api/v1/deals/{deal_id}")).json()["remaining"] == 0
+    finally:
+        first.stop()
+        second.stop()
