@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,3 +31,9 @@ async def idempotent_json(
         session, key=key, user_id=user_id, scope=scope, body=body, work=work
     )
     return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+# Every id in a URL: bounded so that no request can carry a number the database cannot
+# hold (it gets a 422 like any other bad input, never a 500).
+MAX_ID = 2**62
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]

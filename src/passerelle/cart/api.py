@@ -14,6 +14,7 @@ from passerelle.cart.models import Cart
 from passerelle.cart.schemas import CartItemIn, CartLineOut, CartOut, QuantityIn
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute
+from passerelle.http import PathId
 from passerelle.money import Money
 
 router = APIRouter(tags=["cart"], route_class=UnitOfWorkRoute)
@@ -93,7 +94,7 @@ async def add_item(
 
 @router.patch("/cart/items/{sku_id}", response_model=CartOut)
 async def set_quantity(
-    sku_id: int,
+    sku_id: PathId,
     body: QuantityIn,
     request: Request,
     response: Response,
@@ -110,7 +111,7 @@ async def set_quantity(
 
 @router.delete("/cart/items/{sku_id}", response_model=CartOut)
 async def remove_item(
-    sku_id: int,
+    sku_id: PathId,
     request: Request,
     response: Response,
     session: Session,

@@ -20,6 +20,7 @@ from passerelle.catalog.schemas import (
 )
 from passerelle.deps import CurrentUser, OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute
 from passerelle.errors import Invalid
+from passerelle.http import PathId
 from passerelle.i18n.countries import check_country
 from passerelle.merchants import service as merchants
 from passerelle.merchants.models import MerchantKind
@@ -73,7 +74,7 @@ async def list_products(
 
 
 @router.get("/products/{product_id}", response_model=ProductDetail)
-async def get_product(product_id: int, session: Session, locale: RequestLocale, user: OptionalUser) -> ProductDetail:
+async def get_product(product_id: PathId, session: Session, locale: RequestLocale, user: OptionalUser) -> ProductDetail:
     staff_of = [m.id for m, _ in await merchants.merchants_of(session, user=user)] if user else []
     return await views.detail(
         session,
@@ -100,7 +101,7 @@ async def categories(session: Session, locale: RequestLocale) -> list[CategoryOu
 
 @router.get("/me/merchants/{merchant_id}/products", response_model=ProductList)
 async def merchant_products(
-    merchant_id: int,
+    merchant_id: PathId,
     user: CurrentUser,
     session: Session,
     locale: RequestLocale,
@@ -120,7 +121,7 @@ async def merchant_products(
 
 @router.post("/me/merchants/{merchant_id}/products", status_code=201, response_model=ProductDetail)
 async def create_product(
-    merchant_id: int, body: ProductIn, user: CurrentUser, session: Session, locale: RequestLocale
+    merchant_id: PathId, body: ProductIn, user: CurrentUser, session: Session, locale: RequestLocale
 ) -> ProductDetail:
     product = await service.create_product(session, actor=user, merchant_id=merchant_id, data=body)
     return await _staff_detail(session, product.id, product.merchant_id, locale)
@@ -128,7 +129,7 @@ async def create_product(
 
 @router.put("/me/products/{product_id}", response_model=ProductDetail)
 async def update_product(
-    product_id: int, body: ProductIn, user: CurrentUser, session: Session, locale: RequestLocale
+    product_id: PathId, body: ProductIn, user: CurrentUser, session: Session, locale: RequestLocale
 ) -> ProductDetail:
     product = await service.update_product(session, actor=user, product_id=product_id, data=body)
     return await _staff_detail(session, product.id, product.merchant_id, locale)
@@ -136,20 +137,24 @@ async def update_product(
 
 @router.patch("/me/products/{product_id}/status", response_model=ProductDetail)
 async def set_status(
-    product_id: int, body: StatusIn, user: CurrentUser, session: Session, locale: RequestLocale
+    product_id: PathId, body: StatusIn, user: CurrentUser, session: Session, locale: RequestLocale
 ) -> ProductDetail:
     product = await service.set_status(session, actor=user, product_id=product_id, status=body.status)
     return await _staff_detail(session, product.id, product.merchant_id, locale)
 
 
 @router.get("/me/products/{product_id}", response_model=ProductDetail)
-async def staff_product(product_id: int, user: CurrentUser, session: Session, locale: RequestLocale) -> ProductDetail:
+async def staff_product(
+    product_id: PathId, user: CurrentUser, session: Session, locale: RequestLocale
+) -> ProductDetail:
     product = await service.product_of_staff(session, actor=user, product_id=product_id)
     return await _staff_detail(session, product.id, product.merchant_id, locale)
 
 
 @router.put("/me/skus/{sku_id}/stock", response_model=SkuOut)
-async def set_stock(sku_id: int, body: StockIn, user: CurrentUser, session: Session, locale: RequestLocale) -> SkuOut:
+async def set_stock(
+    sku_id: PathId, body: StockIn, user: CurrentUser, session: Session, locale: RequestLocale
+) -> SkuOut:
     sku = await service.set_stock(session, actor=user, sku_id=sku_id, stock=body.stock)
     detail = await _staff_detail(session, sku.product_id, sku.merchant_id, locale)
     return next(s for s in detail.skus if s.id == sku.id)
@@ -157,7 +162,7 @@ async def set_stock(sku_id: int, body: StockIn, user: CurrentUser, session: Sess
 
 @router.post("/me/products/{product_id}/images", status_code=201, response_model=ImageOut)
 async def upload_image(
-    product_id: int,
+    product_id: PathId,
     user: CurrentUser,
     session: Session,
     state: State,
@@ -175,7 +180,9 @@ async def upload_image(
     )
 
 
-async def _staff_detail(session: Session, product_id: int, merchant_id: int, locale: RequestLocale) -> ProductDetail:
+async def _staff_detail(
+    session: Session, product_id: PathId, merchant_id: PathId, locale: RequestLocale
+) -> ProductDetail:
     return await views.detail(
         session,
         product_id=product_id,

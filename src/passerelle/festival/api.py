@@ -12,6 +12,7 @@ from passerelle.errors import NotFound
 from passerelle.festival import reservations, service
 from passerelle.festival.models import Deal, Festival
 from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut
+from passerelle.http import PathId
 from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
 from passerelle.state import AppState
@@ -51,7 +52,7 @@ async def deal_out(deal: Deal, state: AppState) -> DealOut:
 
 @router.post("/deals/reservations/{seq}/checkout", status_code=201, response_model=CheckoutOut)
 async def checkout_reservation(
-    seq: int, body: CheckoutIn, user: CurrentUser, session: Session, state: State, locale: RequestLocale
+    seq: PathId, body: CheckoutIn, user: CurrentUser, session: Session, state: State, locale: RequestLocale
 ) -> CheckoutOut:
     """Pay for a claimed deal: an order at the deal price, paid like any other (sandbox PSP...)."""
     if state.engine is None:
@@ -105,7 +106,7 @@ async def list_deals(
 
 
 @router.get("/deals/{deal_id}", response_model=DealOut)
-async def get_deal(deal_id: int, session: Session, state: State) -> DealOut:
+async def get_deal(deal_id: PathId, session: Session, state: State) -> DealOut:
     deal = await session.get(Deal, deal_id)
     if deal is None or deal.status == "draft":
         raise NotFound("deal")
@@ -113,7 +114,7 @@ async def get_deal(deal_id: int, session: Session, state: State) -> DealOut:
 
 
 @router.post("/me/merchants/{merchant_id}/deals", status_code=201, response_model=DealOut)
-async def create_deal(merchant_id: int, body: DealIn, user: CurrentUser, session: Session, state: State) -> DealOut:
+async def create_deal(merchant_id: PathId, body: DealIn, user: CurrentUser, session: Session, state: State) -> DealOut:
     deal = await service.create_deal(
         session,
         actor=user,
@@ -131,7 +132,7 @@ async def create_deal(merchant_id: int, body: DealIn, user: CurrentUser, session
 
 
 @router.post("/me/deals/{deal_id}/arm", response_model=DealOut)
-async def arm(deal_id: int, user: CurrentUser, session: Session, state: State) -> DealOut:
+async def arm(deal_id: PathId, user: CurrentUser, session: Session, state: State) -> DealOut:
     """Take the deal's stock from the SKU and open it to claims (at its start time)."""
     deal = await service.arm_deal(session, actor=user, deal_id=deal_id)
     engine = state.engine

@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from passerelle.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from passerelle.festival.engine import rules
-from passerelle.http import client_ip
+from passerelle.http import PathId, client_ip
 from passerelle.state import AppState
 
 router = APIRouter(tags=["festival"])
@@ -87,7 +87,7 @@ async def _buyer(request: Request, state: AppState) -> int | None:
 
 
 @router.post("/deals/{deal_id}/claims", status_code=201, openapi_extra=CLAIM_BODY)
-async def claim(deal_id: int, request: Request) -> Response:
+async def claim(deal_id: PathId, request: Request) -> Response:
     """Claim units of a flash deal. 201 reserved (pay before `pay_by`); 409 sold_out,
     limit_reached, not_started, ended, too_many_reservations; 422 idempotency_key_reused;
     429 busy (with Retry-After and a queue position) when admission control sheds load."""

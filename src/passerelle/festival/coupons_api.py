@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from passerelle.deps import CurrentUser, Session, UnitOfWorkRoute
 from passerelle.festival import coupons
 from passerelle.festival.coupons_models import Coupon
+from passerelle.http import PathId
 
 router = APIRouter(tags=["festival"], route_class=UnitOfWorkRoute)
 
@@ -82,6 +83,6 @@ async def create_platform_coupon(body: CouponIn, user: CurrentUser, session: Ses
 
 
 @router.post("/me/merchants/{merchant_id}/coupons", status_code=201, response_model=CouponOut)
-async def create_merchant_coupon(merchant_id: int, body: CouponIn, user: CurrentUser, session: Session) -> CouponOut:
+async def create_merchant_coupon(merchant_id: PathId, body: CouponIn, user: CurrentUser, session: Session) -> CouponOut:
     """A merchant's own coupon, on its items only, paid for by the merchant."""
     return await _create(body, user, session, merchant_id)

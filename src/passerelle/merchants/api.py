@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts import service as accounts
 from passerelle.deps import CurrentUser, Operator, Session, UnitOfWorkRoute
 from passerelle.errors import NotFound
+from passerelle.http import PathId
 from passerelle.merchants import service
 from passerelle.merchants.models import Merchant, MerchantKind, MerchantStatus
 from passerelle.merchants.schemas import (
@@ -59,7 +60,7 @@ async def list_public(session: Session, kind: MerchantKind | None = None) -> Mer
 
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantOut)
-async def get_merchant(merchant_id: int, session: Session) -> MerchantOut:
+async def get_merchant(merchant_id: PathId, session: Session) -> MerchantOut:
     return await merchant_out(session, await service.get_public(session, slug_or_id=str(merchant_id)))
 
 
@@ -70,19 +71,19 @@ async def my_merchants(user: CurrentUser, session: Session) -> MerchantList:
 
 
 @router.get("/me/merchants/{merchant_id}", response_model=MerchantOut)
-async def my_merchant(merchant_id: int, user: CurrentUser, session: Session) -> MerchantOut:
+async def my_merchant(merchant_id: PathId, user: CurrentUser, session: Session) -> MerchantOut:
     return await merchant_out(session, await service.require_staff(session, user=user, merchant_id=merchant_id))
 
 
 @router.put("/me/merchants/{merchant_id}/ships-to", response_model=MerchantOut)
-async def set_ships_to(merchant_id: int, body: ShipsToIn, user: CurrentUser, session: Session) -> MerchantOut:
+async def set_ships_to(merchant_id: PathId, body: ShipsToIn, user: CurrentUser, session: Session) -> MerchantOut:
     merchant = await service.require_owner(session, user=user, merchant_id=merchant_id)
     await service.set_ships_to(session, merchant_id=merchant_id, countries=body.countries)
     return await merchant_out(session, merchant)
 
 
 @router.post("/me/merchants/{merchant_id}/staff", status_code=201)
-async def add_staff(merchant_id: int, body: StaffIn, user: CurrentUser, session: Session) -> dict[str, str | int]:
+async def add_staff(merchant_id: PathId, body: StaffIn, user: CurrentUser, session: Session) -> dict[str, str | int]:
     staff = await accounts.get_by_email(session, email=body.email)
     if staff is None:
         raise NotFound("user")
@@ -103,12 +104,12 @@ async def review_queue(
 
 
 @router.post("/operator/merchants/{merchant_id}/approve", response_model=MerchantOut)
-async def approve(merchant_id: int, body: ReviewIn, operator: Operator, session: Session) -> MerchantOut:
+async def approve(merchant_id: PathId, body: ReviewIn, operator: Operator, session: Session) -> MerchantOut:
     merchant = await service.review(session, operator=operator, merchant_id=merchant_id, approve=True, note=body.note)
     return await merchant_out(session, merchant)
 
 
 @router.post("/operator/merchants/{merchant_id}/reject", response_model=MerchantOut)
-async def reject(merchant_id: int, body: ReviewIn, operator: Operator, session: Session) -> MerchantOut:
+async def reject(merchant_id: PathId, body: ReviewIn, operator: Operator, session: Session) -> MerchantOut:
     merchant = await service.review(session, operator=operator, merchant_id=merchant_id, approve=False, note=body.note)
     return await merchant_out(session, merchant)

@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.http import idempotent_json
+from passerelle.http import PathId, idempotent_json
 from passerelle.ledger import service as ledger
 from passerelle.merchants import service as merchants
 from passerelle.money import check_currency
@@ -106,13 +106,15 @@ async def my_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
-async def get_order(order_id: int, user: CurrentUser, session: Session) -> OrderOut:
+async def get_order(order_id: PathId, user: CurrentUser, session: Session) -> OrderOut:
     order, relation = await lifecycle.load_for_actor(session, order_id=order_id, actor=user)
     return await queries.detail(session, order=order, relation=relation)
 
 
 @router.post("/orders/{order_id}/status", response_model=OrderOut)
-async def change_status(order_id: int, body: StatusIn, user: CurrentUser, session: Session, state: State) -> OrderOut:
+async def change_status(
+    order_id: PathId, body: StatusIn, user: CurrentUser, session: Session, state: State
+) -> OrderOut:
     """Buyer: cancel an unpaid order, confirm delivery/completion. Merchant: accept, ship, mark delivered."""
     order = await lifecycle.request_transition(
         session, actor=user, order_id=order_id, to_status=body.status, now=state.clock.now(), note=body.note
@@ -122,7 +124,7 @@ async def change_status(order_id: int, body: StatusIn, user: CurrentUser, sessio
 
 
 @router.post("/orders/{order_id}/refunds", status_code=201, response_model=RefundOut)
-async def refund(order_id: int, body: RefundIn, user: CurrentUser, session: Session, state: State) -> RefundOut:
+async def refund(order_id: PathId, body: RefundIn, user: CurrentUser, session: Session, state: State) -> RefundOut:
     order, _ = await lifecycle.load_for_actor(session, order_id=order_id, actor=user)
     payment = await payments.succeeded_payment_of(session, purchase_id=order.purchase_id)
     record = await refunds.refund(
@@ -152,7 +154,7 @@ async def refund(order_id: int, body: RefundIn, user: CurrentUser, session: Sess
 
 @router.get("/me/merchants/{merchant_id}/orders", response_model=OrderList)
 async def merchant_orders(
-    merchant_id: int,
+    merchant_id: PathId,
     user: CurrentUser,
     session: Session,
     status: OrderStatus | None = None,
@@ -167,7 +169,7 @@ async def merchant_orders(
 
 
 @router.get("/me/merchants/{merchant_id}/balance")
-async def merchant_balance(merchant_id: int, user: CurrentUser, session: Session) -> dict[str, dict[str, int]]:
+async def merchant_balance(merchant_id: PathId, user: CurrentUser, session: Session) -> dict[str, dict[str, int]]:
     """What the platform owes the merchant, per currency, in minor units."""
     await merchants.require_staff(session, user=user, merchant_id=merchant_id)
     owed = {}
@@ -177,7 +179,7 @@ async def merchant_balance(merchant_id: int, user: CurrentUser, session: Session
 
 
 @router.get("/me/merchants/{merchant_id}/statement.csv", response_class=PlainTextResponse)
-async def merchant_statement(merchant_id: int, user: CurrentUser, session: Session) -> PlainTextResponse:
+async def merchant_statement(merchant_id: PathId, user: CurrentUser, session: Session) -> PlainTextResponse:
     await merchants.require_staff(session, user=user, merchant_id=merchant_id)
     text = await ledger.merchant_statement_csv(session, merchant_id=merchant_id)
     return PlainTextResponse(
@@ -189,7 +191,7 @@ async def merchant_statement(merchant_id: int, user: CurrentUser, session: Sessi
 
 @router.post("/operator/merchants/{merchant_id}/payouts")
 async def payout(
-    merchant_id: int, request: Request, operator: Operator, session: Session, state: State
+    merchant_id: PathId, request: Request, operator: Operator, session: Session, state: State
 ) -> dict[str, dict[str, int]]:
     """Pay the merchant everything it is owed, per currency."""
     await merchants.get(session, merchant_id=merchant_id)
