@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from passerelle.cart import tasks as cart_tasks
 from passerelle.festival import tasks as festival_tasks
 from passerelle.infra.outbox import Handler
 from passerelle.notifications import tasks as mail_tasks
@@ -12,6 +13,7 @@ from passerelle.quotes import tasks as quote_tasks
 
 HANDLERS: dict[str, Handler] = {
     "orders.expire_due": order_tasks.expire_due_orders,
+    "cart.restore": cart_tasks.restore_cart,
     "payments.sandbox.deliver": payment_tasks.deliver_sandbox_webhook,
     "orders.paid": mail_tasks.on_paid,
     "orders.status_changed": mail_tasks.on_status_changed,

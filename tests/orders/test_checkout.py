@@ -94,6 +94,9 @@ async def test_given_a_declined_card_then_orders_are_cancelled_and_stock_returns
     assert await _stock(state, sku) == (3, 0, 0)
     payment = (await client.get(f"/api/v1/payments/{body['payment']['id']}")).json()
     assert payment["status"] == "failed" and payment["failure_reason"] == "card_declined"
+    # The items are back in the cart, ready for another card.
+    cart = (await client.get("/api/v1/cart", headers=buyer.headers)).json()
+    assert [(i["sku_id"], i["quantity"]) for i in cart["items"]] == [(sku, 3)]
 
 
 async def test_given_a_country_the_merchant_does_not_ship_to_then_409_and_nothing_held(

@@ -134,3 +134,5 @@ async def on_payment_failed(session: AsyncSession, *, purchase_id: int, now: dat
                 topic="orders.status_changed",
                 payload={"order_id": order.id, "status": "cancelled", "reason": "payment_failed"},
             )
+            if order.source == "cart":
+                outbox.emit(session, topic="cart.restore", payload={"order_id": order.id})
