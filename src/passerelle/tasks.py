@@ -23,4 +23,5 @@ HANDLERS: dict[str, Handler] = {
     "offers.expire_due": offer_tasks.expire_due_offers,
     "deals.confirm": festival_tasks.confirm_paid_deal,
     "deals.release": festival_tasks.release_deal_hold,
+    "deals.close": festival_tasks.close_ended_deal,
 }

@@ -206,3 +206,31 @@ async def test_given_a_claim_when_paid_through_checkout_then_the_deal_unit_is_so
     stranger = (await make_buyers(state, 1))[0]
     other = await client.post(reserved["checkout_url"], json={"shipping_address": ADDRESS}, headers=stranger.headers)
     assert other.status_code == 404
+
+
+async def test_given_a_deal_that_ended_then_its_unsold_units_go_back_to_the_sku(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.infra.clock import FrozenClock
+    from tests.commerce import ADDRESS, drain, pay
+
+    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    state.clock = clock
+    assert state.engine is not None
+    state.engine.clock = clock
+    setup = await festival_with_deal(client, state, stock=20, deal_stock=6, limit=3)
+    deal_id = setup["deal"]["id"]
+    buyer, other = await make_buyers(state, 2)
+    paid = (await claim(client, buyer, deal_id, 2, key="paid")).json()
+    await claim(client, other, deal_id, 1, key="left-unpaid")
+    placed = await client.post(paid["checkout_url"], json={"shipping_address": ADDRESS}, headers=buyer.headers)
+    await pay(client, state, placed.json()["payment"]["id"])
+
+    clock.advance(hours=3)  # past the deal's end (2 h) and its 900 s holds
+    await drain(state)
+
+    assert (await client.get(f"/api/v1/deals/{deal_id}")).json()["status"] == "closed"
+    async with state.db.read_sessions() as session:
+        sku = await session.get(Sku, setup["sku_id"])
+        # 20 units: 2 sold through the deal, 18 back on sale (4 never claimed, 1 hold expired).
+        assert sku is not None and (sku.stock, sku.reserved, sku.sold) == (18, 0, 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select, update
@@ -13,8 +13,12 @@ from passerelle.catalog.models import Product, ProductStatus, Sku
 from passerelle.errors import Conflict, Forbidden, Invalid, NotFound
 from passerelle.festival.engine import rules
 from passerelle.festival.models import Deal, DealStatus, Festival
+from passerelle.infra import outbox
 from passerelle.merchants import service as merchants
 from passerelle.slugs import slugify
+
+# Past the last hold's expiry, so the engine's sweep has released every unpaid hold.
+CLOSE_MARGIN_SECONDS = 5
 
 
 def check_time_zone(name: str) -> str:
@@ -140,8 +144,39 @@ async def arm_deal(session: AsyncSession, *, actor: User | None, deal_id: int) -
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("insufficient_stock", "The SKU has fewer units than the deal's stock", field="stock")
     deal.status = DealStatus.armed
+    # Once the deal has ended and its last holds have run out, unsold units go back.
+    outbox.emit(
+        session,
+        topic="deals.close",
+        payload={"deal_id": deal.id},
+        at=deal.ends_at + timedelta(seconds=deal.hold_seconds + CLOSE_MARGIN_SECONDS),
+    )
     await session.flush()
     return deal
+
+
+async def close_deal(session: AsyncSession, *, deal_id: int, unsold: int) -> bool:
+    """Give the deal's unsold units back to the SKU's available stock, once. `unsold` is
+    what the engine still has for it after the deal ended and every hold was paid or
+    released. False when the deal was already closed."""
+    closed = await session.execute(
+        update(Deal)
+        .where(Deal.id == deal_id, Deal.status == DealStatus.armed)
+        .values(status=DealStatus.closed, returned_units=unsold)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    deal = await session.get(Deal, deal_id)
+    assert deal is not None
+    if unsold:
+        await session.execute(
+            update(Sku)
+            .where(Sku.id == deal.sku_id, Sku.reserved >= unsold)
+            .values(reserved=Sku.reserved - unsold, stock=Sku.stock + unsold)
+            .execution_options(synchronize_session=False)
+        )
+    return True
 
 
 def engine_deal(deal: Deal) -> tuple[rules.Deal, int]:

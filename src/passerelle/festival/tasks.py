@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from passerelle.festival import service
 from passerelle.festival.reservations import reservations_of_order
 
 
@@ -20,3 +21,16 @@ async def release_deal_hold(state: Any, payload: dict[str, Any]) -> None:
     if state.engine is None:
         raise RuntimeError("festival engine offline")
     await state.engine.release(int(payload["reservation"]))
+
+
+async def close_ended_deal(state: Any, payload: dict[str, Any]) -> None:
+    """Scheduled at the deal's end plus its hold time: unsold units return to the SKU."""
+    if state.engine is None:
+        raise RuntimeError("festival engine offline")
+    deal_id = int(payload["deal_id"])
+    await state.engine.expire_due()  # release any hold the sweep has not reached yet
+    remaining, held, _sold = await state.engine.counts(deal_id)
+    if held:
+        raise RuntimeError(f"deal {deal_id} still has {held} held units")  # retried later by the outbox
+    async with state.db.writing() as session:
+        await service.close_deal(session, deal_id=deal_id, unsold=remaining)
