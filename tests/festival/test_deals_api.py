@@ -234,3 +234,24 @@ async def test_given_a_deal_that_ended_then_its_unsold_units_go_back_to_the_sku(
         sku = await session.get(Sku, setup["sku_id"])
         # 20 units: 2 sold through the deal, 18 back on sale (4 never claimed, 1 hold expired).
         assert sku is not None and (sku.stock, sku.reserved, sku.sold) == (18, 0, 2)
+
+
+async def test_given_paid_deal_orders_then_the_live_counters_show_gmv_orders_and_remaining(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    import orjson
+
+    from tests.commerce import ADDRESS, pay
+
+    setup = await festival_with_deal(client, state, stock=20, deal_stock=5)
+    (buyer,) = await make_buyers(state, 1)
+    reserved = (await claim(client, buyer, setup["deal"]["id"], 2, key="live")).json()
+    placed = await client.post(reserved["checkout_url"], json={"shipping_address": ADDRESS}, headers=buyer.headers)
+    await pay(client, state, placed.json()["payment"]["id"])
+    stream = await client.get("/api/v1/festivals/current/live?once=true")
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    event = next(line for line in stream.text.splitlines() if line.startswith("data: "))
+    data = orjson.loads(event[6:])
+    assert data["orders"] == 1
+    assert data["gmv"] == {"amount": 2 * 2900 + 490, "currency": "EUR"}
+    assert data["deals"] == [{"id": setup["deal"]["id"], "remaining": 3}]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute, after_commit
 from passerelle.errors import NotFound
+from passerelle.festival import live as live_counters
 from passerelle.festival import reservations, service
 from passerelle.festival.models import Deal, Festival
 from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut
@@ -83,6 +85,17 @@ async def current(session: Session, state: State) -> FestivalOut:
     if festival is None:
         raise NotFound("festival")
     return festival_out(festival, state.clock.now())
+
+
+@router.get("/festivals/current/live", response_class=StreamingResponse)
+async def live(request: Request, state: State, once: bool = False) -> StreamingResponse:
+    """Server-sent events for the big screen: GMV, paid orders, orders/s and each deal's
+    remaining stock, once a second (`?once=true` for one snapshot)."""
+    return StreamingResponse(
+        live_counters.stream(state, once=once, is_disconnected=request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/deals", response_model=DealList)
