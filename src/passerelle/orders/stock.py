@@ -25,54 +25,52 @@ def aggregate(lines: Iterable[tuple[int, int]]) -> dict[int, int]:
     return dict(sorted(totals.items()))
 
 
-async def _apply(session: AsyncSession, statement, sku_id: int) -> bool:  # type: ignore[no-untyped-def]
-    result = await session.execute(statement.execution_options(synchronize_session=False))
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+Counter = str  # "stock" (available), "reserved" or "sold"
+
+
+async def _move(
+    session: AsyncSession, quantities: Mapping[int, int], *, source: Counter, target: Counter
+) -> int | None:
+    """Move each quantity from one counter of its SKU to another, in SKU order, each as one
+    conditional UPDATE. Returns the first SKU that had too few units (the moves before it
+    stay in the caller's transaction), or None when all moved."""
+    from_column, to_column = getattr(Sku, source), getattr(Sku, target)
+    for sku_id, quantity in sorted(quantities.items()):
+        result = await session.execute(
+            update(Sku)
+            .where(Sku.id == sku_id, from_column >= quantity)
+            .values({source: from_column - quantity, target: to_column + quantity})
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return sku_id
+    return None
+
+
+def _mismatch(sku_id: int, what: str) -> DomainError:
+    return DomainError("stock_ledger_mismatch", f"SKU {sku_id} has fewer {what} units than the order", status=500)
 
 
 async def reserve(session: AsyncSession, quantities: Mapping[int, int]) -> None:
     """Hold stock for an unpaid order. Raises out_of_stock naming the first SKU short;
     the caller's transaction then rolls back what was already held."""
-    for sku_id, quantity in sorted(quantities.items()):
-        ok = await _apply(
-            session,
-            update(Sku)
-            .where(Sku.id == sku_id, Sku.stock >= quantity)
-            .values(stock=Sku.stock - quantity, reserved=Sku.reserved + quantity),
-            sku_id,
-        )
-        if not ok:
-            raise Conflict(
-                "out_of_stock", "Not enough stock left for this item", field="sku_id", extra={"sku_id": sku_id}
-            )
+    short = await _move(session, quantities, source="stock", target="reserved")
+    if short is not None:
+        raise Conflict("out_of_stock", "Not enough stock left for this item", field="sku_id", extra={"sku_id": short})
 
 
 async def commit_reserved(session: AsyncSession, quantities: Mapping[int, int]) -> None:
     """Payment succeeded: held units become sold."""
-    for sku_id, quantity in sorted(quantities.items()):
-        ok = await _apply(
-            session,
-            update(Sku)
-            .where(Sku.id == sku_id, Sku.reserved >= quantity)
-            .values(reserved=Sku.reserved - quantity, sold=Sku.sold + quantity),
-            sku_id,
-        )
-        if not ok:
-            raise DomainError("stock_ledger_mismatch", f"SKU {sku_id} holds fewer units than the order", status=500)
+    short = await _move(session, quantities, source="reserved", target="sold")
+    if short is not None:
+        raise _mismatch(short, "held")
 
 
 async def release(session: AsyncSession, quantities: Mapping[int, int]) -> None:
     """Payment failed or expired: held units go back on sale."""
-    for sku_id, quantity in sorted(quantities.items()):
-        ok = await _apply(
-            session,
-            update(Sku)
-            .where(Sku.id == sku_id, Sku.reserved >= quantity)
-            .values(reserved=Sku.reserved - quantity, stock=Sku.stock + quantity),
-            sku_id,
-        )
-        if not ok:
-            raise DomainError("stock_ledger_mismatch", f"SKU {sku_id} holds fewer units than the order", status=500)
+    short = await _move(session, quantities, source="reserved", target="stock")
+    if short is not None:
+        raise _mismatch(short, "held")
 
 
 async def sell_directly(session: AsyncSession, quantities: Mapping[int, int]) -> bool:
@@ -80,16 +78,8 @@ async def sell_directly(session: AsyncSession, quantities: Mapping[int, int]) ->
     available stock if they are all still there. All or nothing (savepoint)."""
     try:
         async with session.begin_nested():
-            for sku_id, quantity in sorted(quantities.items()):
-                ok = await _apply(
-                    session,
-                    update(Sku)
-                    .where(Sku.id == sku_id, Sku.stock >= quantity)
-                    .values(stock=Sku.stock - quantity, sold=Sku.sold + quantity),
-                    sku_id,
-                )
-                if not ok:
-                    raise _Short()
+            if await _move(session, quantities, source="stock", target="sold") is not None:
+                raise _Short()
     except _Short:
         return False
     return True
@@ -97,16 +87,9 @@ async def sell_directly(session: AsyncSession, quantities: Mapping[int, int]) ->
 
 async def restock_returned(session: AsyncSession, quantities: Mapping[int, int]) -> None:
     """Returned, resellable units leave `sold` and go back on sale."""
-    for sku_id, quantity in sorted(quantities.items()):
-        ok = await _apply(
-            session,
-            update(Sku)
-            .where(Sku.id == sku_id, Sku.sold >= quantity)
-            .values(sold=Sku.sold - quantity, stock=Sku.stock + quantity),
-            sku_id,
-        )
-        if not ok:
-            raise DomainError("stock_ledger_mismatch", f"SKU {sku_id} has fewer sold units than returned", status=500)
+    short = await _move(session, quantities, source="sold", target="stock")
+    if short is not None:
+        raise _mismatch(short, "sold")
 
 
 class _Short(Exception):
