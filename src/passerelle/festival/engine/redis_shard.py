@@ -11,8 +11,6 @@ The cap on open holds per account is not enforced here (it spans deals, hence sl
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,8 +19,9 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from passerelle.festival.engine import rules
+from passerelle.festival.engine.batcher import ClaimBatcher
 from passerelle.festival.engine.rules import Claim, Deal
-from passerelle.festival.engine.shard import _CODES, MAX_BATCH, Answer
+from passerelle.festival.engine.shard import _CODES, Answer
 
 CLAIM_SCRIPT = """
 local meta = redis.call('HMGET', KEYS[1], 'limit', 'starts', 'ends', 'hold')
@@ -107,35 +106,15 @@ def split_id(reservation: int) -> tuple[int, int]:
     return reservation >> 32, reservation & 0xFFFFFFFF
 
 
-class RedisShard:
+class RedisShard(ClaimBatcher):
     def __init__(self, url: str, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(clock=clock, name="deal-shard-writer-redis")
         self.redis = aioredis.from_url(url, decode_responses=True)
-        self.clock = clock
         self._claim = self.redis.register_script(CLAIM_SCRIPT)
         self._settle = self.redis.register_script(SETTLE_SCRIPT)
-        self._waiting: list[tuple[list[Claim], asyncio.Future[list[tuple[str, int]]]]] = []
-        self._waiting_claims = 0
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.batch_seconds: list[float] = []
-
-    @property
-    def queue_depth(self) -> int:
-        return self._waiting_claims
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="deal-shard-writer-redis")
-
-    def ensure_started(self) -> None:
-        if self._task is None or self._task.done():
-            self.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         await self.redis.aclose()
 
     async def add_deals(self, deals: list[tuple[Deal, int]]) -> None:
@@ -189,14 +168,6 @@ class RedisShard:
         found = await self.reservation(reservation)
         return Answer(code, reservation, found[3] if found else 0.0)
 
-    async def claim_many(self, claims: list[Claim]) -> list[tuple[str, int]]:
-        self.ensure_started()
-        future: asyncio.Future[list[tuple[str, int]]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((claims, future))
-        self._waiting_claims += len(claims)
-        self._wake.set()
-        return await future
-
     async def _settle_one(self, reservation: int, status: int) -> bool:
         deal_id, seq = split_id(reservation)
         keys = _keys(deal_id)
@@ -221,22 +192,8 @@ class RedisShard:
                     released.append(reservation)
         return released
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._waiting:
-                await self._one_batch()
-
     async def _one_batch(self) -> None:
-        taken, count = 0, 0
-        for claims, _ in self._waiting:
-            if taken and count + len(claims) > MAX_BATCH:
-                break
-            taken += 1
-            count += len(claims)
-        batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
-        self._waiting_claims -= count
+        batch = self._take_batch()
         started = time.perf_counter()
         flat = [claim for claims, _ in batch for claim in claims]
         by_deal: dict[int, list[int]] = defaultdict(list)
@@ -267,9 +224,7 @@ class RedisShard:
                     )
                 results = await pipe.execute()
         except Exception as error:  # noqa: BLE001 - every claim of the batch learns it failed
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            self._fail(batch, error)
             return
         for (deal_id, indexes), outcome in zip(by_deal.items(), results, strict=True):
             for i, code in zip(indexes, outcome, strict=True):
@@ -278,8 +233,4 @@ class RedisShard:
                 else:
                     answers[i] = (code, 0)
         self.batch_seconds.append(time.perf_counter() - started)
-        position = 0
-        for claims, future in batch:
-            if not future.done():
-                future.set_result(answers[position : position + len(claims)])
-            position += len(claims)
+        self._answer(batch, answers)

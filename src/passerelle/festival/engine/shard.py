@@ -9,16 +9,14 @@ batch forms by itself: there is no timer, so a lone claim at low load waits for 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from passerelle.festival.engine import rules
+from passerelle.festival.engine.batcher import ClaimBatcher
 from passerelle.festival.engine.journal import SqliteJournal
 from passerelle.festival.engine.rules import BookState, Claim, Deal
-
-MAX_BATCH = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,35 +43,16 @@ _CODES = {
 }
 
 
-class Shard:
+class Shard(ClaimBatcher):
+    """The shard on the embedded default: state in memory, batches journaled to SQLite."""
+
     def __init__(self, journal: SqliteJournal, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__(clock=clock, name="deal-shard-writer")
         self.journal = journal
-        self.clock = clock
         self.book: BookState = journal.load()
-        # Groups of claims (one from an HTTP request, thousands from a batch intake), each
-        # answered through one future.
-        self._waiting: list[tuple[list[Claim], asyncio.Future[list[tuple[str, int]]]]] = []
-        self._waiting_claims = 0
+        # Status changes (paid, released) ride along with the next batch.
         self._changes: list[tuple[int, int]] = []
         self._change_waiters: list[asyncio.Future[None]] = []
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.batch_seconds: list[float] = []
-
-    # -- life cycle ---------------------------------------------------------------
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="deal-shard-writer")
-
-    def ensure_started(self) -> None:
-        if self._task is None or self._task.done():
-            self.start()
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     def add_deals(self, deals: list[tuple[Deal, int]]) -> None:
         """Arm deals with their stock (one durable write). Arming a known deal again keeps
@@ -96,11 +75,6 @@ class Shard:
                 armed.append((deal, stock))
         self.journal.put_deals(armed)
 
-    @property
-    def queue_depth(self) -> int:
-        """Claims waiting for a batch: what admission control watches."""
-        return self._waiting_claims
-
     # -- claims -------------------------------------------------------------------
 
     def _sold_out_now(self, claim: Claim) -> bool:
@@ -115,15 +89,6 @@ class Shard:
             return SOLD_OUT_ANSWER
         ((code, seq),) = await self.claim_many([claim])
         return Answer(code, seq, self.book.reservations[seq][7]) if seq else _CODES[code]
-
-    async def claim_many(self, claims: list[Claim]) -> list[tuple[str, int]]:
-        """(code, reservation seq) per claim, in order, once their batch is durable."""
-        self.ensure_started()
-        future: asyncio.Future[list[tuple[str, int]]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((claims, future))
-        self._waiting_claims += len(claims)
-        self._wake.set()
-        return await future
 
     async def release(self, seq: int) -> bool:
         """Put an unpaid hold back on sale (durably, in the next batch)."""
@@ -160,23 +125,8 @@ class Shard:
 
     # -- the writer ---------------------------------------------------------------
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._waiting or self._changes:
-                await self._one_batch()
-
-    def _take_batch(self) -> list[tuple[list[Claim], asyncio.Future[list[tuple[str, int]]]]]:
-        taken, count = 0, 0
-        for claims, _ in self._waiting:
-            if taken and count + len(claims) > MAX_BATCH:
-                break
-            taken += 1
-            count += len(claims)
-        batch, self._waiting = self._waiting[:taken], self._waiting[taken:]
-        self._waiting_claims -= count
-        return batch
+    def _has_work(self) -> bool:
+        return bool(self._waiting or self._changes)
 
     async def _one_batch(self) -> None:
         batch = self._take_batch()
@@ -192,20 +142,13 @@ class Shard:
         except BaseException as error:
             # Nothing of this batch is durable: undo it in memory and fail its claims.
             self.book = self.journal.load()
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            self._fail(batch, error)
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(error)
             return
         self.batch_seconds.append(time.perf_counter() - started)
-        position = 0
-        for claims, future in batch:
-            size = len(claims)
-            if not future.done():
-                future.set_result(answers[position : position + size])
-            position += size
+        self._answer(batch, answers)
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
