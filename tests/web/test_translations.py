@@ -9,7 +9,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import passerelle
-from passerelle.i18n.messages import po_path, translations
+from passerelle.i18n.messages import po_paths, translations
 
 SRC = Path(passerelle.__file__).parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
@@ -21,7 +21,8 @@ def used_messages() -> set[str]:
     sources = [
         (SRC / "web" / "templates", [("**.html", "jinja2.ext:babel_extract")], {"**.html": JINJA_OPTIONS}),
         (SRC / "web", [("*.py", "python")], {}),
-        *[(SRC / domain, [("pages.py", "python")], {}) for domain in ("accounts", "merchants", "catalog", "festival")],
+        # Every domain's page handlers (pages.py or a pages/ package).
+        *[(d, [("pages.py", "python"), ("pages/*.py", "python")], {}) for d in SRC.iterdir() if d.is_dir()],
     ]
     for directory, methods, options in sources:
         for _name, _line, message, _comments, _context in extract_from_dir(
@@ -32,13 +33,14 @@ def used_messages() -> set[str]:
 
 
 def catalog_ids(language: str) -> dict[str, bool]:
-    with po_path(language).open("rb") as handle:
-        catalog = read_po(handle)
-    return {
-        (m.id[0] if isinstance(m.id, tuple) else m.id): all(m.string) if isinstance(m.string, tuple) else bool(m.string)
-        for m in catalog
-        if m.id
-    }
+    known: dict[str, bool] = {}
+    for path in po_paths(language):
+        with path.open("rb") as handle:
+            for m in read_po(handle):
+                if m.id:
+                    key = m.id[0] if isinstance(m.id, tuple) else m.id
+                    known[key] = all(m.string) if isinstance(m.string, tuple) else bool(m.string)
+    return known
 
 
 def test_given_the_templates_and_pages_then_every_message_is_in_both_catalogs_and_translated() -> None:
@@ -57,8 +59,10 @@ def test_given_the_catalogs_then_they_compile_and_keep_placeholders() -> None:
     assert french.gettext("Log in") == "Se connecter"
     assert french.ngettext("%(num)s product", "%(num)s products", 2) == "%(num)s produits"
     assert translations("zh").gettext("Log in") == "Log in"
-    with po_path("fr").open("rb") as handle:
-        for message in read_po(handle):
+    for path in po_paths("fr"):
+        with path.open("rb") as handle:
+            messages = list(read_po(handle))
+        for message in messages:
             if not message.id or not message.string:
                 continue
             ids = message.id if isinstance(message.id, tuple) else (message.id,)

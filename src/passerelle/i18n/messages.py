@@ -1,7 +1,9 @@
 """UI message catalogs: the .po files are read and compiled in memory at first use.
 
-No build step: `locales/<lang>/LC_MESSAGES/messages.po` is the source of truth, compiled
-with Babel into a GNUTranslations object once per process. Message ids are English.
+No build step: the `.po` files in `locales/<lang>/LC_MESSAGES/` are the source of truth
+(`messages.po` for the core, one file per later domain such as `live.po`, so domains do not
+edit one shared file), merged and compiled with Babel into one GNUTranslations object
+once per process. Message ids are English.
 """
 
 from __future__ import annotations
@@ -25,9 +27,20 @@ def po_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def compile_po(path: Path, language: str) -> gettext.GNUTranslations:
-    with path.open("rb") as handle:
+def po_paths(language: str) -> list[Path]:
+    """Every catalog file of a language, the core `messages.po` first."""
+    directory = LOCALES_DIR / language / "LC_MESSAGES"
+    return sorted(directory.glob("*.po"), key=lambda p: (p.stem != DOMAIN, p.name))
+
+
+def compile_po(paths: list[Path], language: str) -> gettext.GNUTranslations:
+    with paths[0].open("rb") as handle:
         catalog = read_po(handle, locale=language, domain=DOMAIN)
+    for path in paths[1:]:
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=language, domain=DOMAIN):
+                if message.id and message.id not in catalog:
+                    catalog[message.id] = message
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
@@ -41,10 +54,10 @@ def translations(language: str) -> gettext.NullTranslations:
 
 @lru_cache(maxsize=len(UI_LANGUAGES))
 def _catalog(ui: str) -> gettext.NullTranslations:
-    path = po_path(ui)
-    if not path.is_file():
+    paths = po_paths(ui)
+    if not paths:
         return gettext.NullTranslations()
-    return compile_po(path, ui)
+    return compile_po(paths, ui)
 
 
 def gettext_noop(message: str) -> str:
