@@ -27,6 +27,7 @@ from passerelle.festival.api import router as festival_api
 from passerelle.festival.claims_api import router as claims_api
 from passerelle.festival.coupons_api import router as coupons_api
 from passerelle.festival.engine.tuning import tune_collector
+from passerelle.festival.presale_api import router as presale_api
 from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
@@ -97,6 +98,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         festival_api,
         claims_api,
         coupons_api,
+        presale_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -24,4 +24,7 @@ HANDLERS: dict[str, Handler] = {
     "deals.confirm": festival_tasks.confirm_paid_deal,
     "deals.release": festival_tasks.release_deal_hold,
     "deals.close": festival_tasks.close_ended_deal,
+    "presale.paid": festival_tasks.presale_order_paid,
+    "presale.dropped": festival_tasks.presale_order_dropped,
+    "presale.forfeit": festival_tasks.forfeit_unpaid_balances,
 }

@@ -25,6 +25,7 @@ from passerelle.errors import NotFound
 from passerelle.festival import service
 from passerelle.festival.api import deal_out
 from passerelle.festival.models import Deal, DealStatus, Festival
+from passerelle.festival.pay_pages import PresaleRules, presale_rules
 from passerelle.state import AppState
 from passerelle.web.context import Page, PageContext, page_guard, path_id
 
@@ -81,6 +82,18 @@ class DealView:
     ends_at: str
     starts_at_dt: datetime
     ends_at_dt: datetime
+    presale: PresaleView | None = None
+
+
+@dataclass(frozen=True)
+class PresaleView:
+    deposit: MoneyOut
+    rules: PresaleRules
+    remaining: int
+    stock: int
+    opens_at: datetime
+    deposits_open: bool
+    balance_open: bool
 
 
 async def _deal_views(page: Page, session: AsyncSession, state: AppState, deals: list[Deal]) -> list[DealView]:
@@ -125,9 +138,27 @@ async def _deal_views(page: Page, session: AsyncSession, state: AppState, deals:
                 ends_at=_utc(deal.ends_at),
                 starts_at_dt=deal.starts_at,
                 ends_at_dt=deal.ends_at,
+                presale=_presale_view(deal, now),
             )
         )
     return result
+
+
+def _presale_view(deal: Deal, now: datetime) -> PresaleView | None:
+    if not deal.is_presale:
+        return None
+    assert deal.deposit_amount is not None and deal.presale_starts_at is not None
+    assert deal.balance_due_at is not None
+    armed = deal.status == DealStatus.armed
+    return PresaleView(
+        deposit=MoneyOut(amount=deal.deposit_amount, currency=deal.currency),
+        rules=presale_rules(deal),
+        remaining=deal.presale_stock - deal.presale_taken if armed else 0,
+        stock=deal.presale_stock,
+        opens_at=deal.presale_starts_at,
+        deposits_open=armed and deal.presale_starts_at <= now < deal.starts_at,
+        balance_open=armed and deal.starts_at <= now < deal.balance_due_at,
+    )
 
 
 @router.get("/festival")

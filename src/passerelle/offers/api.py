@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +13,7 @@ from passerelle.accounts.models import User
 from passerelle.catalog.availability import availability
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.http import idempotent_json
+from passerelle.http import IdempotencyKey, idempotent_json
 from passerelle.merchants import service as merchants
 from passerelle.offers import service
 from passerelle.offers.models import Offer, OfferStatus
@@ -23,7 +23,6 @@ from passerelle.orders.schemas import CheckoutIn, CheckoutOut
 
 router = APIRouter(tags=["offers"], route_class=UnitOfWorkRoute)
 Id = Annotated[int, Path(ge=1, le=2**62)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 async def _outs(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.http import PathId, idempotent_json
+from passerelle.http import IdempotencyKey, PathId, idempotent_json
 from passerelle.ledger import service as ledger
 from passerelle.merchants import service as merchants
 from passerelle.money import check_currency
@@ -33,7 +33,6 @@ from passerelle.orders.service.checkout import cart_requests, checkout_cart
 from passerelle.payments import service as payments
 
 router = APIRouter(tags=["orders"], route_class=UnitOfWorkRoute)
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 def _money(amount: int, currency: str) -> MoneyOut:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.http import idempotent_json
+from passerelle.http import IdempotencyKey, idempotent_json
 from passerelle.merchants import service as merchants
 from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
@@ -28,7 +28,6 @@ from passerelle.quotes.schemas import (
 
 router = APIRouter(tags=["quotes"], route_class=UnitOfWorkRoute)
 Id = Annotated[int, Path(ge=1, le=2**62)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 async def _outs(session: AsyncSession, quotes: list[Quote], now: datetime) -> list[QuoteOut]:

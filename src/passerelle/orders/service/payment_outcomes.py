@@ -81,11 +81,14 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
                 if order.source == "deal":
                     outbox.emit(session, topic="deals.confirm", payload={"order_id": order.id})
+                elif order.source == "presale":
+                    outbox.emit(session, topic="presale.paid", payload={"order_id": order.id})
                 continue
         if order.status == OrderStatus.cancelled and not await _was_paid(session, order.id):
             # The hold ran out before the money came: sell only if the stock is still there.
-            # A flash deal's units went back to the deal: a late payer is refunded, not served.
-            if order.source != "deal" and await stock.sell_directly(
+            # A flash deal's (or presale's) units went back to the deal: a late payer is
+            # refunded, not served.
+            if order.source not in ("deal", "presale") and await stock.sell_directly(
                 session, await line_quantities(session, order_id=order.id)
             ):
                 await set_status(
