@@ -7,12 +7,22 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from passerelle.accounts.models import Role
 from passerelle.catalog.schemas import MoneyOut
-from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute, after_commit
+from passerelle.deps import (
+    CurrentUser,
+    Operator,
+    OptionalUser,
+    RequestLocale,
+    Session,
+    State,
+    UnitOfWorkRoute,
+    after_commit,
+)
 from passerelle.errors import NotFound
 from passerelle.festival import live as live_counters
 from passerelle.festival import presale as presales
-from passerelle.festival import reservations, service
+from passerelle.festival import reservations, screen, service
 from passerelle.festival.models import Deal, Festival
 from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut, PresaleOut
 from passerelle.http import PathId
@@ -112,6 +122,19 @@ async def live(request: Request, state: State, once: bool = False) -> StreamingR
     remaining stock, once a second (`?once=true` for one snapshot)."""
     return StreamingResponse(
         live_counters.stream(state, once=once, is_disconnected=request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/festivals/current/screen", response_class=StreamingResponse)
+async def screen_feed(request: Request, state: State, user: OptionalUser, once: bool = False) -> StreamingResponse:
+    """Server-sent events for the festival's big screen, once a second: orders, orders/s
+    (chart of the last five minutes, peak), orders by country, top merchants and live
+    rooms. Operators also get GMV; anyone else gets the public mode, without money."""
+    public = user is None or user.role != Role.operator
+    return StreamingResponse(
+        screen.stream(state, public=public, once=once, is_disconnected=request.is_disconnected),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store"},
     )

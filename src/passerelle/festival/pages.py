@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.accounts.models import Role
 from passerelle.catalog import views
 from passerelle.catalog.models import Sku
 from passerelle.catalog.schemas import MoneyOut, ProductCard
@@ -176,6 +177,23 @@ async def festival_page(page: PageContext, session: Session, state: State) -> Re
         "server_now": _utc(now),
     }
     return page.render("festival/festival.html", **values)
+
+
+@router.get("/festival/screen")
+async def screen_page(page: PageContext, session: Session, state: State) -> Response:
+    """The big screen. Operators see money (GMV, per merchant and room); anyone else sees
+    the public view, without it. Figures arrive by server-sent events (screen.js)."""
+    now = state.clock.now()
+    festival = await service.current_festival(session, now=now)
+    public = page.user is None or page.user.role != Role.operator
+    return page.render(
+        "festival/screen.html",
+        festival=festival,
+        public=public,
+        ends_at=_utc(festival.ends_at) if festival else "",
+        server_now=_utc(now),
+        base_currency=state.settings.base_currency,
+    )
 
 
 @router.get("/deals/{deal_ref}")

@@ -78,7 +78,7 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 await stock.commit_reserved(session, await line_quantities(session, order_id=order.id))
                 await session.refresh(order)
                 await book_sale(session, order=order)
-                outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+                await _announce_paid(session, order=order, now=now)
                 if order.source == "deal":
                     outbox.emit(session, topic="deals.confirm", payload={"order_id": order.id})
                 elif order.source == "presale":
@@ -103,10 +103,20 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 )
                 await session.refresh(order)
                 await book_sale(session, order=order)
-                outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+                await _announce_paid(session, order=order, now=now)
             else:
                 unfulfillable.append(Unfulfillable(order.id, order.buyer_total_amount, order.buyer_currency))
     return unfulfillable
+
+
+async def _announce_paid(session: AsyncSession, *, order: Order, now: datetime) -> None:
+    """Tell the consumers (mail...) after commit, and count the sale on the festival's big
+    screen in this very transaction, so the screen never runs behind the orders."""
+    # Imported here: the festival builds on orders, not the other way round.
+    from passerelle.festival import screen
+
+    outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+    await screen.count_paid_order(session, order=order, now=now)
 
 
 async def _was_paid(session: AsyncSession, order_id: int) -> bool:
