@@ -90,3 +90,33 @@ async def test_given_the_screen_feed_then_operators_get_gmv_and_others_the_publi
 
 
 ADDRESS = {"name": "Ada", "line1": "1 rue du Test", "city": "Paris", "postal_code": "75001", "country": "FR"}
+
+
+async def test_given_a_festival_then_operators_export_its_report_as_csv_and_pdf(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.accounts.models import Role
+
+    await festival_with_deal(client, state)
+    seller = await make_user(state)
+    shop = await make_merchant(state, seller, ships_to=("FR", "DE"))
+    sku = (await sku_of(client, await make_product(state, shop, price=4200, stock=50)))["id"]
+    for buyer in await make_buyers(state, 3, country="DE"):
+        await add_to_cart(client, buyer, sku, 1)
+        placed = await checkout(client, buyer, address={**ADDRESS, "country": "DE"})
+        await pay(client, state, placed.json()["payment"]["id"])
+    operator = await make_user(state, role=Role.operator)
+    festival_id = (await client.get("/api/v1/festivals/current")).json()["id"]
+    orders, gmv, _ = await database_totals(state)
+
+    csv_report = await client.get(f"/api/v1/operator/festivals/{festival_id}/report.csv", headers=operator.headers)
+    assert csv_report.status_code == 200 and csv_report.headers["content-type"].startswith("text/csv")
+    lines = csv_report.text.splitlines()
+    assert f"Volume d’affaires (unités mineures),{gmv}" in lines and f"Commandes payées,{orders}" in lines
+    assert "DE,Allemagne,3," + str(gmv) in lines
+
+    pdf = await client.get(f"/api/v1/operator/festivals/{festival_id}/report.pdf", headers=operator.headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-") and len(pdf.content) > 2000
+    buyer = (await make_buyers(state, 1))[0]
+    refused = await client.get(f"/api/v1/operator/festivals/{festival_id}/report.pdf", headers=buyer.headers)
+    assert refused.status_code == 403

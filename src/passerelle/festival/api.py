@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from passerelle.accounts.models import Role
 from passerelle.catalog.schemas import MoneyOut
@@ -22,7 +23,7 @@ from passerelle.deps import (
 from passerelle.errors import NotFound
 from passerelle.festival import live as live_counters
 from passerelle.festival import presale as presales
-from passerelle.festival import reservations, screen, service
+from passerelle.festival import report, reservations, screen, service
 from passerelle.festival.models import Deal, Festival
 from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut, PresaleOut
 from passerelle.http import PathId
@@ -138,6 +139,26 @@ async def screen_feed(request: Request, state: State, user: OptionalUser, once: 
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.get("/operator/festivals/{festival_id}/report.{fmt}")
+async def festival_report(
+    festival_id: PathId, fmt: Literal["csv", "pdf"], operator: Operator, session: Session, state: State
+) -> Response:
+    """The festival report (GMV, orders, peak orders/s, by country, merchant and live room)
+    as CSV or as a PDF with charts; operators only."""
+    festival = await session.get(Festival, festival_id)
+    if festival is None:
+        raise NotFound("festival")
+    built = await report.build(
+        session, festival=festival, fx=await state.fx(), base=state.settings.base_currency, now=state.clock.now()
+    )
+    name = f"festival-{festival.slug}-report.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if fmt == "csv":
+        body = report.to_csv(built, language=operator.language).encode()
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(report.to_pdf(built, language=operator.language), media_type="application/pdf", headers=headers)
 
 
 @router.get("/deals", response_model=DealList)

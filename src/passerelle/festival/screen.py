@@ -152,8 +152,16 @@ class Tally:
 
 
 async def snapshot(
-    session: AsyncSession, *, festival: Festival, fx: FxTable, base: str, now: datetime, public: bool
+    session: AsyncSession,
+    *,
+    festival: Festival,
+    fx: FxTable,
+    base: str,
+    now: datetime,
+    public: bool,
+    top: int | None = TOP,
 ) -> dict[str, Any]:
+    """The screen's figures; `top` boards (merchants, rooms) keep that many rows (None: all)."""
     rows = (
         await session.execute(
             select(ScreenCount).where(ScreenCount.festival_id == festival.id, ScreenCount.dimension != Dimension.second)
@@ -180,8 +188,8 @@ async def snapshot(
     current = int(now.timestamp())
     chart = [[t, per_second.get(t, 0)] for t in range(current - CHART_SECONDS, current)]  # full seconds only
     countries = sorted(by[Dimension.country].items(), key=lambda kv: (-kv[1].orders, kv[0]))
-    merchants = sorted(by[Dimension.merchant].items(), key=lambda kv: (-kv[1].gmv, kv[0]))[:TOP]
-    rooms = sorted(by[Dimension.room].items(), key=lambda kv: (-kv[1].gmv, kv[0]))[:TOP]
+    merchants = sorted(by[Dimension.merchant].items(), key=lambda kv: (-kv[1].gmv, kv[0]))[:top]
+    rooms = sorted(by[Dimension.room].items(), key=lambda kv: (-kv[1].gmv, kv[0]))[:top]
     names = await _merchant_names(session, [int(key) for key, _ in merchants])
 
     def money(tally: Tally) -> dict[str, int]:
