@@ -16,6 +16,7 @@ stays cheap while the claim engine runs at full speed.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -249,13 +250,30 @@ async def read_snapshot(state: Any, *, public: bool) -> dict[str, Any]:
     return data
 
 
+REFRESH_SECONDS = 0.5  # twice a second, so a slow snapshot never stretches a gap past 1 s
+_shared: dict[tuple[int, bool], tuple[float, dict[str, Any]]] = {}
+
+
+async def shared_snapshot(state: Any, *, public: bool) -> dict[str, Any]:
+    """One snapshot per refresh for every screen watching, not one per screen."""
+    key = (id(state), public)
+    found = _shared.get(key)
+    if found is not None and time.monotonic() - found[0] < REFRESH_SECONDS / 2:
+        return found[1]
+    data = await read_snapshot(state, public=public)
+    _shared[key] = (time.monotonic(), data)
+    return data
+
+
 async def stream(
     state: Any, *, public: bool, once: bool, is_disconnected: Callable[[], Awaitable[bool]]
 ) -> AsyncIterator[bytes]:
-    """Server-sent events: a snapshot a second (the screen's refresh)."""
+    """Server-sent events on a fixed beat (the time a snapshot takes is not added to it)."""
+    beat = time.monotonic()
     while True:
-        data = await read_snapshot(state, public=public)
+        data = await shared_snapshot(state, public=public)
         yield b"event: screen\ndata: " + orjson.dumps(data) + b"\n\n"
         if once or await is_disconnected():
             return
-        await asyncio.sleep(1.0)
+        beat += REFRESH_SECONDS
+        await asyncio.sleep(max(0.0, beat - time.monotonic()))
