@@ -8,51 +8,28 @@ payment page. A double submit lands on the same payment.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog import views
 from passerelle.catalog.models import Sku
 from passerelle.deps import Session, State, UnitOfWorkRoute
-from passerelle.errors import DomainError, NotFound
+from passerelle.errors import NotFound
 from passerelle.festival import presale as presales
 from passerelle.festival import reservations
 from passerelle.festival.engine import rules
 from passerelle.festival.models import Deal, DealStatus, Festival, PresaleStatus
-from passerelle.infra import idempotency
-from passerelle.merchants import service as merchants
 from passerelle.money import Money
-from passerelle.orders.pages.checkout import FIELD_LIMITS, PAYMENT_PROVIDER, country_choices, read_address
-from passerelle.orders.pages.views import order_error
-from passerelle.orders.service import placement
+from passerelle.orders.pages.pay_form import PaySummary, login_first, render_pay_form, submit_pay_form
 from passerelle.orders.service.checkout import CheckoutTerms, PlacedCheckout
 from passerelle.state import AppState
-from passerelle.web.context import Page, PageContext, form_text, page_guard, path_id
+from passerelle.web.context import Page, PageContext, page_guard, path_id
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute, dependencies=[Depends(page_guard)])
-
-
-@dataclass(frozen=True)
-class PaySummary:
-    """What the form pays for, as shown above the address."""
-
-    heading: str
-    title: str
-    image_url: str | None
-    quantity: int
-    unit: Money
-    total: Money
-    shipping_included: bool  # False for a deposit, which ships nothing
-    time_zone: str  # the festival's, for the times shown
-    pay_by: datetime | None = None
-    rules: PresaleRules | None = None
 
 
 @dataclass(frozen=True)
@@ -65,10 +42,6 @@ class PresaleRules:
     balance_due: datetime
 
 
-def _login(next_url: str) -> RedirectResponse:
-    return RedirectResponse(f"/login?next={next_url}", status_code=303)
-
-
 async def _card_of(page: Page, session: AsyncSession, deal: Deal) -> tuple[str, str | None]:
     sku = await session.get(Sku, deal.sku_id)
     if sku is None:
@@ -77,90 +50,6 @@ async def _card_of(page: Page, session: AsyncSession, deal: Deal) -> tuple[str, 
         session, product_ids=[sku.product_id], language=page.locale.language, currency=deal.currency, fx=page.locale.fx
     )
     return (found[0].title, found[0].image_url) if found else (sku.code, None)
-
-
-async def _form(
-    page: Page,
-    session: AsyncSession,
-    *,
-    action: str,
-    deal: Deal,
-    summary: PaySummary,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> Response:
-    user = page.require_user()
-    if values is None:
-        values = {name: "" for name in FIELD_LIMITS}
-        values["name"] = user.display_name
-        values["country"] = user.country
-    preferred, others = country_choices(page, set(await merchants.ships_to(session, merchant_id=deal.merchant_id)))
-    return page.render(
-        "festival/pay.html",
-        status=status,
-        action=action,
-        summary=summary,
-        values=values,
-        errors=errors or {},
-        preferred_countries=preferred,
-        other_countries=others,
-        idempotency_key=secrets.token_urlsafe(24),
-    )
-
-
-async def _submit(
-    page: Page,
-    session: AsyncSession,
-    state: AppState,
-    *,
-    scope: str,
-    action: str,
-    deal: Deal,
-    summary: PaySummary,
-    place: Callable[[CheckoutTerms], Awaitable[PlacedCheckout]],
-) -> Response:
-    """Read the address, place under the form's idempotency key, go to the payment page."""
-    user = page.require_user()
-    form = await page.form()
-    values, errors = read_address(page, form)
-    if errors:
-        return await _form(page, session, action=action, deal=deal, summary=summary, values=values, errors=errors)
-
-    async def work() -> tuple[int, Any]:
-        terms = CheckoutTerms(
-            address=placement.Address(**values),
-            provider=state.payment_providers[PAYMENT_PROVIDER],
-            currency=page.locale.currency,
-            fx=page.locale.fx,
-            language=page.locale.language,
-            hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
-        )
-        done = await place(terms)
-        return 201, {"pay_url": done.pay_url}
-
-    try:
-        _status, result, _replayed = await idempotency.run(
-            session,
-            key=form_text(form, "idempotency_key", max_length=idempotency.MAX_KEY_LENGTH) or None,
-            user_id=user.id,
-            scope=scope,
-            body={"address": values, "currency": page.locale.currency},
-            work=work,
-        )
-    except DomainError as error:
-        message = order_error(page, error, country=values["country"], titles={}, merchant_names={})
-        return await _form(
-            page,
-            session,
-            action=action,
-            deal=deal,
-            summary=summary,
-            values=values,
-            errors={"": message},
-            status=error.status_code,
-        )
-    return RedirectResponse(str(result["pay_url"]), status_code=303)
 
 
 # -- a claimed flash deal ---------------------------------------------------------------
@@ -194,15 +83,17 @@ async def _reservation(page: Page, session: AsyncSession, state: AppState, ref: 
 @router.get("/reservations/{ref}/pay")
 async def reservation_form(ref: str, page: PageContext, session: Session, state: State) -> Response:
     if page.user is None:
-        return _login(f"/reservations/{ref}/pay")
+        return login_first(f"/reservations/{ref}/pay")
     deal, summary, _seq = await _reservation(page, session, state, ref)
-    return await _form(page, session, action=f"/reservations/{ref}/pay", deal=deal, summary=summary)
+    return await render_pay_form(
+        page, session, action=f"/reservations/{ref}/pay", merchant_id=deal.merchant_id, summary=summary
+    )
 
 
 @router.post("/reservations/{ref}/pay")
 async def reservation_pay(ref: str, page: PageContext, session: Session, state: State) -> Response:
     if page.user is None:
-        return _login(f"/reservations/{ref}/pay")
+        return login_first(f"/reservations/{ref}/pay")
     deal, summary, seq = await _reservation(page, session, state, ref)
     user, engine = page.user, state.engine
     assert engine is not None
@@ -213,8 +104,15 @@ async def reservation_pay(ref: str, page: PageContext, session: Session, state: 
         )
 
     action = f"/reservations/{ref}/pay"
-    return await _submit(
-        page, session, state, scope="reservation-page", action=action, deal=deal, summary=summary, place=place
+    return await submit_pay_form(
+        page,
+        session,
+        state,
+        scope="reservation-page",
+        action=action,
+        merchant_id=deal.merchant_id,
+        summary=summary,
+        place=place,
     )
 
 
@@ -261,24 +159,25 @@ async def _deposit_summary(page: Page, session: AsyncSession, deal: Deal, quanti
         time_zone=await _time_zone(session, deal),
         shipping_included=False,
         rules=presale_rules(deal),
+        rules_template="festival/_presale_rules.html",
     )
 
 
 @router.get("/deals/{deal_ref}/deposit")
 async def deposit_form(deal_ref: str, page: PageContext, session: Session) -> Response:
     if page.user is None:
-        return _login(f"/deals/{deal_ref}/deposit")
+        return login_first(f"/deals/{deal_ref}/deposit")
     deal = await _presale_deal(session, deal_ref)
     quantity = _quantity(page, deal)
     summary = await _deposit_summary(page, session, deal, quantity)
     action = f"/deals/{deal.id}/deposit?quantity={quantity}"
-    return await _form(page, session, action=action, deal=deal, summary=summary)
+    return await render_pay_form(page, session, action=action, merchant_id=deal.merchant_id, summary=summary)
 
 
 @router.post("/deals/{deal_ref}/deposit")
 async def deposit_pay(deal_ref: str, page: PageContext, session: Session, state: State) -> Response:
     if page.user is None:
-        return _login(f"/deals/{deal_ref}/deposit")
+        return login_first(f"/deals/{deal_ref}/deposit")
     deal = await _presale_deal(session, deal_ref)
     quantity = _quantity(page, deal)
     summary = await _deposit_summary(page, session, deal, quantity)
@@ -291,8 +190,15 @@ async def deposit_pay(deal_ref: str, page: PageContext, session: Session, state:
         return done
 
     action = f"/deals/{deal.id}/deposit?quantity={quantity}"
-    return await _submit(
-        page, session, state, scope=f"deposit-page:{quantity}", action=action, deal=deal, summary=summary, place=place
+    return await submit_pay_form(
+        page,
+        session,
+        state,
+        scope=f"deposit-page:{quantity}",
+        action=action,
+        merchant_id=deal.merchant_id,
+        summary=summary,
+        place=place,
     )
 
 
@@ -316,6 +222,7 @@ async def _balance(page: Page, session: AsyncSession, ref: str) -> tuple[Deal, P
         shipping_included=True,
         pay_by=deal.balance_due_at,
         rules=presale_rules(deal),
+        rules_template="festival/_presale_rules.html",
     )
     return deal, summary, presale_id
 
@@ -323,15 +230,17 @@ async def _balance(page: Page, session: AsyncSession, ref: str) -> tuple[Deal, P
 @router.get("/presales/{ref}/balance")
 async def balance_form(ref: str, page: PageContext, session: Session) -> Response:
     if page.user is None:
-        return _login(f"/presales/{ref}/balance")
+        return login_first(f"/presales/{ref}/balance")
     deal, summary, presale_id = await _balance(page, session, ref)
-    return await _form(page, session, action=f"/presales/{presale_id}/balance", deal=deal, summary=summary)
+    return await render_pay_form(
+        page, session, action=f"/presales/{presale_id}/balance", merchant_id=deal.merchant_id, summary=summary
+    )
 
 
 @router.post("/presales/{ref}/balance")
 async def balance_pay(ref: str, page: PageContext, session: Session, state: State) -> Response:
     if page.user is None:
-        return _login(f"/presales/{ref}/balance")
+        return login_first(f"/presales/{ref}/balance")
     deal, summary, presale_id = await _balance(page, session, ref)
     user = page.user
 
@@ -341,8 +250,15 @@ async def balance_pay(ref: str, page: PageContext, session: Session, state: Stat
         )
 
     action = f"/presales/{presale_id}/balance"
-    return await _submit(
-        page, session, state, scope="balance-page", action=action, deal=deal, summary=summary, place=place
+    return await submit_pay_form(
+        page,
+        session,
+        state,
+        scope="balance-page",
+        action=action,
+        merchant_id=deal.merchant_id,
+        summary=summary,
+        place=place,
     )
 
 
@@ -364,7 +280,7 @@ class PresaleRow:
 @router.get("/presales")
 async def my_presales(page: PageContext, session: Session, state: State) -> Response:
     if page.user is None:
-        return _login("/presales")
+        return login_first("/presales")
     now = state.clock.now()
     rows = []
     for presale, deal in await presales.of_buyer(session, buyer_id=page.user.id):

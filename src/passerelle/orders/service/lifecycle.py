@@ -64,6 +64,9 @@ async def set_status(
     return None
 
 
+DROPPED_TOPICS = {"presale": "presale.dropped", "auction": "auctions.order_dropped"}
+
+
 async def release_hold(session: AsyncSession, *, order: Order) -> None:
     """Give back what an unpaid order held: SKU stock for a cart order; for a flash-deal
     order the units belong to the deal, so the engine gets its reservation back."""
@@ -73,8 +76,8 @@ async def release_hold(session: AsyncSession, *, order: Order) -> None:
             if attribution and "reservation" in attribution:
                 outbox.emit(session, topic="deals.release", payload={"reservation": attribution["reservation"]})
         return
-    if order.source == "presale":  # the presale's units are the deal's: the festival takes them back
-        outbox.emit(session, topic="presale.dropped", payload={"order_id": order.id})
+    if order.source in DROPPED_TOPICS:  # the unit is the presale's or the auction's: they take it back
+        outbox.emit(session, topic=DROPPED_TOPICS[order.source], payload={"order_id": order.id})
         return
     await stock.release(session, await line_quantities(session, order_id=order.id))
 

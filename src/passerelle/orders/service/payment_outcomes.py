@@ -16,6 +16,9 @@ from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.service.lifecycle import line_quantities, release_hold, set_status
 
 PAYABLE = frozenset({OrderStatus.pending_payment})
+# Orders whose units are held by another part (a deal, a presale, an auction): that part
+# learns of the payment through its topic.
+PAID_TOPICS = {"deal": "deals.confirm", "presale": "presale.paid", "auction": "auctions.paid"}
 
 
 @dataclass(frozen=True)
@@ -79,16 +82,14 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 await session.refresh(order)
                 await book_sale(session, order=order)
                 await _announce_paid(session, order=order, now=now)
-                if order.source == "deal":
-                    outbox.emit(session, topic="deals.confirm", payload={"order_id": order.id})
-                elif order.source == "presale":
-                    outbox.emit(session, topic="presale.paid", payload={"order_id": order.id})
+                if order.source in PAID_TOPICS:
+                    outbox.emit(session, topic=PAID_TOPICS[order.source], payload={"order_id": order.id})
                 continue
         if order.status == OrderStatus.cancelled and not await _was_paid(session, order.id):
             # The hold ran out before the money came: sell only if the stock is still there.
-            # A flash deal's (or presale's) units went back to the deal: a late payer is
-            # refunded, not served.
-            if order.source not in ("deal", "presale") and await stock.sell_directly(
+            # A flash deal's, presale's or auction's unit went back where it came from: a
+            # late payer is refunded, not served.
+            if order.source not in PAID_TOPICS and await stock.sell_directly(
                 session, await line_quantities(session, order_id=order.id)
             ):
                 await set_status(
