@@ -27,6 +27,7 @@ from passerelle.festival import service
 from passerelle.festival.api import deal_out
 from passerelle.festival.models import Deal, DealStatus, Festival
 from passerelle.festival.pay_pages import PresaleRules, presale_rules
+from passerelle.money import Money
 from passerelle.state import AppState
 from passerelle.web.context import Page, PageContext, page_guard, path_id
 
@@ -84,6 +85,9 @@ class DealView:
     starts_at_dt: datetime
     ends_at_dt: datetime
     presale: PresaleView | None = None
+    # The deal price in the viewer's currency, when it differs (an estimate: the buyer pays
+    # in the currency chosen at checkout, converted at that moment's rate).
+    local_price: MoneyOut | None = None
 
 
 @dataclass(frozen=True)
@@ -140,9 +144,18 @@ async def _deal_views(page: Page, session: AsyncSession, state: AppState, deals:
                 starts_at_dt=deal.starts_at,
                 ends_at_dt=deal.ends_at,
                 presale=_presale_view(deal, now),
+                local_price=_in_viewer_currency(page, deal),
             )
         )
     return result
+
+
+def _in_viewer_currency(page: Page, deal: Deal) -> MoneyOut | None:
+    wanted, fx = page.locale.currency, page.locale.fx
+    if wanted == deal.currency or not (fx.knows(wanted) and fx.knows(deal.currency)):
+        return None
+    converted = fx.convert(Money(deal.price_amount, deal.currency), wanted)
+    return MoneyOut(amount=converted.amount, currency=converted.currency)
 
 
 def _presale_view(deal: Deal, now: datetime) -> PresaleView | None:
