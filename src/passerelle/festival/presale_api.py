@@ -13,7 +13,7 @@ from passerelle.festival.api import presale_out
 from passerelle.festival.models import Deal, PresaleDeposit
 from passerelle.festival.schemas import BuyerPresaleList, BuyerPresaleOut, DepositIn, DepositOut
 from passerelle.http import IdempotencyKey, PathId, idempotent_json
-from passerelle.orders.checkout_request import terms_for
+from passerelle.orders.checkout_request import idempotent_checkout, terms_for
 from passerelle.orders.schemas import CheckoutIn
 
 router = APIRouter(tags=["festival"], route_class=UnitOfWorkRoute)
@@ -79,20 +79,17 @@ async def pay_balance(
 ) -> JSONResponse:
     """Pay the rest of a presale (price - deposit credit, plus shipping) in its window."""
 
-    async def work() -> tuple[int, Any]:
-        terms = terms_for(body, state=state, locale=locale)
-        done = await presales.pay_balance(
-            session, buyer=user, presale_id=presale_id, terms=terms, now=state.clock.now()
-        )
-        return 201, done.as_checkout_out().model_dump(mode="json")
-
-    return await idempotent_json(
+    return await idempotent_checkout(
         session,
+        body=body,
+        user=user,
+        state=state,
+        locale=locale,
         key=idempotency_key,
-        user_id=user.id,
         scope=f"balance:{presale_id}",
-        body=body.model_dump(mode="json"),
-        work=work,
+        place=lambda terms: presales.pay_balance(
+            session, buyer=user, presale_id=presale_id, terms=terms, now=state.clock.now()
+        ),
     )
 
 
