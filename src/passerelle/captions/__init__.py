@@ -1,0 +1,29 @@
+"""Live captions and translation (issue 6): the host's speech transcribed and translated into each
+viewer's language, and chat translated both ways, on engines that run on the operator's machine.
+
+Integration points for live rooms (wired in by the live package / app lifespan):
+
+* Start-up, once per process: ``engines = build_engines(settings)`` (``passerelle.captions.engines``).
+  ``engines.recognizer`` is None when no speech model is configured; ``engines.recognizer_error`` says why.
+* Per live room, when the stream starts and captions are on::
+
+      pipeline = CaptionPipeline(
+          f"rtmp://127.0.0.1:{port}/live/{stream_key}",  # or the HLS playlist, or any ffmpeg input
+          room.spoken_language, subscribed_languages,
+          on_caption=lambda c: hub.publish(room.id, c.as_event()),
+          on_status=lambda s: hub.publish(room.id, {"type": "caption_status", **s.as_dict()}),
+          recognizer=engines.recognizer, translator=engines.translator,
+          vtt_dir=recording_dir / "captions", retry_delay_s=2.0,
+      )
+      task = asyncio.create_task(pipeline.run())  # pipeline.stop() when the stream ends or captions go off
+
+  ``pipeline.set_targets(langs)`` when viewers pick a new caption language; ``pipeline.status`` (state,
+  engines, latency p50/p95) for the host. Caption times are stream seconds from the pipeline start;
+  ``WebVTTWriter`` writes ``<vtt_dir>/<lang>.vtt`` for the replay (use ``offset_s`` if the recording
+  started earlier). Viewers whose language is unsupported get the original-language captions
+  (``caption.original``) and the status says ``unsupported_pair``.
+* Chat: ``result = await engines.chat.translate_message(text, source_lang=None, target_langs=viewer_langs)``
+  then ``hub.publish(room_id, {... "text": result.original, **result.as_event()})``; each viewer shows
+  ``result.texts[their_lang]`` with ``result.original`` on hover. Cached: one engine call per line and language.
+* ``passerelle.captions.api.router``: GET /api/v1/captions/engines (engines and pairs in use).
+"""
