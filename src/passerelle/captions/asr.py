@@ -54,6 +54,10 @@ class FasterWhisperRecognizer:
     def languages(self) -> frozenset[str] | None:
         return frozenset({"en"}) if self._english_only else None
 
+    def warm_up(self) -> None:
+        """The first call is several times slower (allocations, kernels): pay it at start-up, not on a caption."""
+        self.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), "en")
+
     def transcribe(self, samples: Samples, language: str) -> str:
         with self._lock:
             segments, _info = self._model.transcribe(
@@ -61,6 +65,7 @@ class FasterWhisperRecognizer:
                 language="en" if self._english_only else language,
                 task="transcribe",
                 beam_size=self._beam_size,
+                temperature=0.0,  # no fallback re-decoding at higher temperatures: one pass, bounded latency
                 condition_on_previous_text=False,  # each utterance stands alone: no runaway repetition
                 vad_filter=False,  # our segmenter already cut at pauses
                 no_speech_threshold=self._no_speech,

@@ -26,6 +26,8 @@ def ffmpeg_command(source_url: str, *, realtime: bool = False) -> list[str]:
         command.append("-re")
     if source_url.startswith(("rtmp://", "rtmps://")):
         command += ["-rw_timeout", "10000000"]  # µs: a dead server ends the read instead of hanging
+    if "://" in source_url:
+        command += ["-analyzeduration", "1000000"]  # µs: start captioning after 1 s of probing, not 5
     # No "-fflags nobuffer": it drops the packets read while probing, i.e. the first seconds of speech.
     command += ["-i", source_url, "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
                 "-f", "s16le", "-"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from passerelle.captions.asr import AsrUnavailable, FasterWhisperRecognizer, PocketsphinxRecognizer, Recognizer
 from passerelle.captions.chat import ChatTranslator
 from passerelle.captions.langid import LanguageIdentifier
-from passerelle.captions.mt.apertium import ApertiumEngine
+from passerelle.captions.mt.apertium_engine import ApertiumEngine
 from passerelle.captions.mt.base import TranslationEngine
 from passerelle.captions.mt.ctranslate2 import CTranslate2Engine
 from passerelle.captions.mt.libretranslate import LibreTranslateEngine
@@ -52,7 +52,9 @@ def build_recognizer(settings: Settings) -> Recognizer:
     if settings.asr_engine == "faster-whisper":
         if settings.asr_model_dir is None:
             raise AsrUnavailable("PASSERELLE_ASR_MODEL_DIR is not set")
-        return FasterWhisperRecognizer(settings.asr_model_dir, threads=settings.asr_threads)
+        recognizer = FasterWhisperRecognizer(settings.asr_model_dir, threads=settings.asr_threads)
+        recognizer.warm_up()
+        return recognizer
     if settings.asr_engine == "pocketsphinx":
         return PocketsphinxRecognizer()
     raise AsrUnavailable(f"speech recognition is off (PASSERELLE_ASR_ENGINE={settings.asr_engine})")

@@ -71,9 +71,10 @@ class CaptionPipeline:
         self.asr_audio_seconds = 0.0  # audio recognised
         self._targets: set[str] = set()
         self._seq = 0
+        self._asr_ms = 0.0
         self._queue: asyncio.Queue[Utterance | None] = asyncio.Queue(maxsize=16)
         self._stop = asyncio.Event()
-        self._last_text_wall = time.monotonic()
+        self._last_text_at = 0.0  # stream seconds
         self.set_targets(targets)
 
     # -- settings the room changes while live ------------------------------------------------------
@@ -151,7 +152,7 @@ class CaptionPipeline:
                     self._queue.get_nowait()
                     log.warning("captions %s: recogniser behind, utterance dropped", self.source_url)
                 self._queue.put_nowait(utterance)
-            silent_for = time.monotonic() - self._last_text_wall
+            silent_for = self._segmenter.stream_seconds - self._last_text_at  # stream time: files read fast too
             if self.status.state == CaptionState.LISTENING and silent_for > self._no_speech_after:
                 await self._set_state(CaptionState.NO_SPEECH, f"nothing recognised for {silent_for:.0f} s")
 
@@ -166,15 +167,19 @@ class CaptionPipeline:
     async def _caption(self, utterance: Utterance) -> None:
         began = time.perf_counter()
         text = await asyncio.to_thread(self._recognizer.transcribe, utterance.samples, self.spoken_language)
-        self.asr_seconds += time.perf_counter() - began
+        took = time.perf_counter() - began
+        self.asr_seconds += took
+        log.debug("captions: utterance %.2f-%.2f s queued %.0f ms after its end, ASR %.0f ms: %r", utterance.start,
+                  utterance.end, (time.monotonic() - utterance.speech_end_wall) * 1000 - took * 1000, took * 1000, text)
         self.asr_audio_seconds += utterance.samples.size / 16_000
         if not text:
             return
-        self._last_text_wall = time.monotonic()
+        self._last_text_at = utterance.end
         if self.status.state != CaptionState.LISTENING:
             await self._set_state(CaptionState.LISTENING, "captions flowing")
         self._seq += 1
         self.status.utterances += 1
+        self._asr_ms = took * 1000
         await self._emit(utterance, self.spoken_language, text, original=True, engine=self._recognizer.name)
         targets = [t for t in sorted(self._targets) if self.status.targets.get(t) == TargetState.OK]
         # Direct pairs first, then pivoted ones: their first hop (en->es of en->fr) is then a cache hit.
@@ -197,7 +202,8 @@ class CaptionPipeline:
 
     async def _emit(self, utterance: Utterance, language: str, text: str, *, original: bool, engine: str) -> None:
         latency_ms = (time.monotonic() - utterance.speech_end_wall) * 1000
-        caption = Caption(self._seq, language, text, utterance.start, utterance.end, original, engine, latency_ms)
+        caption = Caption(self._seq, language, text, utterance.start, utterance.end, original, engine, latency_ms,
+                          self._asr_ms)
         self.latencies_ms.append(latency_ms)
         del self.latencies_ms[:-1000]  # recent figures only
         self.status.latency_p50_ms, self.status.latency_p95_ms = percentiles(self.latencies_ms)

@@ -41,6 +41,7 @@ class Caption:
     original: bool  # True for the spoken-language transcript
     engine: str
     latency_ms: float  # from the end of the utterance's audio reaching us to this caption being ready
+    asr_ms: float = 0.0  # of which speech recognition
 
     def as_event(self) -> dict[str, object]:
         """The JSON event a chat hub broadcasts to viewers (`type` = "caption")."""
@@ -54,6 +55,7 @@ class Caption:
             "original": self.original,
             "engine": self.engine,
             "latency_ms": round(self.latency_ms, 1),
+            "asr_ms": round(self.asr_ms, 1),
         }
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from passerelle.captions.cache import TranslationCache
@@ -37,6 +39,8 @@ class Translator:
         self.pivots = list(pivots)
         self.cache = cache or TranslationCache()
         self._routes: dict[tuple[str, str], Route | None] = {}
+        self._inflight: dict[tuple[str, str, str], Future[str]] = {}
+        self._lock = threading.Lock()
 
     def _direct(self, source: str, target: str) -> TranslationEngine | None:
         return next((e for e in self.engines if (source, target) in e.pairs()), None)
@@ -91,19 +95,38 @@ class Translator:
                 for t, r in zip(texts, results, strict=True)]
 
     def _hop(self, engine: TranslationEngine, texts: list[str], source: str, target: str) -> list[str]:
-        """One hop; a pivot hop reuses (and fills) the cache of its own pair: en->fr via es after en->es
-        costs one engine call, not two."""
+        """One hop. A pivot hop reuses (and fills) the cache of its own pair, and a text already being
+        translated by another thread is waited for: en->fr via es next to en->es costs one en->es call."""
         cached = [self.cache.get(source, target, t) for t in texts]
-        todo = [t for t, c in zip(texts, cached, strict=True) if c is None]
+        mine: list[str] = []
+        theirs: dict[str, Future[str]] = {}
+        with self._lock:
+            for text in {t for t, c in zip(texts, cached, strict=True) if c is None}:
+                pending = self._inflight.get((source, target, text))
+                if pending is None:
+                    self._inflight[(source, target, text)] = Future()
+                    mine.append(text)
+                else:
+                    theirs[text] = pending
         done: dict[str, str] = {}
-        if todo:
-            out = engine.translate_batch(todo, source, target)
-            if len(out) != len(todo):
-                raise TranslationFailed(f"{engine.name} returned {len(out)} texts for {len(todo)}")
-            done = dict(zip(todo, out, strict=True))
-            if self.route(source, target) == Route(((engine, source, target),)):
-                for text, translated in done.items():
-                    self.cache.put(source, target, text, Translation(translated, engine.name))
+        try:
+            if mine:
+                out = engine.translate_batch(mine, source, target)
+                if len(out) != len(mine):
+                    raise TranslationFailed(f"{engine.name} returned {len(out)} texts for {len(mine)}")
+                done = dict(zip(mine, out, strict=True))
+                if self.route(source, target) == Route(((engine, source, target),)):
+                    for text, translated in done.items():
+                        self.cache.put(source, target, text, Translation(translated, engine.name))
+        except BaseException as error:
+            with self._lock:
+                for text in mine:
+                    self._inflight.pop((source, target, text)).set_exception(error)
+            raise
+        with self._lock:
+            for text in mine:
+                self._inflight.pop((source, target, text)).set_result(done[text])
+        done.update({text: future.result() for text, future in theirs.items()})
         return [c.text if c is not None else done[t] for t, c in zip(texts, cached, strict=True)]
 
     def translate(self, text: str, source: str, target: str) -> Translation:
