@@ -91,8 +91,9 @@ http {{
   uwsgi_temp_path {root}/uwsgi; scgi_temp_path {root}/scgi;
 }}
 """)
-    process = subprocess.Popen(["nginx", "-p", str(root), "-c", str(root / "nginx.conf")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        ["nginx", "-p", str(root), "-c", str(root / "nginx.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     import socket
 
     for _ in range(100):

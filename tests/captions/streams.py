@@ -13,10 +13,38 @@ from passerelle.captions.types import Caption, CaptionStatus
 def publish(wav: Path, url: str) -> subprocess.Popen[bytes]:
     """ffmpeg -re: the file plays at real-time speed into nginx-rtmp, like OBS would."""
     return subprocess.Popen(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
-         "-re", "-i", str(wav), "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-         "-g", "10", "-c:a", "aac", "-ar", "44100", "-f", "flv", url],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-re",
+            "-i",
+            str(wav),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "10",
+            "-c:a",
+            "aac",
+            "-ar",
+            "44100",
+            "-f",
+            "flv",
+            url,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 

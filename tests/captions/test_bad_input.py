@@ -22,8 +22,26 @@ from tests.captions.streams import Collector
 
 def lavfi(tmp_path: Path, source: str, seconds: float) -> Path:
     out = tmp_path / "input.wav"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", source, "-t", str(seconds),
-                    "-ac", "1", "-ar", "16000", str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-t",
+            str(seconds),
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            str(out),
+        ],
+        check=True,
+    )
     return out
 
 
@@ -32,9 +50,16 @@ async def test_given_silence_then_no_caption_and_the_host_sees_no_speech(
     recognizer: FasterWhisperRecognizer, translator: Translator, tmp_path: Path
 ) -> None:
     seen = Collector()
-    pipeline = CaptionPipeline(str(lavfi(tmp_path, "anullsrc=r=16000:cl=mono", 3)), "en", {"es"}, seen.on_caption,
-                               recognizer=recognizer, translator=translator, on_status=seen.on_status,
-                               no_speech_after_s=1.0)
+    pipeline = CaptionPipeline(
+        str(lavfi(tmp_path, "anullsrc=r=16000:cl=mono", 3)),
+        "en",
+        {"es"},
+        seen.on_caption,
+        recognizer=recognizer,
+        translator=translator,
+        on_status=seen.on_status,
+        no_speech_after_s=1.0,
+    )
     status = await pipeline.run()
     assert seen.captions == []
     assert "no_speech" in seen.statuses and status.state == CaptionState.STOPPED
@@ -46,8 +71,15 @@ async def test_given_steady_noise_then_nothing_is_invented(
 ) -> None:
     seen = Collector()
     noise = lavfi(tmp_path, "anoisesrc=color=pink:amplitude=0.3:r=16000", 6)
-    pipeline = CaptionPipeline(str(noise), "en", {"es"}, seen.on_caption, recognizer=recognizer,
-                               translator=translator, on_status=seen.on_status)
+    pipeline = CaptionPipeline(
+        str(noise),
+        "en",
+        {"es"},
+        seen.on_caption,
+        recognizer=recognizer,
+        translator=translator,
+        on_status=seen.on_status,
+    )
     status = await pipeline.run()
     assert status.state == CaptionState.STOPPED
     assert all(len(c.text.split()) <= 3 for c in seen.captions), [c.text for c in seen.captions]
@@ -60,8 +92,9 @@ async def test_given_an_unsupported_target_then_its_status_says_so_and_the_origi
 ) -> None:
     seen = Collector()
     wav = speak("Free shipping today.", tmp_path / "s.wav")
-    pipeline = CaptionPipeline(str(wav), "en", {"zh", "es"}, seen.on_caption, recognizer=recognizer,
-                               translator=translator)
+    pipeline = CaptionPipeline(
+        str(wav), "en", {"zh", "es"}, seen.on_caption, recognizer=recognizer, translator=translator
+    )
     assert pipeline.status.targets == {"es": TargetState.OK, "zh": TargetState.UNSUPPORTED_PAIR}
     status = await pipeline.run()
     assert status.as_dict()["targets"] == {"es": "ok", "zh": "unsupported_pair"}
@@ -74,8 +107,15 @@ async def test_given_a_stream_that_is_not_there_then_source_error_with_the_reaso
     recognizer: FasterWhisperRecognizer, translator: Translator, tmp_path: Path
 ) -> None:
     seen = Collector()
-    pipeline = CaptionPipeline(str(tmp_path / "absent.flv"), "en", {"es"}, seen.on_caption, recognizer=recognizer,
-                               translator=translator, on_status=seen.on_status)
+    pipeline = CaptionPipeline(
+        str(tmp_path / "absent.flv"),
+        "en",
+        {"es"},
+        seen.on_caption,
+        recognizer=recognizer,
+        translator=translator,
+        on_status=seen.on_status,
+    )
     status = await pipeline.run()
     assert status.state == CaptionState.SOURCE_ERROR
     assert "ffmpeg read no audio" in status.message and "absent.flv" in status.message
@@ -86,8 +126,9 @@ async def test_given_a_spoken_language_the_recogniser_lacks_then_asr_error_and_c
     recognizer: FasterWhisperRecognizer, translator: Translator
 ) -> None:
     seen = Collector()
-    pipeline = CaptionPipeline("rtmp://127.0.0.1:9/live/x", "fr", {"en"}, seen.on_caption, recognizer=recognizer,
-                               translator=translator)
+    pipeline = CaptionPipeline(
+        "rtmp://127.0.0.1:9/live/x", "fr", {"en"}, seen.on_caption, recognizer=recognizer, translator=translator
+    )
     status = await pipeline.run()
     assert status.state == CaptionState.ASR_ERROR and "'fr'" in status.message
     chat = ChatTranslator(translator, LanguageIdentifier(CHAT_LANGUAGES))

@@ -12,14 +12,20 @@ from passerelle.cli import app
 
 @pytest.mark.usefixtures("apertium")
 def test_given_french_text_then_it_prints_the_english_translation_and_the_engine() -> None:
-    result = CliRunner().invoke(app, ["translate", "--from", "fr", "--to", "en", "Livraison gratuite pour toute commande"])
+    result = CliRunner().invoke(
+        app, ["translate", "--from", "fr", "--to", "en", "Livraison gratuite pour toute commande"]
+    )
     assert result.exit_code == 0, result.output
     text, engine = result.stdout.strip().splitlines()
     assert "free" in text.lower() and "delivery" in text.lower()
     assert engine == "[engine: apertium:fr-es-en]"
     as_json = CliRunner().invoke(app, ["translate", "--to", "es", "--json", "Free shipping on every order"])
-    assert json.loads(as_json.stdout) | {"text": ""} == {"text": "", "engine": "apertium", "source": "en",
-                                                         "target": "es"}
+    assert json.loads(as_json.stdout) | {"text": ""} == {
+        "text": "",
+        "engine": "apertium",
+        "source": "en",
+        "target": "es",
+    }
 
 
 @pytest.mark.usefixtures("apertium")

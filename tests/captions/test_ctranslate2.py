@@ -12,10 +12,14 @@ from passerelle.captions.mt.router import Translator
 from passerelle.captions.types import Translation, TranslationFailed
 
 SENTENCES = [
-    "Livraison gratuite pour toute commande.", "Free delivery on every order.",
-    "Ajoutez ce produit à votre panier.", "Add this product to your cart.",
-    "Le vendeur expédie le colis demain.", "The seller ships the parcel tomorrow.",
-    "Le prix baisse à minuit.", "The price drops at midnight.",
+    "Livraison gratuite pour toute commande.",
+    "Free delivery on every order.",
+    "Ajoutez ce produit à votre panier.",
+    "Add this product to your cart.",
+    "Le vendeur expédie le colis demain.",
+    "The seller ships the parcel tomorrow.",
+    "Le prix baisse à minuit.",
+    "The price drops at midnight.",
 ] * 4
 
 
@@ -30,8 +34,15 @@ def build_tiny_model(directory: Path) -> Path:
     corpus = work / "corpus.txt"
     corpus.write_text("\n".join(SENTENCES))
     sentencepiece.SentencePieceTrainer.train(
-        input=str(corpus), model_prefix=str(work / "sentencepiece"), vocab_size=60,
-        model_type="unigram", bos_id=1, eos_id=2, unk_id=0, pad_id=-1, minloglevel=2,
+        input=str(corpus),
+        model_prefix=str(work / "sentencepiece"),
+        vocab_size=60,
+        model_type="unigram",
+        bos_id=1,
+        eos_id=2,
+        unk_id=0,
+        pad_id=-1,
+        minloglevel=2,
     )
     sp = sentencepiece.SentencePieceProcessor(model_file=str(work / "sentencepiece.model"))
     vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]

@@ -27,8 +27,9 @@ ASR_BUDGET_MS = 1000
 async def test_given_a_live_english_stream_then_a_spanish_viewer_gets_the_caption_within_the_latency_goal(
     rtmp_server: int, recognizer: FasterWhisperRecognizer, translator: Translator, tmp_path: Path
 ) -> None:
-    wav = speak_with_pauses(["The price of this phone drops at midnight."], tmp_path / "host.wav", pause_s=2.5,
-                            lead_s=1.5)
+    wav = speak_with_pauses(
+        ["The price of this phone drops at midnight."], tmp_path / "host.wav", pause_s=2.5, lead_s=1.5
+    )
     url = f"rtmp://127.0.0.1:{rtmp_server}/live/room-42"
     publisher = publish(wav, url)
     await asyncio.sleep(0.3)  # the host goes live first; viewers' captions join the running stream
@@ -40,8 +41,16 @@ async def test_given_a_live_english_stream_then_a_spanish_viewer_gets_the_captio
         if seen.captions[-1].language == "es":
             spanish.append((time.monotonic(), seen.captions[-1].text))
 
-    pipeline = CaptionPipeline(url, "en", {"es"}, on_caption, recognizer=recognizer, translator=translator,
-                               on_status=seen.on_status, vtt_dir=tmp_path / "vtt")
+    pipeline = CaptionPipeline(
+        url,
+        "en",
+        {"es"},
+        on_caption,
+        recognizer=recognizer,
+        translator=translator,
+        on_status=seen.on_status,
+        vtt_dir=tmp_path / "vtt",
+    )
     try:
         status = await asyncio.wait_for(pipeline.run(), timeout=40)
     finally:

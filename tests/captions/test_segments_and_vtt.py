@@ -27,7 +27,7 @@ def segment(audio: np.ndarray, segmenter: Segmenter | None = None) -> list[Utter
     segmenter = segmenter or Segmenter()
     found: list[Utterance] = []
     for i in range(0, audio.size, 1600):  # 100 ms chunks, as ffmpeg hands them
-        found.extend(segmenter.feed(audio[i:i + 1600], wall=float(i)))
+        found.extend(segmenter.feed(audio[i : i + 1600], wall=float(i)))
     tail = segmenter.flush()
     return found + ([tail] if tail else [])
 

@@ -39,8 +39,9 @@ class FasterWhisperRecognizer:
 
     name = "faster-whisper"
 
-    def __init__(self, model_dir: Path, *, threads: int = 2, beam_size: int = 1,
-                 no_speech_threshold: float = 0.6) -> None:
+    def __init__(
+        self, model_dir: Path, *, threads: int = 2, beam_size: int = 1, no_speech_threshold: float = 0.6
+    ) -> None:
         if not (model_dir / "model.bin").is_file():
             raise AsrUnavailable(f"no Whisper CTranslate2 model in {model_dir}")
         from faster_whisper import WhisperModel

@@ -29,8 +29,7 @@ def ffmpeg_command(source_url: str, *, realtime: bool = False) -> list[str]:
     if "://" in source_url:
         command += ["-analyzeduration", "1000000"]  # µs: start captioning after 1 s of probing, not 5
     # No "-fflags nobuffer": it drops the packets read while probing, i.e. the first seconds of speech.
-    command += ["-i", source_url, "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE),
-                "-f", "s16le", "-"]
+    command += ["-i", source_url, "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "s16le", "-"]
     return command
 
 
@@ -38,7 +37,8 @@ async def pcm_chunks(source_url: str, *, realtime: bool = False) -> AsyncIterato
     """Float32 samples in [-1, 1], ~100 ms per chunk, until the stream ends. SourceError if it never opened."""
     process = await asyncio.create_subprocess_exec(
         *ffmpeg_command(source_url, realtime=realtime),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None and process.stderr is not None
     received = 0

@@ -24,13 +24,24 @@ class ChatTranslation:
     status: dict[str, str] = field(default_factory=dict)  # original | translated | unsupported_pair | error
 
     def as_event(self) -> dict[str, object]:
-        return {"type": "chat_translation", "original": self.original, "lang": self.source_lang,
-                "texts": dict(self.texts), "status": dict(self.status)}
+        return {
+            "type": "chat_translation",
+            "original": self.original,
+            "lang": self.source_lang,
+            "texts": dict(self.texts),
+            "status": dict(self.status),
+        }
 
 
 class ChatTranslator:
-    def __init__(self, translator: Translator, identifier: LanguageIdentifier, *, max_detections: int = 100_000,
-                 max_chars: int = 500) -> None:
+    def __init__(
+        self,
+        translator: Translator,
+        identifier: LanguageIdentifier,
+        *,
+        max_detections: int = 100_000,
+        max_chars: int = 500,
+    ) -> None:
         self.translator = translator
         self.identifier = identifier
         self._detected: dict[str, str | None] = {}
@@ -51,8 +62,9 @@ class ChatTranslator:
         """The narrow form: target language -> text to show."""
         return (await self.translate_message(text, source_lang=source_lang, target_langs=target_langs)).texts
 
-    async def translate_message(self, text: str, *, source_lang: str | None = None,
-                                target_langs: Iterable[str]) -> ChatTranslation:
+    async def translate_message(
+        self, text: str, *, source_lang: str | None = None, target_langs: Iterable[str]
+    ) -> ChatTranslation:
         text = text.strip()[: self._max_chars]
         source = source_lang or self.detect(text)
         texts: dict[str, str] = {}

@@ -169,8 +169,14 @@ class CaptionPipeline:
         text = await asyncio.to_thread(self._recognizer.transcribe, utterance.samples, self.spoken_language)
         took = time.perf_counter() - began
         self.asr_seconds += took
-        log.debug("captions: utterance %.2f-%.2f s queued %.0f ms after its end, ASR %.0f ms: %r", utterance.start,
-                  utterance.end, (time.monotonic() - utterance.speech_end_wall) * 1000 - took * 1000, took * 1000, text)
+        log.debug(
+            "captions: utterance %.2f-%.2f s queued %.0f ms after its end, ASR %.0f ms: %r",
+            utterance.start,
+            utterance.end,
+            (time.monotonic() - utterance.speech_end_wall) * 1000 - took * 1000,
+            took * 1000,
+            text,
+        )
         self.asr_audio_seconds += utterance.samples.size / 16_000
         if not text:
             return
@@ -202,8 +208,9 @@ class CaptionPipeline:
 
     async def _emit(self, utterance: Utterance, language: str, text: str, *, original: bool, engine: str) -> None:
         latency_ms = (time.monotonic() - utterance.speech_end_wall) * 1000
-        caption = Caption(self._seq, language, text, utterance.start, utterance.end, original, engine, latency_ms,
-                          self._asr_ms)
+        caption = Caption(
+            self._seq, language, text, utterance.start, utterance.end, original, engine, latency_ms, self._asr_ms
+        )
         self.latencies_ms.append(latency_ms)
         del self.latencies_ms[:-1000]  # recent figures only
         self.status.latency_p50_ms, self.status.latency_p95_ms = percentiles(self.latencies_ms)

@@ -27,17 +27,18 @@ def speak(text: str, out: Path, *, voice: str = "en", speed: int = 160) -> Path:
     return out
 
 
-def speak_with_pauses(sentences: list[str], out: Path, *, pause_s: float = 1.2, lead_s: float = 0.5,
-                      voice: str = "en") -> Path:
+def speak_with_pauses(
+    sentences: list[str], out: Path, *, pause_s: float = 1.2, lead_s: float = 0.5, voice: str = "en"
+) -> Path:
     """The sentences one after another with a pause between them (where captions must break)."""
     require("espeak-ng", "sox")
     parts: list[str] = []
     silence = out.with_name(out.stem + ".pause.wav")
-    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(silence), "trim", "0", str(pause_s)],
-                   check=True)
+    subprocess.run(
+        ["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(silence), "trim", "0", str(pause_s)], check=True
+    )
     lead = out.with_name(out.stem + ".lead.wav")
-    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(lead), "trim", "0", str(lead_s)],
-                   check=True)
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(lead), "trim", "0", str(lead_s)], check=True)
     parts.append(str(lead))
     for i, sentence in enumerate(sentences):
         parts += [str(speak(sentence, out.with_name(f"{out.stem}.{i}.wav"), voice=voice)), str(silence)]

@@ -9,6 +9,8 @@ from enum import StrEnum
 class CaptionState(StrEnum):
     """What the host sees about the caption pipeline of a room."""
 
+    OFF = "off"  # the host turned captions off for the room
+    IDLE = "idle"  # on, waiting for the stream to start
     STARTING = "starting"
     LISTENING = "listening"  # audio arrives, captions flow
     NO_SPEECH = "no_speech"  # audio arrives but nothing recognisable was said for a while

@@ -27,8 +27,16 @@ class Utterance:
 
 
 class Segmenter:
-    def __init__(self, *, threshold_db: float = 12.0, min_level_dbfs: float = -50.0, hangover_s: float = 0.45,
-                 min_speech_s: float = 0.25, max_utterance_s: float = 10.0, preroll_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        *,
+        threshold_db: float = 12.0,
+        min_level_dbfs: float = -50.0,
+        hangover_s: float = 0.45,
+        min_speech_s: float = 0.25,
+        max_utterance_s: float = 10.0,
+        preroll_s: float = 0.2,
+    ) -> None:
         self._threshold = threshold_db
         self._min_level = min_level_dbfs
         self._hangover = int(hangover_s * SAMPLE_RATE / FRAME)
@@ -57,7 +65,7 @@ class Segmenter:
         whole = data.size - data.size % FRAME
         self._pending = data[whole:].copy()
         for i in range(0, whole, FRAME):
-            done = self._frame(data[i:i + FRAME], wall)
+            done = self._frame(data[i : i + FRAME], wall)
             if done is not None:
                 yield done
 

@@ -23,8 +23,24 @@ from passerelle.captions.types import TranslationFailed
 log = logging.getLogger("passerelle.captions")
 
 # Apertium names pairs with ISO 639-1 or 639-3 codes depending on the package.
-_ISO3 = {"eng": "en", "spa": "es", "fra": "fr", "cat": "ca", "ita": "it", "por": "pt", "oci": "oc", "ron": "ro",
-         "deu": "de", "glg": "gl", "eus": "eu", "nld": "nl", "rus": "ru", "ukr": "uk", "arg": "an", "ast": "ast"}
+_ISO3 = {
+    "eng": "en",
+    "spa": "es",
+    "fra": "fr",
+    "cat": "ca",
+    "ita": "it",
+    "por": "pt",
+    "oci": "oc",
+    "ron": "ro",
+    "deu": "de",
+    "glg": "gl",
+    "eus": "eu",
+    "nld": "nl",
+    "rus": "ru",
+    "ukr": "uk",
+    "arg": "an",
+    "ast": "ast",
+}
 _MODES_DIR = Path("/usr/share/apertium/modes")
 # Unknown (*), generation-error (#) and transfer-error (@) marks glued to the front of a word.
 _MARK = re.compile(r"(?<![\w*#@])([*#@]+)(\w+)")
@@ -62,8 +78,14 @@ def discover_modes(modes_dir: Path = _MODES_DIR) -> dict[tuple[str, str], str]:
 class ApertiumEngine:
     name = "apertium"
 
-    def __init__(self, *, command: str = "apertium", modes_dir: Path = _MODES_DIR, timeout_s: float = 20.0,
-                 in_process: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        command: str = "apertium",
+        modes_dir: Path = _MODES_DIR,
+        timeout_s: float = 20.0,
+        in_process: bool = True,
+    ) -> None:
         self._command = shutil.which(command)
         self._modes = discover_modes(modes_dir) if self._command else {}
         self._timeout_s = timeout_s
@@ -72,7 +94,7 @@ class ApertiumEngine:
 
     @property
     def mode(self) -> str:
-        """"in-process" when the worker runs, else "command line"."""
+        """ "in-process" when the worker runs, else "command line"."""
         return "in-process" if self._worker and self._worker.ready() else "command line"
 
     def pairs(self) -> frozenset[tuple[str, str]]:
@@ -86,8 +108,9 @@ class ApertiumEngine:
         flat = [" ".join(t.split()) for t in texts]
         if self._worker and mode not in self._cli_only and self._worker.ready():
             try:
-                return [clean_marks(o.strip(), src) for o, src in zip(self._worker.translate(mode, flat), flat,
-                                                                       strict=True)]
+                return [
+                    clean_marks(o.strip(), src) for o, src in zip(self._worker.translate(mode, flat), flat, strict=True)
+                ]
             except _WorkerDied as error:
                 log.warning("apertium worker died on %s (%s): command line for this pair from now on", mode, error)
                 self._cli_only.add(mode)
@@ -102,8 +125,12 @@ class ApertiumEngine:
         assert self._command is not None
         try:
             done = subprocess.run(
-                [self._command, "-u", mode], input=text + "\n", capture_output=True, text=True,
-                timeout=self._timeout_s, check=False,
+                [self._command, "-u", mode],
+                input=text + "\n",
+                capture_output=True,
+                text=True,
+                timeout=self._timeout_s,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise TranslationFailed(f"apertium {mode}: {error}") from error
@@ -133,8 +160,13 @@ class _Worker:
     def _start(self) -> bool:
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "passerelle.captions.mt.apertium_worker"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8", bufsize=1,
+                [sys.executable, "-m", "passerelle.captions.mt.apertium_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                bufsize=1,
             )
             assert self._process.stdout is not None
             hello = json.loads(self._process.stdout.readline() or "{}")

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 DEBIAN_DIST_PACKAGES = "/usr/lib/python3/dist-packages"
+SEPARATOR = "\n\n"
 
 
 def main() -> None:
@@ -34,12 +35,22 @@ def main() -> None:
             if mode not in translators:
                 source, target = mode.split("-")
                 translators[mode] = Translator(source, target)
-            texts = [translators[mode].translate(t) if t.strip() else "" for t in request["texts"]]
+            texts = _translate(translators[mode], [str(t) for t in request["texts"]])
             answer: dict[str, object] = {"texts": texts}
         except Exception as error:  # noqa: BLE001 - reported to the parent, which falls back
             answer = {"error": f"{type(error).__name__}: {error}"}
         sys.stdout.write(json.dumps(answer) + "\n")
         sys.stdout.flush()
+
+
+def _translate(translator: Any, texts: list[str]) -> list[str]:
+    """One pipeline run for the batch (texts separated by blank lines, as on the command line); one run
+    per text if the framing did not survive."""
+    if len(texts) > 1:
+        out = str(translator.translate(SEPARATOR.join(texts))).split(SEPARATOR)
+        if len(out) == len(texts):
+            return out
+    return [str(translator.translate(t)) if t.strip() else "" for t in texts]
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ from passerelle.captions.types import TranslationFailed
 class LibreTranslateEngine:
     name = "libretranslate"
 
-    def __init__(self, url: str, *, api_key: str | None = None, timeout_s: float = 10.0,
-                 client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, url: str, *, api_key: str | None = None, timeout_s: float = 10.0, client: httpx.Client | None = None
+    ) -> None:
         self._url = url.rstrip("/")
         self._api_key = api_key
         self._client = client or httpx.Client(timeout=timeout_s)

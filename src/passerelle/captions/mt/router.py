@@ -33,8 +33,13 @@ class Route:
 
 
 class Translator:
-    def __init__(self, engines: Sequence[TranslationEngine], *, pivots: Sequence[str] = ("es", "en"),
-                 cache: TranslationCache | None = None) -> None:
+    def __init__(
+        self,
+        engines: Sequence[TranslationEngine],
+        *,
+        pivots: Sequence[str] = ("es", "en"),
+        cache: TranslationCache | None = None,
+    ) -> None:
         self.engines = list(engines)
         self.pivots = list(pivots)
         self.cache = cache or TranslationCache()
@@ -91,8 +96,10 @@ class Translator:
                 current = self._hop(engine, current, hop_source, hop_target)
             for text, out in zip(missing, current, strict=True):
                 self.cache.put(source, target, text, Translation(out, route.label))
-        return [r or self.cache.get(source, target, t) or Translation(t, "empty")
-                for t, r in zip(texts, results, strict=True)]
+        return [
+            r or self.cache.get(source, target, t) or Translation(t, "empty")
+            for t, r in zip(texts, results, strict=True)
+        ]
 
     def _hop(self, engine: TranslationEngine, texts: list[str], source: str, target: str) -> list[str]:
         """One hop. A pivot hop reuses (and fills) the cache of its own pair, and a text already being
