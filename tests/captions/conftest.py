@@ -55,6 +55,7 @@ def apertium() -> ApertiumEngine:
     wanted = {("fr", "es"), ("es", "fr"), ("en", "es"), ("es", "en")}
     if not wanted <= engine.pairs():
         unavailable(f"Apertium pairs missing: {sorted(wanted - engine.pairs())} (apertium-fr-es, apertium-eng-spa)")
+    engine.warm_up()  # start-up cost, as in build_engines
     return engine
 
 

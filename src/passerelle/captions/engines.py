@@ -43,7 +43,9 @@ def build_translation_engines(settings: Settings) -> list[TranslationEngine]:
         elif name == "libretranslate" and settings.libretranslate_url:
             engines.append(LibreTranslateEngine(settings.libretranslate_url, api_key=settings.libretranslate_api_key))
         elif name == "apertium":
-            engines.append(ApertiumEngine())
+            apertium = ApertiumEngine()
+            apertium.warm_up()
+            engines.append(apertium)
     return engines
 
 
