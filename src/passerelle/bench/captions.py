@@ -111,7 +111,7 @@ def _mt(settings: Settings, source: str, target: str) -> dict[str, object]:
 
 
 async def _chat(settings: Settings, rounds: int) -> dict[str, object]:
-    engines = build_engines(settings, with_asr=False)
+    engines = build_engines(settings, with_asr=False, warm=False)
     chat = engines.chat
     targets = ["en", "fr", "es"]
     for line in CHAT:  # warm: each line translated once per language

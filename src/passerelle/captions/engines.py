@@ -35,7 +35,7 @@ class CaptionEngines:
         }
 
 
-def build_translation_engines(settings: Settings) -> list[TranslationEngine]:
+def build_translation_engines(settings: Settings, *, warm: bool = True) -> list[TranslationEngine]:
     engines: list[TranslationEngine] = []
     for name in (n.strip() for n in settings.mt_engines.split(",")):
         if name == "ctranslate2" and settings.mt_model_dir:
@@ -44,7 +44,8 @@ def build_translation_engines(settings: Settings) -> list[TranslationEngine]:
             engines.append(LibreTranslateEngine(settings.libretranslate_url, api_key=settings.libretranslate_api_key))
         elif name == "apertium":
             apertium = ApertiumEngine()
-            apertium.warm_up()
+            if warm:
+                apertium.warm_up()
             engines.append(apertium)
     return engines
 
@@ -62,7 +63,8 @@ def build_recognizer(settings: Settings) -> Recognizer:
     raise AsrUnavailable(f"speech recognition is off (PASSERELLE_ASR_ENGINE={settings.asr_engine})")
 
 
-def build_engines(settings: Settings, *, with_asr: bool = True) -> CaptionEngines:
+def build_engines(settings: Settings, *, with_asr: bool = True, warm: bool = True) -> CaptionEngines:
+    """Everything captions need, loaded now (warm: first calls paid at start-up, not by a caption)."""
     recognizer: Recognizer | None = None
     error: str | None = None
     if with_asr:
@@ -72,6 +74,6 @@ def build_engines(settings: Settings, *, with_asr: bool = True) -> CaptionEngine
             error = str(exc)
             log.warning("live captions unavailable: %s", error)
     pivots = [p.strip() for p in settings.mt_pivot_languages.split(",") if p.strip()]
-    translator = Translator(build_translation_engines(settings), pivots=pivots)
+    translator = Translator(build_translation_engines(settings, warm=warm), pivots=pivots)
     chat = ChatTranslator(translator, LanguageIdentifier(CHAT_LANGUAGES))
     return CaptionEngines(recognizer, error, translator, chat)

@@ -19,7 +19,7 @@ def translate(
     from passerelle.captions.engines import build_engines
     from passerelle.captions.types import TranslationFailed, UnsupportedPair
 
-    engines = build_engines(settings(), with_asr=False)
+    engines = build_engines(settings(), with_asr=False, warm=False)
     src = source or engines.chat.detect(text)
     if src is None:
         typer.echo("error: could not detect the source language; give --from", err=True)
