@@ -71,22 +71,33 @@ class ChatTranslator:
         engines: dict[str, str] = {}
         status: dict[str, str] = {}
         cache = self.translator.cache
+        misses: list[str] = []
         for target in target_langs:
             if source is None or source == target or not text:
                 texts[target], status[target] = text, "original"
                 continue
             hit = cache.get(source, target, text)  # the hot path: one dict lookup, no await
             if hit is None:
-                try:
-                    hit = await self._translate_once(text, source, target)
-                except UnsupportedPair:
-                    texts[target], status[target] = text, "unsupported_pair"
-                    continue
-                except TranslationFailed as error:
-                    log.warning("chat translation %s->%s failed: %s", source, target, error)
-                    texts[target], status[target] = text, "error"
-                    continue
-            texts[target], engines[target], status[target] = hit.text, hit.engine, "translated"
+                misses.append(target)
+            else:
+                texts[target], engines[target], status[target] = hit.text, hit.engine, "translated"
+        if misses and source is not None:
+            # Direct pairs first, then pivoted ones, whose first hop is then a cache hit.
+            direct = [t for t in misses if self.translator.is_direct(source, t)]
+            for group in (direct, [t for t in misses if t not in direct]):
+                results = await asyncio.gather(
+                    *(self._translate_once(text, source, t) for t in group), return_exceptions=True
+                )
+                for target, result in zip(group, results, strict=True):
+                    if isinstance(result, Translation):
+                        texts[target], engines[target], status[target] = result.text, result.engine, "translated"
+                    elif isinstance(result, UnsupportedPair):
+                        texts[target], status[target] = text, "unsupported_pair"
+                    elif isinstance(result, TranslationFailed):
+                        log.warning("chat translation %s->%s failed: %s", source, target, result)
+                        texts[target], status[target] = text, "error"
+                    else:
+                        raise result
         return ChatTranslation(text, source, texts, engines, status)
 
     async def _translate_once(self, text: str, source: str, target: str) -> Translation:
