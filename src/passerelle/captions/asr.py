@@ -72,8 +72,14 @@ class FasterWhisperRecognizer:
                 no_speech_threshold=self._no_speech,
                 without_timestamps=True,
             )
-            kept = [s.text.strip() for s in segments if s.no_speech_prob < self._no_speech and s.avg_logprob > -1.2]
+            kept = [s.text.strip() for s in segments if _confident(s.no_speech_prob, s.avg_logprob, self._no_speech)]
         return " ".join(t for t in kept if t and not _is_hallucination(t))
+
+
+def _confident(no_speech_prob: float, avg_logprob: float, no_speech_threshold: float) -> bool:
+    # Whisper's own silence rule (likely no speech AND unsure text), plus a floor for text it barely believes.
+    silence = no_speech_prob > no_speech_threshold and avg_logprob < -1.0
+    return not silence and avg_logprob > -1.5
 
 
 def _english_only(model_dir: Path) -> bool:
