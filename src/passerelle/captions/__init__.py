@@ -1,7 +1,8 @@
 """Live captions and translation (issue 6): the host's speech transcribed and translated into each
 viewer's language, and chat translated both ways, on engines that run on the operator's machine.
 
-Integration points for live rooms (wired in by the live package / app lifespan):
+Integration points for live rooms (wired in by the live package / app lifespan). ``CaptionRooms``
+(service.py) does the per-room bookkeeping below for you; the raw pieces are:
 
 * Start-up, once per process: ``engines = build_engines(settings)`` (``passerelle.captions.engines``).
   ``engines.recognizer`` is None when no speech model is configured; ``engines.recognizer_error`` says why.
@@ -25,5 +26,13 @@ Integration points for live rooms (wired in by the live package / app lifespan):
 * Chat: ``result = await engines.chat.translate_message(text, source_lang=None, target_langs=viewer_langs)``
   then ``hub.publish(room_id, {... "text": result.original, **result.as_event()})``; each viewer shows
   ``result.texts[their_lang]`` with ``result.original`` on hover. Cached: one engine call per line and language.
-* ``passerelle.captions.api.router``: GET /api/v1/captions/engines (engines and pairs in use).
+* Viewer page: include ``/static/js/captions.js``, put ``<p data-captions>`` under the video and a
+  ``<select data-caption-language>``, then ``passerelleCaptions.attach(roomSocket, document)``. The page
+  sends ``{"type": "caption_language", "lang", "previous"}`` on the socket: the hub should call
+  ``rooms.viewer_joined(room_id, lang)`` / ``rooms.viewer_left(room_id, previous)`` (and left on disconnect).
+  Chat lines: ``passerelleCaptions.showChat(element, chat_translation_event)``.
+* Routes (mount them in app.py and set ``app.state.captions = CaptionRooms(engines, hub.publish, vtt_root=...)``
+  in the lifespan; ``await rooms.close()`` on shutdown): ``captions.api.router`` under /api/v1
+  (GET /captions/engines, GET /captions/rooms/{room_id}) and ``captions.pages.router``
+  (GET /captions/rooms/{room_id}/status, the host console fragment, htmx-polled).
 """
