@@ -4,7 +4,8 @@ viewer's language, and chat translated both ways, on engines that run on the ope
 Integration points for live rooms (wired in by the live package / app lifespan). ``CaptionRooms``
 (service.py) does the per-room bookkeeping below for you; the raw pieces are:
 
-* Start-up, once per process: ``engines = build_engines(settings)`` (``passerelle.captions.engines``).
+* Start-up, once per process: ``engines = await asyncio.to_thread(build_engines, settings)``
+  (``passerelle.captions.engines``; it loads Whisper and warms Apertium: seconds, so off the loop).
   ``engines.recognizer`` is None when no speech model is configured; ``engines.recognizer_error`` says why.
 * Per live room, when the stream starts and captions are on::
 
@@ -24,7 +25,7 @@ Integration points for live rooms (wired in by the live package / app lifespan).
   started earlier). Viewers whose language is unsupported get the original-language captions
   (``caption.original``) and the status says ``unsupported_pair``.
 * Chat: ``result = await engines.chat.translate_message(text, source_lang=None, target_langs=viewer_langs)``
-  then ``hub.publish(room_id, {... "text": result.original, **result.as_event()})``; each viewer shows
+  then ``hub.publish(room_id, {**result.as_event(), "message_id": ...})`` (the hub adds its own id); each viewer shows
   ``result.texts[their_lang]`` with ``result.original`` on hover. Cached: one engine call per line and language.
 * Viewer page: include ``/static/js/captions.js``, put ``<p data-captions>`` under the video and a
   ``<select data-caption-language>``, then ``passerelleCaptions.attach(roomSocket, document)``. The page
