@@ -41,7 +41,7 @@ def rooms(
     async def publish(room_id: str, event: dict[str, object]) -> None:  # stands in for the chat hub
         events.append((room_id, event))
 
-    return CaptionRooms(engines, publish, vtt_root=tmp_path / "vtt")
+    return CaptionRooms(engines, publish, vtt_root=tmp_path / "vtt", retry_delay_s=None)  # a file: read once
 
 
 @pytest.fixture

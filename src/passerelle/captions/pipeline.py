@@ -158,6 +158,8 @@ class CaptionPipeline:
 
     async def _work(self) -> None:
         while (utterance := await self._queue.get()) is not None:
+            if self._stop.is_set():  # stopped by the room: what is still queued is no longer wanted
+                continue
             try:
                 await self._caption(utterance)
             except Exception as error:  # noqa: BLE001 - one bad utterance must not end the room's captions

@@ -41,8 +41,16 @@ class CaptionRoom:
 
 
 class CaptionRooms:
-    def __init__(self, engines: CaptionEngines, publish: Publish, *, vtt_root: Path | None = None) -> None:
+    def __init__(
+        self,
+        engines: CaptionEngines,
+        publish: Publish,
+        *,
+        vtt_root: Path | None = None,
+        retry_delay_s: float | None = 2.0,
+    ) -> None:
         self.engines = engines
+        self._retry_delay_s = retry_delay_s  # a live stream that drops is read again after this delay
         self._publish = publish
         self._vtt_root = vtt_root
         self._rooms: dict[str, CaptionRoom] = {}
@@ -94,7 +102,7 @@ class CaptionRooms:
             translator=self.engines.translator,
             on_status=on_status,
             vtt_dir=self._vtt_root / room_id if self._vtt_root else None,
-            retry_delay_s=2.0,
+            retry_delay_s=self._retry_delay_s,
         )
         room.task = asyncio.create_task(room.pipeline.run(), name=f"captions-{room_id}")
         return room.pipeline
