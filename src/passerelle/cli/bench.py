@@ -58,8 +58,15 @@ def captions(
 ) -> None:
     """espeak-ng speech through the live caption pipeline at real-time speed; MT and cached chat throughput."""
     from passerelle.bench.captions import run
+    from passerelle.captions.asr import AsrUnavailable
+    from passerelle.captions.speech import ToolMissing
     from passerelle.cli.common import settings
 
     wanted = [t.strip() for t in targets.split(",") if t.strip()]
     typer.echo(f"bench captions: targets {wanted}, ~25 s of speech in real time...", err=True)
-    typer.echo(json.dumps(run(settings(), targets=wanted, rounds=rounds)))
+    try:
+        result = run(settings(), targets=wanted, rounds=rounds)
+    except (ToolMissing, AsrUnavailable) as error:
+        typer.echo(f"bench captions: {error}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(json.dumps(result))
