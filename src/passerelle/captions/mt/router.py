@@ -107,10 +107,15 @@ class Translator:
         cached = [self.cache.get(source, target, t) for t in texts]
         mine: list[str] = []
         theirs: dict[str, Future[str]] = {}
+        late: dict[str, str] = {}
         with self._lock:
             for text in {t for t, c in zip(texts, cached, strict=True) if c is None}:
                 pending = self._inflight.get((source, target, text))
-                if pending is None:
+                # Re-checked under the lock: another thread may have cached it and left in between.
+                hit = self.cache.get(source, target, text) if pending is None else None
+                if hit is not None:
+                    late[text] = hit.text
+                elif pending is None:
                     self._inflight[(source, target, text)] = Future()
                     mine.append(text)
                 else:
@@ -134,6 +139,7 @@ class Translator:
             for text in mine:
                 self._inflight.pop((source, target, text)).set_result(done[text])
         done.update({text: future.result() for text, future in theirs.items()})
+        done.update(late)
         return [c.text if c is not None else done[t] for t, c in zip(texts, cached, strict=True)]
 
     def translate(self, text: str, source: str, target: str) -> Translation:
