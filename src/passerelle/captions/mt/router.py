@@ -90,16 +90,15 @@ class Translator:
             raise UnsupportedPair(source, target)
         results: list[Translation | None] = [self.cache.get(source, target, t) for t in texts]
         missing = sorted({t for t, r in zip(texts, results, strict=True) if r is None and t.strip()})
+        fresh: dict[str, Translation] = {}
         if missing:
             current = missing
             for engine, hop_source, hop_target in route.hops:
                 current = self._hop(engine, current, hop_source, hop_target)
             for text, out in zip(missing, current, strict=True):
-                self.cache.put(source, target, text, Translation(out, route.label))
-        return [
-            r or self.cache.get(source, target, t) or Translation(t, "empty")
-            for t, r in zip(texts, results, strict=True)
-        ]
+                fresh[text] = Translation(out, route.label)
+                self.cache.put(source, target, text, fresh[text])
+        return [r or fresh.get(t) or Translation(t, "empty") for t, r in zip(texts, results, strict=True)]
 
     def _hop(self, engine: TranslationEngine, texts: list[str], source: str, target: str) -> list[str]:
         """One hop. A pivot hop reuses (and fills) the cache of its own pair, and a text already being
