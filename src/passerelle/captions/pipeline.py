@@ -110,9 +110,16 @@ class CaptionPipeline:
         worker = asyncio.create_task(self._work())
         try:
             await self._read()
+        except asyncio.CancelledError:
+            self._stop.set()  # cancelled from outside: same as stop(), without waiting for queued utterances
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+            raise
         finally:
-            await self._queue.put(None)
-            await worker
+            if not worker.done():
+                await self._queue.put(None)
+                await worker
             if self.vtt:
                 self.vtt.close()
         if self.status.state in (CaptionState.LISTENING, CaptionState.NO_SPEECH, CaptionState.STARTING):
