@@ -3,6 +3,10 @@
 # Only as root with apt available; otherwise it says what is missing and lets the tests decide.
 set -euo pipefail
 packages=(postgresql chromium redis-server)
+# Live captions: speech synthesis for tests/bench, audio tools, Apertium pairs (fr<->es, en<->es) and
+# their Python bindings (in-process translation), nginx-rtmp for the end-to-end stream test.
+packages+=(espeak-ng sox ffmpeg apertium apertium-fr-es apertium-eng-spa python3-apertium-core python3-lttoolbox
+  python3-apertium-lex-tools python3-cg3 nginx libnginx-mod-rtmp)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

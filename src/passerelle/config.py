@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 10
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
+    # Live captions and translation (passerelle.captions): local engines only, nothing downloads at run time.
+    asr_engine: str = Field(default="faster-whisper", description="faster-whisper, pocketsphinx or none.")
+    asr_model_dir: Path | None = Field(default=None, description="A CTranslate2 Whisper model directory.")
+    asr_threads: int = 2
+    mt_engines: str = Field(
+        default="ctranslate2,libretranslate,apertium", description="Translation engines, preferred first."
+    )
+    mt_model_dir: Path | None = Field(default=None, description="CTranslate2 OPUS-MT models, one <src>-<tgt>/ each.")
+    mt_pivot_languages: str = Field(default="es,en", description="Pivots when no engine has a pair directly.")
+    libretranslate_url: str | None = None
+    libretranslate_api_key: str | None = None
 
     @cached_property
     def resolved_database_url(self) -> str:

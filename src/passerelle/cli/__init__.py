@@ -9,6 +9,7 @@ from passerelle.cli import db as db_cmd
 from passerelle.cli import festival as festival_cmd
 from passerelle.cli import seed as seed_cmd
 from passerelle.cli import serve as serve_cmd
+from passerelle.cli import translate as translate_cmd
 from passerelle.cli import users as users_cmd
 
 app = typer.Typer(
@@ -21,6 +22,9 @@ app.command("demo", help="Migrate, seed a demo marketplace when the database is 
 app.add_typer(db_cmd.app, name="db", help="Database schema: upgrade, current revision.")
 app.add_typer(seed_cmd.app, name="seed", help="Load data: the demo marketplace.")
 app.add_typer(users_cmd.app, name="users", help="Create and list accounts (operators, sellers...).")
+app.command("translate", help="Translate a text with the configured engines; prints the engine used.")(
+    translate_cmd.translate
+)
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
 app.add_typer(festival_cmd.app, name="festival", help="Festival tools: simulate a festival day for the big screen.")
 

@@ -48,3 +48,25 @@ def http(
 
     typer.echo(f"bench http{' --batched' if batched else ''}: {seconds}s per run...", err=True)
     typer.echo(json.dumps(run(batched=batched, seconds=seconds, connections=connections)))
+
+
+@app.command("captions")
+def captions(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    targets: str = typer.Option("es,fr", help="Caption languages, comma-separated (the first one for mt figures)."),
+    rounds: int = typer.Option(100_000, min=1000, help="Cached chat messages to serve."),
+) -> None:
+    """espeak-ng speech through the live caption pipeline at real-time speed; MT and cached chat throughput."""
+    from passerelle.bench.captions import run
+    from passerelle.captions.asr import AsrUnavailable
+    from passerelle.captions.speech import ToolMissing
+    from passerelle.cli.common import settings
+
+    wanted = [t.strip() for t in targets.split(",") if t.strip()]
+    typer.echo(f"bench captions: targets {wanted}, ~25 s of speech in real time...", err=True)
+    try:
+        result = run(settings(), targets=wanted, rounds=rounds)
+    except (ToolMissing, AsrUnavailable) as error:
+        typer.echo(f"bench captions: {error}", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(json.dumps(result))

@@ -1,0 +1,1 @@
+"""Machine translation engines (Apertium, CTranslate2 OPUS-MT, LibreTranslate) and the router that picks one."""
