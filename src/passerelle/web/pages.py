@@ -34,6 +34,7 @@ def install(app: FastAPI) -> None:
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
     from passerelle.festival.pages import router as festival_pages
+    from passerelle.live.pages import router as live_pages
     from passerelle.merchants.pages import router as merchants_pages
     from passerelle.orders.pages import buyer_router as order_pages
     from passerelle.orders.pages import checkout_router as checkout_pages
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
         order_console_pages,
         payment_pages,
         festival_pages,
+        live_pages,
     ):
         app.include_router(router)
 
