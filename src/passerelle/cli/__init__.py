@@ -6,6 +6,7 @@ import typer
 
 from passerelle.cli import bench as bench_cmd
 from passerelle.cli import db as db_cmd
+from passerelle.cli import media as media_cmd
 from passerelle.cli import seed as seed_cmd
 from passerelle.cli import serve as serve_cmd
 from passerelle.cli import users as users_cmd
@@ -20,6 +21,7 @@ app.command("demo", help="Migrate, seed a demo marketplace when the database is 
 app.add_typer(db_cmd.app, name="db", help="Database schema: upgrade, current revision.")
 app.add_typer(seed_cmd.app, name="seed", help="Load data: the demo marketplace.")
 app.add_typer(users_cmd.app, name="users", help="Create and list accounts (operators, sellers...).")
+app.command("media", help="Run the live video server (nginx-rtmp, HLS) for the live rooms.")(media_cmd.media)
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
 
 

@@ -20,6 +20,8 @@ from passerelle.live.chat import announce_sanction
 from passerelle.live.media import APP, stream_name
 from passerelle.live.models import LiveRoom, MemberRole, RoomStatus, SanctionKind
 from passerelle.live.schemas import (
+    ChatMessageList,
+    ChatMessageOut,
     ChatSettingsIn,
     ChatSettingsOut,
     ModeratorsIn,
@@ -109,6 +111,26 @@ async def list_rooms(
 @router.get("/rooms/{room_id}", response_model=RoomOut)
 async def get_room(room_id: PathId, session: Session, state: State) -> RoomOut:
     return await room_out(session, await service.get_room(session, room_id), state.settings)
+
+
+@router.get("/rooms/{room_id}/messages", response_model=ChatMessageList)
+async def messages(
+    room_id: PathId, session: Session, limit: Annotated[int, Query(ge=1, le=service.HISTORY)] = service.HISTORY
+) -> ChatMessageList:
+    """The room's latest stored chat messages, oldest first (stored in batches: a second behind)."""
+    await service.get_room(session, room_id)
+    stored = await service.recent_messages(session, room_id=room_id, limit=limit)
+    return ChatMessageList(
+        items=[
+            ChatMessageOut(
+                id=m.uid,
+                user=PersonOut(id=m.user_id, name=m.author) if m.user_id is not None else None,
+                text=m.body,
+                at=m.sent_at,
+            )
+            for m in stored
+        ]
+    )
 
 
 @router.put("/rooms/{room_id}/showcase", response_model=RoomOut)

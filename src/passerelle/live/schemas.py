@@ -90,3 +90,14 @@ class ChatSettingsOut(BaseModel):
     slow_mode_seconds: int
     blocked_words: list[str]
     moderators: list[PersonOut]
+
+
+class ChatMessageOut(BaseModel):
+    id: str
+    user: PersonOut | None
+    text: str
+    at: datetime
+
+
+class ChatMessageList(BaseModel):
+    items: list[ChatMessageOut]

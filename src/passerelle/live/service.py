@@ -171,7 +171,7 @@ async def members(session: AsyncSession, *, room_id: int) -> list[tuple[User, Me
         .where(LiveRoomMember.room_id == room_id)
         .order_by(LiveRoomMember.role, User.id)
     )
-    return [(user, role) for user, role in rows.tuples()]
+    return [(user, role) for user, role in rows.all()]
 
 
 async def set_moderators(session: AsyncSession, *, room: LiveRoom, users: Sequence[int | str]) -> list[User]:
@@ -249,7 +249,7 @@ async def sanctions(session: AsyncSession, *, room_id: int) -> list[tuple[User, 
         .where(LiveSanction.room_id == room_id)
         .order_by(LiveSanction.created_at)
     )
-    return [(user, kind) for user, kind in rows.tuples()]
+    return [(user, kind) for user, kind in rows.all()]
 
 
 # --- the media server's callbacks ---------------------------------------------------------
@@ -311,7 +311,7 @@ async def chat_policy(session: AsyncSession, *, room_id: int) -> ChatPolicy | No
     )
     rows = (
         await session.execute(select(LiveSanction.user_id, LiveSanction.kind).where(LiveSanction.room_id == room_id))
-    ).tuples()
+    ).all()
     muted: set[int] = set()
     banned: set[int] = set()
     for user_id, kind in rows:
