@@ -87,8 +87,8 @@ class Viewer:
     def texts(self) -> list[str]:
         return [e["text"] for e in self.of_type("message")]
 
-    async def wait_for(self, check: Callable[[], Any], timeout: float = 5.0) -> Any:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, check: Callable[[], Any], within: float = 5.0) -> Any:
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             found = check()
             if found:

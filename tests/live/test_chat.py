@@ -68,9 +68,9 @@ async def test_given_viewers_on_two_processes_when_one_posts_then_the_other_sees
         for _ in range(3):
             await guest.send(type="react", kind="heart")
         await poster.wait_for(
-            lambda: sum(e["counts"].get("heart", 0) for e in poster.of_type("reactions")) >= 3, timeout=4
+            lambda: sum(e["counts"].get("heart", 0) for e in poster.of_type("reactions")) >= 3, within=4
         )
-        await poster.wait_for(lambda: any(e["count"] == 2 for e in poster.of_type("viewers")), timeout=6)
+        await poster.wait_for(lambda: any(e["count"] == 2 for e in poster.of_type("viewers")), within=6)
 
         stored = await api(pair.b.url, "GET", f"/rooms/{cast.room_id}/messages", cast.host)
         await asyncio.sleep(1.0)  # the writer stores a batch every 0.5 s

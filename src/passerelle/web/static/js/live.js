@@ -27,8 +27,9 @@
     offline.hidden = true;
     video.hidden = false;
     if (hls || video.src) return;
-    var nativeHls = video.canPlayType("application/vnd.apple.mpegurl");
-    if (!nativeHls && window.Hls && window.Hls.isSupported()) {
+    // hls.js wherever Media Source Extensions exist: Chromium answers "maybe" to native HLS
+    // yet fails to demux it. Native playback is for iOS Safari, which has no MSE.
+    if (window.Hls && window.Hls.isSupported()) {
       hls = new window.Hls({ enableWorker: false, liveSyncDurationCount: 2, manifestLoadingMaxRetry: 30, manifestLoadingRetryDelay: 1000 });
       hls.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
       hls.on(window.Hls.Events.ERROR, function (_event, data) {
