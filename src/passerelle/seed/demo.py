@@ -29,6 +29,7 @@ from passerelle.merchants.models import Merchant, MerchantKind
 from passerelle.seed.festival import ensure_running_festival
 from passerelle.seed.history import seed_order_history
 from passerelle.seed.images import placeholder_jpeg
+from passerelle.seed.live import ensure_live_rooms
 from passerelle.seed.products import Line, generate_line, load
 from passerelle.slugs import slugify
 from passerelle.state import AppState
@@ -132,6 +133,7 @@ async def seed_demo(state: AppState) -> SeedReport:
             )
             await session.commit()
     report.deals = await ensure_running_festival(state)
+    await ensure_live_rooms(state)
     report.orders = await seed_order_history(state)
     report.seconds = time.perf_counter() - started
     return report
