@@ -85,14 +85,23 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
 
 
 async def _write(websocket: WebSocket, connection: Connection) -> None:
+    queue = connection.queue
     while True:
-        frame = await connection.queue.get()
-        if frame == KICKED:
+        frames = [await queue.get()]
+        # A viewer that fell behind gets what piled up as one frame: fewer, larger writes
+        # under load, which is what keeps a busy process from falling further behind.
+        while not queue.empty() and frames[-1] != KICKED:
+            frames.append(queue.get_nowait())
+        kicked = frames[-1] == KICKED
+        if kicked:
+            frames.pop()
+        if frames:
+            await websocket.send_text(frames[0] if len(frames) == 1 else "[" + ",".join(f[1:-1] for f in frames) + "]")
+        if kicked:
             with contextlib.suppress(Exception):
                 await websocket.send_text(orjson.dumps([{"type": "error", "code": "banned"}]).decode())
                 await websocket.close(code=CLOSE_BANNED, reason="banned")
             return
-        await websocket.send_text(frame)
 
 
 async def _read(websocket: WebSocket, connection: Connection, live: LiveRuntime) -> None:

@@ -1,0 +1,96 @@
+"""`passerelle bench live`: chat fan-out of one room to N WebSocket viewers, real server.
+
+A fresh embedded server (`passerelle serve`, one process, in-process hub) and a separate
+load process (live_client.py) holding N guest viewers plus a few logged-in posters. The
+posters send chat at a fixed total rate, each message stamped with CLOCK_MONOTONIC (shared
+by all processes on Linux); every viewer notes when each message arrives. Latency is
+post -> arrival at a viewer, over every delivery; `dropped` is deliveries that never came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from passerelle.accounts.models import User
+from passerelle.bench.fixtures import make_buyers
+from passerelle.bench.server import BenchServer
+from passerelle.config import Settings
+from passerelle.db import migrate
+from passerelle.live import service
+from passerelle.state import AppState
+
+
+def raise_open_files(wanted: int) -> int:
+    """Sockets are files: lift the soft limit as far as the hard limit allows (children inherit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+async def _prepare(settings: Settings, posters: int) -> tuple[int, list[str]]:
+    state = AppState.from_settings(settings)
+    try:
+        tokens = await make_buyers(state, posters + 1)
+        async with state.db.sessions() as session:
+            host = (await session.execute(select(User).order_by(User.id).limit(1))).scalar_one()
+            room, _ = await service.create_room(
+                session, host=host, title="bench", language="fr", starts_at=datetime.now(UTC)
+            )
+            await session.commit()
+            room_id = room.id
+    finally:
+        await state.db.dispose()
+    return room_id, tokens[1:]
+
+
+def run(*, viewers: int = 10_000, rate: float = 10.0, seconds: float = 10.0) -> dict[str, Any]:
+    # The server's per-viewer limit is 1 message/s sustained: one poster per message/s.
+    posters = max(1, math.ceil(rate))
+    limit = raise_open_files(viewers + posters + 1024)
+    if limit < viewers + posters + 256:
+        raise SystemExit(f"open-file limit {limit} is too low for {viewers} viewers (raise the hard limit)")
+    with tempfile.TemporaryDirectory(prefix="passerelle-bench-live-") as tmp:
+        data_dir = Path(tmp)
+        settings = Settings(data_dir=data_dir)
+        migrate.upgrade(settings.resolved_database_url)
+        room_id, tokens = asyncio.run(_prepare(settings, posters))
+        plan = data_dir / "live-plan.json"
+        plan.write_text(json.dumps({"room_id": room_id, "tokens": tokens}))
+        with BenchServer(data_dir) as server:
+            load = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "passerelle.bench.live_client",
+                    server.url,
+                    str(plan),
+                    str(viewers),
+                    str(rate),
+                    str(seconds),
+                ],
+                capture_output=True,
+                text=True,
+            )
+            if load.returncode != 0:
+                raise RuntimeError(f"load process failed: {load.stderr[-3000:]}")
+        stats: dict[str, Any] = json.loads(load.stdout)
+    stats["machine"] = f"{_cpus()} vCPU"
+    return stats
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0))
