@@ -82,8 +82,7 @@ def percentile(values: list[float], share: float) -> float:
     return values[min(len(values) - 1, int(share * len(values)))]
 
 
-async def main(base: str, plan_path: str, viewers: int, rate: float, seconds: float) -> dict[str, Any]:
-    plan = json.loads(Path(plan_path).read_text())
+async def main(base: str, plan: dict[str, Any], viewers: int, rate: float, seconds: float) -> dict[str, Any]:
     url = base.replace("http://", "ws://") + f"/api/v1/live/rooms/{plan['room_id']}/ws"
     tally, ready, stop = Tally(viewers), [0], asyncio.Event()
     gate = asyncio.Semaphore(CONNECTS_AT_ONCE)
@@ -127,4 +126,5 @@ async def main(base: str, plan_path: str, viewers: int, rate: float, seconds: fl
 
 if __name__ == "__main__":
     url, plan_file, n, per_s, duration = sys.argv[1:6]
-    print(json.dumps(asyncio.run(main(url, plan_file, int(n), float(per_s), float(duration)))))
+    plan = json.loads(Path(plan_file).read_text())
+    print(json.dumps(asyncio.run(main(url, plan, int(n), float(per_s), float(duration)))))
