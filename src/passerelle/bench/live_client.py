@@ -97,8 +97,11 @@ async def main(base: str, plan: dict[str, Any], viewers: int, rate: float, secon
     begin = time.monotonic()
     until = begin + seconds
     await asyncio.gather(*(poster(url, t, every, until, sent) for t in tokens))
+
     # Let the last frames arrive: stop once nothing came for 2 s (or after 30 s).
-    quiet_for = lambda: time.monotonic() - max(tally.last_arrival, until)  # noqa: E731
+    def quiet_for() -> float:
+        return time.monotonic() - max(tally.last_arrival, until)
+
     while quiet_for() < 2.0 and time.monotonic() - until < 30:  # noqa: ASYNC110 - polls a quiet period
         await asyncio.sleep(0.2)
     stop.set()
