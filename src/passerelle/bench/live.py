@@ -1,9 +1,10 @@
 """`passerelle bench live`: chat fan-out of one room to N WebSocket viewers, real server.
 
-A fresh embedded server (`passerelle serve`, one process, in-process hub) and a separate
-load process (live_client.py) holding N guest viewers plus a few logged-in posters. The
-posters send chat at a fixed total rate, each message stamped with CLOCK_MONOTONIC (shared
-by all processes on Linux); every viewer notes when each message arrives. Latency is
+A fresh embedded server (`passerelle serve`, one process, in-process hub), one load process
+holding N guest viewers, and once they are all connected another with a few logged-in
+posters (live_client.py). The posters send chat at a fixed total rate, each message stamped
+with CLOCK_MONOTONIC (one clock for all processes on Linux); every viewer notes when each
+message arrives. Latency is
 post -> arrival at a viewer, over every delivery; `dropped` is deliveries that never came.
 """
 
@@ -71,25 +72,45 @@ def run(*, viewers: int = 10_000, rate: float = 10.0, seconds: float = 10.0) -> 
         plan = data_dir / "live-plan.json"
         plan.write_text(json.dumps({"room_id": room_id, "tokens": tokens}))
         with BenchServer(data_dir) as server:
-            load = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "passerelle.bench.live_client",
-                    server.url,
-                    str(plan),
-                    str(viewers),
-                    str(rate),
-                    str(seconds),
-                ],
-                capture_output=True,
-                text=True,
-            )
-            if load.returncode != 0:
-                raise RuntimeError(f"load process failed: {load.stderr[-3000:]}")
-        stats: dict[str, Any] = json.loads(load.stdout)
+            stats = _drive(server.url, plan, room_id=room_id, viewers=viewers, rate=rate, seconds=seconds)
     stats["machine"] = f"{_cpus()} vCPU"
     return stats
+
+
+def _drive(url: str, plan: Path, *, room_id: int, viewers: int, rate: float, seconds: float) -> dict[str, Any]:
+    """Viewers in one process; once all are in, posters in another; then the tally."""
+    client = [sys.executable, "-m", "passerelle.bench.live_client"]
+    watching = subprocess.Popen(
+        [*client, "viewers", url, str(room_id), str(viewers)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert watching.stdin is not None and watching.stdout is not None
+    ready = json.loads(watching.stdout.readline() or "{}")
+    if not ready:
+        raise RuntimeError("the viewers process died while connecting")
+    posting = subprocess.run(
+        [*client, "posters", url, str(plan), str(rate), str(seconds)], capture_output=True, text=True, check=True
+    )
+    posted = json.loads(posting.stdout)
+    watching.stdin.close()  # tells the viewers the posters are done
+    tally = json.loads(watching.stdout.read())
+    watching.wait(timeout=120)
+    elapsed = max(tally.pop("last_arrival"), posted["began"] + seconds) - posted["began"]
+    return {
+        "viewers": tally["viewers"],
+        "messages_per_s": round(posted["messages"] / seconds, 1),
+        "deliveries_per_s": round(tally["deliveries"] / elapsed, 1),
+        "p50_ms": tally["p50_ms"],
+        "p99_ms": tally["p99_ms"],
+        "dropped": posted["messages"] * tally["viewers"] - tally["deliveries"],
+        "messages": posted["messages"],
+        "deliveries": tally["deliveries"],
+        "failed_connects": tally["failed_connects"],
+        "closed_early": tally["closed_early"],
+        "connect_s": tally["connect_s"],
+    }
 
 
 def _cpus() -> int:

@@ -7,7 +7,9 @@ Any part of passerelle can push an event to the viewers of a room::
 
 An event is a JSON-able dict with a string "type". Viewers receive frames: JSON arrays of
 events, at most one frame per room every `flush_interval` (50 ms), so a burst of chat costs
-one `json.dumps` per room and one socket write per viewer per tick, not per message.
+one `json.dumps` per room and one socket write per viewer per tick, not per message. A big
+room ticks slower (about `writes_per_second` socket writes per second per process), so
+under load frames grow instead of falling behind.
 Types in use: "message", "reactions", "viewers", "status", "history", "error". Types that
 start with "_" are control events between processes ("_kick", "_policy"): they reach the
 hub's observers, never a browser.
@@ -164,9 +166,11 @@ class Hub:
         flush_interval: float = 0.05,
         reactions_interval: float = 1.0,
         viewers_interval: float = 2.0,
+        writes_per_second: float = 20_000.0,
     ) -> None:
         self.backend = backend
         self.flush_interval = flush_interval
+        self.writes_per_second = writes_per_second
         self.reactions_interval = reactions_interval
         self.viewers_interval = viewers_interval
         self.rooms: dict[int, set[Connection]] = {}
@@ -246,21 +250,28 @@ class Hub:
         while True:
             await self._wake.wait()
             self._wake.clear()
+            sent = 0
             try:
-                await self._flush()
+                sent = await self._flush()
             except Exception:  # the loop must survive a Redis hiccup
                 log.exception("live hub flush failed")
-            await asyncio.sleep(self.flush_interval)
+            # Big rooms tick slower: each tick costs one socket write per viewer, so the
+            # writes per second stay near the budget and each frame carries more events.
+            await asyncio.sleep(max(self.flush_interval, sent / self.writes_per_second))
 
-    async def _flush(self) -> None:
+    async def _flush(self) -> int:
         outgoing, self._outgoing = self._outgoing, {}
         for room_id, events in outgoing.items():
             await self.backend.publish(room_id, events)
         pending, self._pending = self._pending, {}
+        sent = 0
         for room_id, events in pending.items():
             frame = orjson.dumps(events).decode()
-            for connection in self.rooms.get(room_id, ()):
+            viewers = self.rooms.get(room_id, ())
+            for connection in viewers:
                 connection.offer(frame)
+            sent += len(viewers)
+        return sent
 
     async def _every(self, seconds: float, work: Callable[[], Any]) -> None:
         while True:
