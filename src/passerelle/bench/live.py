@@ -91,8 +91,11 @@ def _drive(url: str, plan: Path, *, room_id: int, viewers: int, rate: float, sec
     if not ready:
         raise RuntimeError("the viewers process died while connecting")
     posting = subprocess.run(
-        [*client, "posters", url, str(plan), str(rate), str(seconds)], capture_output=True, text=True, check=True
+        [*client, "posters", url, str(plan), str(rate), str(seconds)], capture_output=True, text=True
     )
+    if posting.returncode != 0:
+        watching.kill()
+        raise RuntimeError(f"the posters process failed: {posting.stderr[-2000:]}")
     posted = json.loads(posting.stdout)
     watching.stdin.close()  # tells the viewers the posters are done
     tally = json.loads(watching.stdout.read())

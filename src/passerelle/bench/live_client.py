@@ -111,7 +111,9 @@ async def run_viewers(base: str, room_id: int, viewers: int) -> dict[str, Any]:
 
 async def poster(url: str, token: str, every: float, start: float, until: float, sent: list[int]) -> None:
     headers = {"Authorization": f"Bearer {token}"}
-    async with websockets.connect(url, additional_headers=headers, compression=None, ping_interval=None) as socket:
+    async with websockets.connect(
+        url, additional_headers=headers, compression=None, ping_interval=None, open_timeout=120
+    ) as socket:
         next_at = start
         while next_at < until:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
@@ -125,7 +127,7 @@ async def run_posters(base: str, plan: dict[str, Any], rate: float, seconds: flo
     url = socket_url(base, plan["room_id"])
     tokens: list[str] = plan["tokens"]
     sent = [0]
-    began = time.monotonic() + 1.0  # after every poster has connected
+    began = time.monotonic() + 5.0  # after every poster has connected
     every = len(tokens) / rate
     # Staggered, so the total rate is even rather than a burst of len(tokens) at once.
     await asyncio.gather(
