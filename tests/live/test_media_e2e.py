@@ -121,3 +121,22 @@ async def test_given_the_key_when_ffmpeg_pushes_then_the_room_goes_live_and_chro
         if encoder.poll() is None:
             encoder.kill()
         await page.close()
+
+
+async def test_given_a_stream_on_air_when_the_host_ends_the_room_then_nginx_drops_the_encoder_for_good(
+    studio: Studio,
+) -> None:
+    encoder = push(studio.rtmp, studio.cast.stream_key)
+    try:
+        await eventually(lambda: studio.room()["on_air"])
+        async with httpx.AsyncClient(base_url=studio.server.url, headers=studio.cast.host.headers) as client:
+            ended = await client.post(f"/api/v1/live/rooms/{studio.cast.room_id}/end")
+        assert ended.status_code == 200 and ended.json()["status"] == "ended"
+        await asyncio.to_thread(encoder.wait, 10)  # dropped through nginx's control endpoint
+        assert studio.room()["status"] == "ended" and not studio.room()["on_air"]
+        again = push(studio.rtmp, studio.cast.stream_key, seconds=3)
+        await asyncio.to_thread(again.communicate, timeout=15)
+        assert again.returncode != 0
+    finally:
+        if encoder.poll() is None:
+            encoder.kill()
