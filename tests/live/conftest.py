@@ -16,6 +16,7 @@ import httpx
 import orjson
 import websockets
 
+from passerelle.accounts import passwords
 from passerelle.live import service
 from passerelle.state import AppState
 from tests import live_server as live
@@ -41,6 +42,7 @@ def seed_cast(data_dir: Path, viewers: int = 3) -> Cast:
     made: list[Cast] = []
 
     async def seed(state: AppState) -> None:
+        passwords.configure(time_cost=1, memory_kib=1024)  # the servers verify any cost; seeding stays quick
         host = await make_user(state)
         people = [await make_user(state) for _ in range(viewers)]
         product = await make_product(state, await make_merchant(state, await make_user(state)))

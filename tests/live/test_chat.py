@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,17 +35,16 @@ def pair(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) ->
         "PASSERELLE_REDIS_URL": redis_server.url,
         "PASSERELLE_DATABASE_URL": f"sqlite+aiosqlite:///{data_a / 'passerelle.db'}",
     }
-    a = live.start(data_a, extra_env=shared)
+    with ThreadPoolExecutor(2) as pool:  # both start at once: each takes seconds on a busy machine
+        starting = [pool.submit(live.start, data, extra_env=shared) for data in (data_a, data_b)]
+    started = [f.result() for f in starting if f.exception() is None]
     try:
-        b = live.start(data_b, extra_env=shared)
-    except Exception:
-        a.stop()
-        raise
-    try:
-        yield Pair(a, b, cast)
+        if len(started) < 2:
+            raise next(e for f in starting if (e := f.exception()) is not None)
+        yield Pair(started[0], started[1], cast)
     finally:
-        b.stop()
-        a.stop()
+        for server in started:
+            server.stop()
 
 
 async def test_given_viewers_on_two_processes_when_one_posts_then_the_other_sees_it_and_it_is_stored(

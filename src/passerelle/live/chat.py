@@ -32,6 +32,7 @@ from passerelle.live.models import LiveChatMessage, RoomStatus, SanctionKind
 
 MAX_LENGTH = 300
 POLICY_TTL = 5.0
+MAX_TRACKED = 200_000  # slow-mode stamps kept per process
 _uids = itertools.count(1)
 _PROCESS = f"{os.getpid():x}{int(time.time()) % 0xFFFF:x}"
 
@@ -157,6 +158,8 @@ class Chat:
         folded = text.casefold()
         if any(word in folded for word in policy.blocked_words):
             return Rejected("message_blocked")
+        if len(self._last_post) > MAX_TRACKED:
+            self._last_post.clear()  # forgets slow-mode stamps at worst: one early message each
         self._last_post[key] = now
         sent_at = self.clock.now()
         uid = f"{_PROCESS}-{next(_uids):x}"
