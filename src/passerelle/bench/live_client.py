@@ -109,31 +109,38 @@ async def run_viewers(base: str, room_id: int, viewers: int) -> dict[str, Any]:
     }
 
 
-async def poster(url: str, token: str, every: float, start: float, until: float, sent: list[int]) -> None:
+async def poster(url: str, token: str, every: float, start: float, until: float, counts: dict[str, int]) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     async with websockets.connect(
         url, additional_headers=headers, compression=None, ping_interval=None, open_timeout=120
     ) as socket:
+
+        async def refusals() -> None:  # errors come back to the sender only
+            async for frame in socket:
+                counts["rejected"] += str(frame).count('"type":"error"')
+
+        reading = asyncio.create_task(refusals())
         next_at = start
         while next_at < until:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             await socket.send(json.dumps({"type": "message", "text": f"bench {time.monotonic_ns()}"}))
-            sent[0] += 1
+            counts["sent"] += 1
             next_at += every
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(3.0)
+        reading.cancel()
 
 
 async def run_posters(base: str, plan: dict[str, Any], rate: float, seconds: float) -> dict[str, Any]:
     url = socket_url(base, plan["room_id"])
     tokens: list[str] = plan["tokens"]
-    sent = [0]
+    counts = {"sent": 0, "rejected": 0}
     began = time.monotonic() + 5.0  # after every poster has connected
     every = len(tokens) / rate
     # Staggered, so the total rate is even rather than a burst of len(tokens) at once.
     await asyncio.gather(
-        *(poster(url, t, every, began + i * every / len(tokens), began + seconds, sent) for i, t in enumerate(tokens))
+        *(poster(url, t, every, began + i * every / len(tokens), began + seconds, counts) for i, t in enumerate(tokens))
     )
-    return {"messages": sent[0], "began": began, "seconds": seconds}
+    return {"messages": counts["sent"], "rejected": counts["rejected"], "began": began, "seconds": seconds}
 
 
 def percentile(values: list[float], share: float) -> float:
