@@ -168,3 +168,34 @@ async def test_given_an_html_payload_when_posted_then_the_browser_shows_it_as_te
         assert await page.locator("text=Live parfums").count() >= 1
     finally:
         await page.close()
+
+
+async def test_given_a_moderator_chosen_by_the_host_when_muting_from_the_chat_then_the_viewer_cannot_post(
+    pair: Pair,
+) -> None:
+    cast = pair.cast
+    host, moderator, viewer = cast.host, cast.viewers[0], cast.viewers[3]
+    chosen = await api(
+        pair.a.url, "PUT", f"/rooms/{cast.room_id}/moderators", host, json={"users": [moderator.user.email]}
+    )
+    assert [m["id"] for m in chosen.json()["moderators"]] == [moderator.user.id]
+    await asyncio.sleep(0.3)
+    mod = await connect(pair.b.url, cast.room_id, moderator)
+    target = await connect(pair.a.url, cast.room_id, viewer)
+    chatty = await connect(pair.a.url, cast.room_id, host)
+    try:
+        assert mod.of_type("hello")[0]["moderator"] is True
+        assert target.of_type("hello")[0]["moderator"] is False
+        await target.send(type="mute", user_id=moderator.user.id)
+        await target.wait_for(lambda: "not_room_moderator" in _errors(target.events))
+        await mod.send(type="mute", user_id=viewer.user.id)
+        await asyncio.sleep(0.5)
+        await target.send(type="message", text="encore moi")
+        await target.wait_for(lambda: "muted" in _errors(target.events))
+
+        for n in range(8):  # the per-viewer limit: 5 at once, then 1 per second (moderators too)
+            await chatty.send(type="message", text=f"rafale {n}")
+        await chatty.wait_for(lambda: "rate_limited" in _errors(chatty.events))
+    finally:
+        for socket in (mod, target, chatty):
+            await socket.close()
