@@ -23,11 +23,13 @@ from fastapi import WebSocket, WebSocketDisconnect
 from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
 from passerelle.deps import SESSION_COOKIE
+from passerelle.infra.ratelimit import MemoryTokenBucket
 from passerelle.live.hub import KICKED, Connection
 from passerelle.live.runtime import LiveRuntime
 from passerelle.state import AppState
 
 MAX_FRAME = 4096
+COMMANDS_PER_SECOND = 10.0
 CLOSE_BANNED = 4403
 CLOSE_GONE = 4404
 
@@ -105,8 +107,12 @@ async def _write(websocket: WebSocket, connection: Connection) -> None:
 
 
 async def _read(websocket: WebSocket, connection: Connection, live: LiveRuntime) -> None:
+    # Any command costs a token (reactions included): a flooding client is ignored, not served.
+    budget = MemoryTokenBucket(rate=COMMANDS_PER_SECOND, burst=COMMANDS_PER_SECOND * 2, max_keys=1)
     while True:
         raw = await websocket.receive_text()
+        if not budget.allow("")[0]:
+            continue
         if len(raw) > MAX_FRAME:
             connection.send_now({"type": "error", "code": "message_too_long"})
             continue
