@@ -10,9 +10,11 @@ events, at most one frame per room every `flush_interval` (50 ms), so a burst of
 one `json.dumps` per room and one socket write per viewer per tick, not per message. A big
 room ticks slower (about `writes_per_second` socket writes per second per process), so
 under load frames grow instead of falling behind.
-Types in use: "message", "reactions", "viewers", "status", "history", "error". Types that
-start with "_" are control events between processes ("_kick", "_policy"): they reach the
-hub's observers, never a browser.
+Types in use: "hello", "history", "message", "reactions", "viewers", "status", "showcase",
+"error". The room page (static/js/live.js, `handle`) ignores types it does not know, so a
+new type is safe to send before the page renders it. Types that start with "_" are control
+events between processes ("_kick", "_policy"): they reach the hub's observers, never a
+browser.
 
 Embedded, the backend is in-process. With PASSERELLE_REDIS_URL, `RedisBackend` carries each
 tick's events of a room as one pub/sub message on `passerelle:live:<room id>`, so a viewer on
