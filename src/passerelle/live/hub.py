@@ -291,6 +291,7 @@ class Hub:
     async def _send_viewers(self) -> None:
         for room_id in list(self.rooms):
             total = await self.backend.viewer_total(room_id, self.viewers(room_id))
-            frame = orjson.dumps([{"type": "viewers", "count": total}]).decode()
-            for connection in self.rooms.get(room_id, ()):
-                connection.offer(frame)
+            # Local only (each process counts its own), and in the next tick's frame rather
+            # than a frame of its own: a socket write per viewer is the expensive part.
+            self._pending.setdefault(room_id, []).append({"type": "viewers", "count": total})
+        self._wake.set()
