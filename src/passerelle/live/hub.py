@@ -42,7 +42,9 @@ Deliver = Callable[[int, list[Event]], None]
 Observer = Callable[[int, list[Event]], None]
 CHANNEL_PREFIX = "passerelle:live:"
 VIEWERS_KEY = "passerelle:live-viewers:"
-KICKED = "__kicked__"  # sentinel frame: the connection must close
+KICKED = "__kicked__"  # sentinel frame: banned, close for good
+GOING_AWAY = "__going_away__"  # sentinel frame: this process stops, the viewer reconnects
+SENTINELS = frozenset({KICKED, GOING_AWAY})
 
 
 class Connection:
@@ -67,10 +69,10 @@ class Connection:
     def send_now(self, *events: Event) -> None:
         self.offer(orjson.dumps(list(events)).decode())
 
-    def kick(self) -> None:
+    def kick(self, sentinel: str = KICKED) -> None:
         while True:  # make room for the sentinel
             try:
-                self.queue.put_nowait(KICKED)
+                self.queue.put_nowait(sentinel)
                 return
             except asyncio.QueueFull:
                 self.queue.get_nowait()
@@ -230,7 +232,7 @@ class Hub:
         await self.backend.stop()
         for viewers in self.rooms.values():
             for connection in viewers:
-                connection.kick()
+                connection.kick(GOING_AWAY)
 
     # --- internals ---
 

@@ -24,7 +24,7 @@ from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
 from passerelle.deps import SESSION_COOKIE
 from passerelle.infra.ratelimit import MemoryTokenBucket
-from passerelle.live.hub import KICKED, Connection
+from passerelle.live.hub import KICKED, SENTINELS, Connection
 from passerelle.live.runtime import LiveRuntime
 from passerelle.state import AppState
 
@@ -92,17 +92,18 @@ async def _write(websocket: WebSocket, connection: Connection) -> None:
         frames = [await queue.get()]
         # A viewer that fell behind gets what piled up as one frame: fewer, larger writes
         # under load, which is what keeps a busy process from falling further behind.
-        while not queue.empty() and frames[-1] != KICKED:
+        while not queue.empty() and frames[-1] not in SENTINELS:
             frames.append(queue.get_nowait())
-        kicked = frames[-1] == KICKED
-        if kicked:
-            frames.pop()
+        sentinel = frames.pop() if frames[-1] in SENTINELS else None
         if frames:
             await websocket.send_text(frames[0] if len(frames) == 1 else "[" + ",".join(f[1:-1] for f in frames) + "]")
-        if kicked:
+        if sentinel is not None:
             with contextlib.suppress(Exception):
-                await websocket.send_text(orjson.dumps([{"type": "error", "code": "banned"}]).decode())
-                await websocket.close(code=CLOSE_BANNED, reason="banned")
+                if sentinel == KICKED:
+                    await websocket.send_text(orjson.dumps([{"type": "error", "code": "banned"}]).decode())
+                    await websocket.close(code=CLOSE_BANNED, reason="banned")
+                else:
+                    await websocket.close(code=1001, reason="server restarting")  # the page reconnects
             return
 
 
