@@ -32,6 +32,8 @@ from passerelle.festival.presale_api import router as presale_api
 from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
+from passerelle.live.api import router as live_api
+from passerelle.live.runtime import start_live
 from passerelle.merchants.api import router as merchants_api
 from passerelle.offers.api import router as offers_api
 from passerelle.orders.api import router as orders_api
@@ -62,12 +64,16 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
             app_state.outbox_runner = OutboxRunner(app_state, HANDLERS)
             app_state.outbox_runner.start()
         await start_engine(app_state)
+        await start_live(app_state)
         tune_collector()  # a server process keeps the shard's millions of tuples alive
         yield
         if app_state.outbox_runner is not None:
             await app_state.outbox_runner.stop()
         if app_state.engine is not None:
             await app_state.engine.stop()
+        if app_state.live is not None:
+            await app_state.live.stop()
+            app_state.live = None
         await app_state.db.dispose()
 
     app = FastAPI(
@@ -101,6 +107,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         coupons_api,
         presale_api,
         auctions_api,
+        live_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     mt_pivot_languages: str = Field(default="es,en", description="Pivots when no engine has a pair directly.")
     libretranslate_url: str | None = None
     libretranslate_api_key: str | None = None
+    media_rtmp_port: int = Field(default=1935, description="RTMP port of `passerelle media` (hosts push here).")
+    media_http_port: int = Field(default=8081, description="HTTP port of `passerelle media` (HLS and control).")
+    media_rtmp_url: str | None = Field(
+        default=None, description="RTMP URL shown to hosts; default rtmp://<this host>:<media_rtmp_port>/live."
+    )
+    media_hls_url: str = Field(default="/live/hls", description="Base URL the room pages load HLS from.")
+    media_callback_secret: str | None = Field(default=None, description="Guards nginx's callbacks; derived when unset.")
+    media_record: bool = Field(default=False, description="Record every stream (FLV) under data_dir/live/recordings.")
 
     @cached_property
     def resolved_database_url(self) -> str:
@@ -89,6 +97,12 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @cached_property
+    def resolved_media_secret(self) -> str:
+        if self.media_callback_secret:
+            return self.media_callback_secret
+        return hmac.new(self.resolved_secret_key.encode(), b"live-media", hashlib.sha256).hexdigest()
 
     @cached_property
     def resolved_sandbox_secret(self) -> str:

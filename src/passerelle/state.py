@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from passerelle.festival.engine.engine import DealEngine
     from passerelle.festival.token_cache import TokenCache
     from passerelle.infra.outbox import OutboxRunner
+    from passerelle.live.runtime import LiveRuntime
 
 FX_CACHE_SECONDS = 60.0
 
@@ -38,6 +39,7 @@ class AppState:
     clock: Clock = field(default_factory=SystemClock)
     outbox_runner: OutboxRunner | None = None
     engine: DealEngine | None = None
+    live: LiveRuntime | None = None  # rooms' event hub and chat (live/runtime.py)
     token_cache: TokenCache = field(init=False)
     claim_ip_limiter: RateLimiter = field(init=False)
     claim_account_limiter: RateLimiter = field(init=False)

@@ -7,6 +7,7 @@ import typer
 from passerelle.cli import bench as bench_cmd
 from passerelle.cli import db as db_cmd
 from passerelle.cli import festival as festival_cmd
+from passerelle.cli import media as media_cmd
 from passerelle.cli import seed as seed_cmd
 from passerelle.cli import serve as serve_cmd
 from passerelle.cli import translate as translate_cmd
@@ -25,6 +26,7 @@ app.add_typer(users_cmd.app, name="users", help="Create and list accounts (opera
 app.command("translate", help="Translate a text with the configured engines; prints the engine used.")(
     translate_cmd.translate
 )
+app.command("media", help="Run the live video server (nginx-rtmp, HLS) for the live rooms.")(media_cmd.media)
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
 app.add_typer(festival_cmd.app, name="festival", help="Festival tools: simulate a festival day for the big screen.")
 

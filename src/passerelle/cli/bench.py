@@ -70,3 +70,16 @@ def captions(
         typer.echo(f"bench captions: {error}", err=True)
         raise typer.Exit(2) from error
     typer.echo(json.dumps(result))
+
+@app.command("live")
+def live(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    viewers: int = typer.Option(10_000, min=1, help="WebSocket viewers in the load process."),
+    rate: float = typer.Option(10.0, min=0.1, help="Chat messages per second, all posters together."),
+    seconds: float = typer.Option(10.0, min=1, help="How long the posters post."),
+) -> None:
+    """Chat fan-out of one live room to N viewers over WebSockets, against a real server."""
+    from passerelle.bench.live import run
+
+    typer.echo(f"bench live: {viewers} viewers, {rate} messages/s for {seconds}s...", err=True)
+    typer.echo(json.dumps(run(viewers=viewers, rate=rate, seconds=seconds)))

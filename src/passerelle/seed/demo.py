@@ -30,6 +30,7 @@ from passerelle.seed.auctions import ensure_open_auctions
 from passerelle.seed.festival import ensure_running_festival
 from passerelle.seed.history import seed_order_history
 from passerelle.seed.images import placeholder_jpeg
+from passerelle.seed.live import ensure_live_rooms
 from passerelle.seed.products import Line, generate_line, load
 from passerelle.slugs import slugify
 from passerelle.state import AppState
@@ -134,6 +135,7 @@ async def seed_demo(state: AppState) -> SeedReport:
             await session.commit()
     report.deals = await ensure_running_festival(state)
     await ensure_open_auctions(state)
+    await ensure_live_rooms(state)
     report.orders = await seed_order_history(state)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,0 +1,1 @@
+"""Live shopping rooms: scheduling, the media server (nginx-rtmp), the chat hub."""

@@ -1,0 +1,219 @@
+"""The media server: nginx with the RTMP module (Debian's nginx + libnginx-mod-rtmp).
+
+Hosts push RTMP (OBS, ffmpeg) to `rtmp://<host>:<rtmp_port>/live` with the stream key
+`room-<id>?key=<secret>`. nginx-rtmp takes `room-<id>` as the stream name (so the HLS files
+and recordings are named after the room and the secret never appears in a public URL) and
+passes `key` to passerelle's `on_publish` callback, itself guarded by a shared secret in the
+callback URL: a wrong key gets a 403 and nginx drops the encoder. (An `on_publish` redirect
+would rename the stream, but Debian's module 1.2.2 still names the HLS files after the
+original name, so the key would leak.) nginx cuts 1 s HLS segments into
+`<data_dir>/live/hls`, which passerelle serves at `/live/hls/` (same origin as the pages,
+so no CORS or CSP change) and nginx also serves on its HTTP port for a CDN or reverse proxy,
+with `/control` on loopback so passerelle can drop a publisher when the host ends the room.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from passerelle.config import Settings
+
+RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
+APP = "live"
+
+
+@dataclass(frozen=True)
+class MediaPaths:
+    root: Path
+
+    @property
+    def hls(self) -> Path:
+        return self.root / "hls"
+
+    @property
+    def recordings(self) -> Path:
+        return self.root / "recordings"
+
+    @property
+    def nginx(self) -> Path:
+        return self.root / "nginx"
+
+    @property
+    def config(self) -> Path:
+        return self.nginx / "nginx.conf"
+
+    def create(self) -> None:
+        for path in (self.hls, self.recordings, self.nginx / "temp"):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def media_paths(settings: Settings) -> MediaPaths:
+    return MediaPaths(settings.data_dir.resolve() / "live")
+
+
+def stream_name(room_id: int) -> str:
+    """The public name of a room's stream: HLS files are `<name>.m3u8` and `<name>-<n>.ts`."""
+    return f"room-{room_id}"
+
+
+def room_of_stream(name: str) -> int | None:
+    prefix, _, number = name.partition("-")
+    return int(number) if prefix == "room" and number.isdigit() and len(number) < 18 else None
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    paths: MediaPaths
+    rtmp_port: int
+    http_port: int
+    app_url: str  # where nginx reaches passerelle, e.g. http://127.0.0.1:8000
+    secret: str
+    record: bool = False
+    bind: str = "0.0.0.0"
+
+    def callback(self, event: str) -> str:
+        return f"{self.app_url.rstrip('/')}/api/v1/live/media/{event}?secret={quote(self.secret, safe='')}"
+
+    def render(self) -> str:
+        p = self.paths
+        temp = p.nginx / "temp"
+        record = (
+            f"record all;\n            record_path {p.recordings};\n            record_unique on;"
+            if self.record
+            else "record off;"
+        )
+        return f"""# Written by `passerelle media`; rewritten on every start.
+load_module {RTMP_MODULE};
+daemon off;
+master_process off;
+worker_processes 1;
+pid {p.nginx / "nginx.pid"};
+error_log {p.nginx / "error.log"} warn;
+events {{ worker_connections 4096; }}
+
+rtmp {{
+    server {{
+        listen {self.bind}:{self.rtmp_port};
+        chunk_size 4096;
+        application {APP} {{
+            live on;
+            allow play 127.0.0.1;
+            deny play all;
+            hls on;
+            hls_path {p.hls};
+            hls_fragment 1s;
+            hls_playlist_length 6s;
+            hls_cleanup on;
+            {record}
+            notify_method post;
+            on_publish {self.callback("on_publish")};
+            on_publish_done {self.callback("on_publish_done")};
+        }}
+    }}
+}}
+
+http {{
+    access_log off;
+    client_body_temp_path {temp / "body"};
+    proxy_temp_path {temp / "proxy"};
+    fastcgi_temp_path {temp / "fastcgi"};
+    uwsgi_temp_path {temp / "uwsgi"};
+    scgi_temp_path {temp / "scgi"};
+    types {{
+        application/vnd.apple.mpegurl m3u8;
+        video/mp2t ts;
+    }}
+    server {{
+        listen {self.bind}:{self.http_port};
+        location /hls/ {{
+            alias {p.hls}/;
+            add_header Cache-Control no-cache;
+            add_header Access-Control-Allow-Origin *;
+        }}
+        location /control {{
+            rtmp_control all;
+            allow 127.0.0.1;
+            deny all;
+        }}
+    }}
+}}
+"""
+
+
+def config_for(settings: Settings, *, app_url: str, bind: str = "0.0.0.0") -> MediaConfig:
+    return MediaConfig(
+        paths=media_paths(settings),
+        rtmp_port=settings.media_rtmp_port,
+        http_port=settings.media_http_port,
+        app_url=app_url,
+        secret=settings.resolved_media_secret,
+        record=settings.media_record,
+        bind=bind,
+    )
+
+
+def nginx_binary() -> str | None:
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    return found if found and RTMP_MODULE.exists() else None
+
+
+class MediaServer:
+    """nginx in the foreground (`daemon off; master_process off;`), one process we own."""
+
+    def __init__(self, config: MediaConfig) -> None:
+        self.config = config
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def write(self) -> Path:
+        self.config.paths.create()
+        self.config.paths.config.write_text(self.config.render())
+        return self.config.paths.config
+
+    def command(self) -> list[str]:
+        binary = nginx_binary()
+        if binary is None:
+            raise RuntimeError("nginx with the RTMP module is not installed (apt-get install nginx libnginx-mod-rtmp)")
+        return [binary, "-p", str(self.config.paths.nginx), "-c", str(self.config.paths.config)]
+
+    def start(self, *, wait: float = 10.0) -> None:
+        self.write()
+        log = (self.config.paths.nginx / "stdout.log").open("wb")
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited: {self.error_log()}")
+            if _listening(self.config.rtmp_port) and _listening(self.config.http_port):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"nginx did not start: {self.error_log()}")
+
+    def error_log(self) -> str:
+        path = self.config.paths.nginx / "error.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)  # graceful: publishers get on_publish_done
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
