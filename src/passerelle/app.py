@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from passerelle import __version__
 from passerelle.accounts.api import router as accounts_api
 from passerelle.auctions.api import router as auctions_api
+from passerelle.captions.api import router as captions_api
+from passerelle.captions.pages import router as captions_pages
 from passerelle.cart.api import router as cart_api
 from passerelle.catalog.api import router as catalog_api
 from passerelle.catalog.csv_api import router as catalog_csv_api
@@ -33,6 +35,9 @@ from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.live.api import router as live_api
+from passerelle.live.captions import start_captions, stop_captions
+from passerelle.live.captions_routes import api_router as live_captions_api
+from passerelle.live.captions_routes import pages_router as live_captions_pages
 from passerelle.live.runtime import start_live
 from passerelle.merchants.api import router as merchants_api
 from passerelle.offers.api import router as offers_api
@@ -65,12 +70,14 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
             app_state.outbox_runner.start()
         await start_engine(app_state)
         await start_live(app_state)
+        await start_captions(app, app_state)  # only with PASSERELLE_CAPTIONS=true (live/captions.py)
         tune_collector()  # a server process keeps the shard's millions of tuples alive
         yield
         if app_state.outbox_runner is not None:
             await app_state.outbox_runner.stop()
         if app_state.engine is not None:
             await app_state.engine.stop()
+        await stop_captions(app)
         if app_state.live is not None:
             await app_state.live.stop()
             app_state.live = None
@@ -108,6 +115,8 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         presale_api,
         auctions_api,
         live_api,
+        captions_api,
+        live_captions_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 
@@ -127,6 +136,8 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     web_pages.install(app)
+    app.include_router(captions_pages)
+    app.include_router(live_captions_pages)
     _install_error_handlers(app)
     return app
 
