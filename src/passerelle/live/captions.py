@@ -27,6 +27,7 @@ from fastapi import FastAPI
 
 from passerelle.captions.engines import CHAT_LANGUAGES, build_engines
 from passerelle.captions.service import CaptionRooms
+from passerelle.i18n.languages import LANGUAGE_NAMES
 from passerelle.live.hub import Connection, Event, Hub
 from passerelle.live.media import media_paths, stream_name
 from passerelle.state import AppState
@@ -34,6 +35,13 @@ from passerelle.state import AppState
 log = logging.getLogger("passerelle.live")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 VIEWER_LANGUAGES = frozenset(CHAT_LANGUAGES)  # a client cannot invent targets: each costs MT work
+OTHER_NAMES = {"pt": "Português", "ca": "Català", "nl": "Nederlands", "pl": "Polski", "ja": "日本語"}
+OTHER_NAMES |= {"ko": "한국어", "ar": "العربية", "tr": "Türkçe"}
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """(code, name in that language) for the pickers, sorted by code."""
+    return [(code, LANGUAGE_NAMES.get(code) or OTHER_NAMES.get(code, code)) for code in sorted(VIEWER_LANGUAGES)]
 
 
 def vtt_root(state: AppState) -> Path:

@@ -4,6 +4,7 @@ WebVTT tracks. Room ownership is checked here; passerelle.captions' own routes o
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -15,7 +16,7 @@ from passerelle.errors import DomainError, NotFound
 from passerelle.http import PathId
 from passerelle.i18n.messages import N_
 from passerelle.live import service
-from passerelle.live.captions import VIEWER_LANGUAGES, LiveCaptions, live_captions, vtt_root
+from passerelle.live.captions import VIEWER_LANGUAGES, LiveCaptions, language_choices, live_captions, vtt_root
 from passerelle.live.models import LiveRoom
 from passerelle.web.context import PageContext, form_text, page_guard, path_id
 
@@ -83,23 +84,23 @@ async def vtt_track(room_ref: str, name: str, state: State) -> Response:
     return FileResponse(path, media_type="text/vtt", headers={"Cache-Control": "no-cache"})
 
 
-def room_context(request: Request, room: LiveRoom) -> dict[str, object]:
+def room_context(request: Request, room: LiveRoom) -> dict[str, Any]:
     """What the room page needs: captions on offer, the languages to pick, the replay's tracks."""
     captions = live_captions(request.app)
     folder = vtt_root(request.app.state.passerelle) / str(room.id)
     tracks = sorted(p.stem for p in folder.glob("*.vtt")) if not room.on_air and folder.is_dir() else []
     return {
         "captions_available": captions is not None and captions.available,
-        "caption_languages": sorted(VIEWER_LANGUAGES),
+        "caption_languages": language_choices(),
         "caption_tracks": [t for t in tracks if t in VIEWER_LANGUAGES],
     }
 
 
-def console_context(request: Request, room: LiveRoom) -> dict[str, object]:
+def console_context(request: Request, room: LiveRoom) -> dict[str, Any]:
     captions = live_captions(request.app)
     current = captions.rooms.get(str(room.id)) if captions else None
     return {
         "captions_ready": captions is not None,
         "captions_enabled": current.enabled if current else True,
-        "caption_languages": sorted(VIEWER_LANGUAGES),
+        "caption_languages": language_choices(),
     }
