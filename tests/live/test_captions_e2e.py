@@ -33,9 +33,10 @@ class CaptionStudio:
 
 
 @pytest.fixture(scope="module")
-def studio(
-    tmp_path_factory: pytest.TempPathFactory, whisper_model_dir: Path, apertium: object, speech_tools: None
-) -> Iterator[CaptionStudio]:
+def studio(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[CaptionStudio]:
+    whisper_dir: Path = request.getfixturevalue("whisper_model_dir")
+    request.getfixturevalue("apertium")  # the fr-es, en-es pairs are installed
+    request.getfixturevalue("speech_tools")
     if nginx_binary() is None:
         unavailable("nginx with the RTMP module is not installed (apt-get install nginx libnginx-mod-rtmp)")
     need_commands("ffmpeg")
@@ -44,7 +45,7 @@ def studio(
     rtmp_port, http_port = free_port(), free_port()
     env = {
         "PASSERELLE_CAPTIONS": "true",
-        "PASSERELLE_ASR_MODEL_DIR": str(whisper_model_dir),
+        "PASSERELLE_ASR_MODEL_DIR": str(whisper_dir),
         "PASSERELLE_MT_ENGINES": "apertium",
         "PASSERELLE_MEDIA_RTMP_PORT": str(rtmp_port),
         "PASSERELLE_MEDIA_HTTP_PORT": str(http_port),
