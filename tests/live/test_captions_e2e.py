@@ -70,7 +70,7 @@ def captions(viewer: Viewer, lang: str) -> list[dict[str, Any]]:
 
 
 async def test_given_a_spanish_viewer_when_the_host_speaks_english_then_spanish_captions_arrive_until_turned_off(
-    studio: CaptionStudio, tmp_path: Path
+    studio: CaptionStudio, tmp_path: Path, browser: Any
 ) -> None:
     room, host = studio.cast.room_id, studio.cast.host
     settings = await api(studio.server.url, "PUT", f"/rooms/{room}/captions", host, json={"spoken_language": "en"})
@@ -83,11 +83,19 @@ async def test_given_a_spanish_viewer_when_the_host_speaks_english_then_spanish_
         pause_s=4.0,
         lead_s=1.5,
     )
+    page = await browser.new_page(locale="es-ES")  # a Spanish guest: the picker defaults to Spanish
+    await page.goto(f"{studio.server.url}/live/{room}")
+    await page.wait_for_selector("[data-live-room][data-connected=true]")
     encoder = publish(wav, f"{studio.rtmp}/{studio.cast.stream_key}")
     try:
         first = await viewer.wait_for(lambda: captions(viewer, "es"), within=40)
         text = str(first[0]["text"]).lower()
         assert "precio" in text and "teléfono" in text, viewer.of_type("caption")
+        await page.wait_for_function(
+            "() => document.querySelector('[data-captions]').textContent.toLowerCase().includes('precio')",
+            timeout=5_000,
+        )
+        assert await page.get_attribute("[data-captions]", "lang") == "es"
         async with httpx.AsyncClient(base_url=studio.server.url) as client:
             status = (await client.get(f"/api/v1/captions/rooms/{room}")).json()
         assert status["asr_engine"] == "faster-whisper" and status["targets"] == {"es": "ok"}, status
@@ -113,15 +121,19 @@ async def test_given_a_spanish_viewer_when_the_host_speaks_english_then_spanish_
         if encoder.poll() is None:
             encoder.kill()
         await viewer.close()
+        await page.close()
 
 
 async def test_given_a_french_chat_message_then_the_english_viewer_reads_it_translated_and_the_french_one_untouched(
-    studio: CaptionStudio,
+    studio: CaptionStudio, browser: Any
 ) -> None:
     room = studio.cast.room_id
     poster, reader = studio.cast.viewers
     english = await connect(studio.server.url, room, reader)
     french = await connect(studio.server.url, room, poster)
+    page = await browser.new_page(locale="en-US")
+    await page.goto(f"{studio.server.url}/live/{room}")
+    await page.wait_for_selector("[data-live-room][data-connected=true]")
     try:
         await english.send(type="caption_language", lang="en")
         await french.send(type="caption_language", lang="fr")
@@ -138,6 +150,10 @@ async def test_given_a_french_chat_message_then_the_english_viewer_reads_it_tran
         assert "*" not in english_text and "#" not in english_text  # Apertium's unknown-word marks
         assert translation["texts"]["fr"] == original and translation["status"]["fr"] == "original"
         assert french.texts()[-1] == original
+        line = page.locator(f'[data-message-id="{message["id"]}"] .chat-text')
+        await line.locator("xpath=self::*[@data-translated='true']").wait_for(timeout=5_000)
+        assert "delivery" in (await line.text_content() or "") and await line.get_attribute("title") == original
     finally:
         await english.close()
         await french.close()
+        await page.close()
