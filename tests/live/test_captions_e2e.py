@@ -113,10 +113,10 @@ async def test_given_a_spanish_viewer_when_the_host_speaks_english_then_spanish_
             assert track.status_code == 200 and track.text.startswith("WEBVTT") and "precio" in track.text.lower()
             assert (await client.get(f"/live/{room}/captions/..%2f..%2fnginx.vtt")).status_code == 404
             deadline = time.monotonic() + 10
-            while '<track kind="captions"' not in (page := (await client.get(f"/live/{room}")).text):
+            while '<track kind="captions"' not in (html := (await client.get(f"/live/{room}")).text):
                 assert time.monotonic() < deadline, "no replay track on the room page once off air"
                 await asyncio.sleep(0.3)
-            assert f'src="/live/{room}/captions/es.vtt" srclang="es"' in page
+            assert f'src="/live/{room}/captions/es.vtt" srclang="es"' in html
     finally:
         if encoder.poll() is None:
             encoder.kill()
