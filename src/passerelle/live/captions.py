@@ -57,6 +57,7 @@ class LiveCaptions:
         self.rtmp_port = rtmp_port
         self._chosen: dict[Connection, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._translating = asyncio.Semaphore(4)  # a chat burst queues here instead of forking many engines
 
     @property
     def available(self) -> bool:
@@ -112,7 +113,10 @@ class LiveCaptions:
         if not targets:
             return
         try:
-            result = await self.rooms.engines.chat.translate_message(str(event["text"]), target_langs=sorted(targets))
+            async with self._translating:
+                result = await self.rooms.engines.chat.translate_message(
+                    str(event["text"]), target_langs=sorted(targets)
+                )
         except Exception:
             log.exception("chat translation failed in room %s", room_id)
             return
