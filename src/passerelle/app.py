@@ -115,10 +115,12 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         presale_api,
         auctions_api,
         live_api,
-        captions_api,
-        live_captions_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    if settings.captions:  # caption routes exist where engines load; elsewhere a 404, never a 5xx
+        for router in (captions_api, live_captions_api):
+            app.include_router(router, prefix=API_PREFIX)
+        app.include_router(captions_pages)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -136,8 +138,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     web_pages.install(app)
-    app.include_router(captions_pages)
-    app.include_router(live_captions_pages)
+    app.include_router(live_captions_pages)  # replay tracks stay served if captions are later turned off
     _install_error_handlers(app)
     return app
 

@@ -3,10 +3,13 @@ captions are unavailable; with them the host (only) sets the spoken language and
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 
+from passerelle.app import create_app
 from passerelle.captions.chat import ChatTranslator
 from passerelle.captions.engines import CHAT_LANGUAGES, CaptionEngines
 from passerelle.captions.langid import LanguageIdentifier
@@ -36,14 +39,24 @@ async def test_given_no_caption_engines_then_the_room_works_and_says_captions_ar
     assert "Les sous-titres ne sont pas disponibles sur ce serveur." in page.text
     assert "data-caption-language" in page.text and '<option value="es"' in page.text
     refused = await client.put(f"/api/v1/live/rooms/{room_id}/captions", json={"enabled": False}, headers=host.headers)
-    assert refused.status_code == 503
+    assert refused.status_code == 404  # no caption routes without PASSERELLE_CAPTIONS
+    form = await client.post(f"/live/{room_id}/host/captions", data={"enabled": "on"}, headers=host.headers)
+    assert form.status_code in (403, 409)  # CSRF first, then "unavailable": never a 5xx
     for name in ("es.vtt", "..%2F..%2Fsecret.vtt", "es.txt", "%2E%2E.vtt", "ES.vtt"):
         assert (await client.get(f"/live/{room_id}/captions/{name}")).status_code == 404
 
 
+@pytest.fixture
+async def captions_client(state: AppState) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    app = create_app(state.settings.model_copy(update={"captions": True}), state=state)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield app, http
+
+
 async def test_given_caption_engines_then_only_the_host_sets_the_spoken_language_and_turns_captions_off(
-    app: Any, client: httpx.AsyncClient, state: AppState
+    captions_client: tuple[Any, httpx.AsyncClient], state: AppState
 ) -> None:
+    app, client = captions_client
     translator = Translator([])
     engines = CaptionEngines(
         None, "no model", translator, ChatTranslator(translator, LanguageIdentifier(CHAT_LANGUAGES))

@@ -33,7 +33,7 @@ class CaptionSettingsIn(BaseModel):
 def _captions(request: Request) -> LiveCaptions:
     captions = live_captions(request.app)
     if captions is None:
-        raise DomainError("captions_unavailable", N_("Captions are unavailable on this server."), status=503)
+        raise DomainError("captions_unavailable", N_("Captions are unavailable on this server."), status=409)
     return captions
 
 
