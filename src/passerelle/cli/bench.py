@@ -71,7 +71,6 @@ def captions(
         raise typer.Exit(2) from error
     typer.echo(json.dumps(result))
 
-
 @app.command("live")
 def live(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
