@@ -5,6 +5,7 @@ from __future__ import annotations
 from passerelle.cart import tasks as cart_tasks
 from passerelle.festival import tasks as festival_tasks
 from passerelle.infra.outbox import Handler
+from passerelle.logistics import tasks as logistics_tasks
 from passerelle.notifications import tasks as mail_tasks
 from passerelle.offers import tasks as offer_tasks
 from passerelle.orders import tasks as order_tasks
@@ -24,4 +25,5 @@ HANDLERS: dict[str, Handler] = {
     "deals.confirm": festival_tasks.confirm_paid_deal,
     "deals.release": festival_tasks.release_deal_hold,
     "deals.close": festival_tasks.close_ended_deal,
+    "logistics.carrier.deliver": logistics_tasks.deliver_carrier_event,
 }

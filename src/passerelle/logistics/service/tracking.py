@@ -1,0 +1,186 @@
+"""Carrier events applied to shipments, in batches.
+
+Each event is stored once (unique carrier + event id, inserted with ON CONFLICT DO
+NOTHING, so a replay or a duplicate inside a batch is harmless). The shipment's status is
+the latest event by the carrier's `occurred_at`, set by a conditional UPDATE, so a late
+event never overwrites a newer one whatever the arrival order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.infra import outbox
+from passerelle.logistics.carriers.base import CarrierEvent
+from passerelle.logistics.models import Direction, ReturnRequest, ReturnStatus, Shipment, TrackingEvent, TrackingStatus
+from passerelle.orders.models import OrderStatus
+from passerelle.orders.service import lifecycle
+from passerelle.traceability import service as traceability
+
+
+@dataclass(frozen=True)
+class _Target:
+    id: int
+    order_id: int
+    direction: Direction
+    return_id: int | None
+
+
+def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(TrackingEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["carrier", "event_id"])
+        .returning(TrackingEvent.event_id)
+    )
+
+
+async def apply_events(
+    session: AsyncSession, *, carrier: str, events: Sequence[CarrierEvent], now: datetime, signing_secret: str
+) -> list[str]:
+    """Apply authenticated events; one outcome per event: applied | duplicate | unknown_parcel."""
+    numbers = sorted({e.tracking_number for e in events})
+    found = await session.execute(
+        select(Shipment.tracking_number, Shipment.id, Shipment.order_id, Shipment.direction, Shipment.return_id).where(
+            Shipment.carrier == carrier, Shipment.tracking_number.in_(numbers)
+        )
+    )
+    targets = {number: _Target(sid, oid, direction, rid) for number, sid, oid, direction, rid in found.all()}
+    rows, seen = [], set()
+    for event in events:
+        if event.tracking_number in targets and event.event_id not in seen:
+            seen.add(event.event_id)
+            rows.append(
+                {
+                    "carrier": carrier,
+                    "event_id": event.event_id,
+                    "shipment_id": targets[event.tracking_number].id,
+                    "kind": event.kind,
+                    "occurred_at": event.occurred_at,
+                    "location": event.location,
+                    "received_at": now,
+                }
+            )
+    applied: set[str] = set()
+    if rows:
+        applied = set((await session.execute(_insert(session, rows))).scalars())
+    fresh = [e for e in events if e.event_id in applied]
+    await _move_statuses(session, fresh, targets, signing_secret=signing_secret)
+    outcomes, answered = [], set()
+    for event in events:
+        if event.tracking_number not in targets:
+            outcomes.append("unknown_parcel")
+        elif event.event_id in applied and event.event_id not in answered:
+            answered.add(event.event_id)
+            outcomes.append("applied")
+        else:
+            outcomes.append("duplicate")
+    return outcomes
+
+
+async def _move_statuses(
+    session: AsyncSession, fresh: list[CarrierEvent], targets: dict[str, _Target], *, signing_secret: str
+) -> None:
+    latest: dict[str, CarrierEvent] = {}
+    for event in fresh:
+        held = latest.get(event.tracking_number)
+        if held is None or event.occurred_at > held.occurred_at:
+            latest[event.tracking_number] = event
+    for number, event in sorted(latest.items()):
+        target = targets[number]
+        await session.execute(
+            update(Shipment)
+            .where(
+                Shipment.id == target.id,
+                or_(Shipment.status_at.is_(None), Shipment.status_at < event.occurred_at),
+            )
+            .values(status=TrackingStatus(event.kind), status_at=event.occurred_at)
+            .execution_options(synchronize_session=False)
+        )
+    for event in fresh:
+        target = targets[event.tracking_number]
+        if target.direction == Direction.back and target.return_id is not None:
+            await _return_progress(session, target.return_id, event)
+        elif event.kind == TrackingStatus.delivered:
+            await _delivered(session, target, event.occurred_at, signing_secret=signing_secret)
+
+
+async def _delivered(session: AsyncSession, target: _Target, at: datetime, *, signing_secret: str) -> None:
+    first = await session.execute(
+        update(Shipment)
+        .where(Shipment.id == target.id, Shipment.delivered_at.is_(None))
+        .values(delivered_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if first.rowcount != 1:  # type: ignore[attr-defined]
+        return
+    pending = (
+        await session.execute(
+            select(func.count()).where(
+                Shipment.order_id == target.order_id,
+                Shipment.direction == Direction.outbound,
+                Shipment.delivered_at.is_(None),
+            )
+        )
+    ).scalar_one()
+    if pending:
+        return  # the order is delivered when its last parcel is
+    moved = await lifecycle.set_status(
+        session,
+        order_id=target.order_id,
+        from_statuses=frozenset({OrderStatus.shipped}),
+        to_status=OrderStatus.delivered,
+        actor_id=None,
+        actor_kind="system",
+        now=at,
+        note="delivered (carrier)",
+    )
+    if moved is not None:
+        outbox.emit(
+            session, topic="orders.status_changed", payload={"order_id": target.order_id, "status": "delivered"}
+        )
+    await traceability.record_for_order(
+        session, order_id=target.order_id, kind="delivered", at=at, data={}, secret=signing_secret
+    )
+
+
+async def _return_progress(session: AsyncSession, return_id: int, event: CarrierEvent) -> None:
+    if event.kind == TrackingStatus.delivered:
+        await session.execute(
+            update(ReturnRequest)
+            .where(
+                ReturnRequest.id == return_id,
+                ReturnRequest.status.in_((ReturnStatus.label_issued, ReturnStatus.in_transit)),
+            )
+            .values(status=ReturnStatus.received, received_at=event.occurred_at)
+            .execution_options(synchronize_session=False)
+        )
+    elif event.kind in (TrackingStatus.picked_up, TrackingStatus.in_transit):
+        await session.execute(
+            update(ReturnRequest)
+            .where(ReturnRequest.id == return_id, ReturnRequest.status == ReturnStatus.label_issued)
+            .values(status=ReturnStatus.in_transit)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def timeline(session: AsyncSession, *, shipment_ids: Sequence[int]) -> dict[int, list[TrackingEvent]]:
+    """Events per shipment in the order they happened (not the order they arrived)."""
+    rows = await session.execute(
+        select(TrackingEvent)
+        .where(TrackingEvent.shipment_id.in_(shipment_ids))
+        .order_by(TrackingEvent.shipment_id, TrackingEvent.occurred_at, TrackingEvent.id)
+    )
+    grouped: dict[int, list[TrackingEvent]] = {sid: [] for sid in shipment_ids}
+    for event in rows.scalars():
+        grouped[event.shipment_id].append(event)
+    return grouped
