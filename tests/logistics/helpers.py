@@ -39,7 +39,13 @@ async def paid_order(
     sku = (await sku_of(client, await make_product(state, shop, price=2500, stock=stock)))["id"]
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku, quantity)
-    address = {"name": "Camille Martin", "line1": "12 rue des Lilas", "city": "Lyon", "postal_code": "69003", "country": country}
+    address = {
+        "name": "Camille Martin",
+        "line1": "12 rue des Lilas",
+        "city": "Lyon",
+        "postal_code": "69003",
+        "country": country,
+    }
     placed = await checkout(client, buyer, address=address)
     assert placed.status_code == 201, placed.text
     body = placed.json()
@@ -50,14 +56,22 @@ async def paid_order(
     return PaidOrder(seller, buyer, shop, order_id, sku, order["lines"][0]["id"])
 
 
-async def ship(client: httpx.AsyncClient, paid: PaidOrder, *, packaging_type_id: int | None = None, parcels: int = 1) -> dict[str, Any]:
+async def ship(
+    client: httpx.AsyncClient, paid: PaidOrder, *, packaging_type_id: int | None = None, parcels: int = 1
+) -> dict[str, Any]:
     response = await client.post(
         f"/api/v1/orders/{paid.order_id}/shipments",
         json={
             "carrier": "sandbox",
             "service": "standard",
             "parcels": [
-                {"weight_g": 800, "length_mm": 300, "width_mm": 200, "height_mm": 100, "packaging_type_id": packaging_type_id}
+                {
+                    "weight_g": 800,
+                    "length_mm": 300,
+                    "width_mm": 200,
+                    "height_mm": 100,
+                    "packaging_type_id": packaging_type_id,
+                }
             ]
             * parcels,
         },
@@ -77,7 +91,9 @@ def event(tracking: str, kind: str, at: datetime, *, event_id: str | None = None
     }
 
 
-def signed(state: AppState, body_obj: Any, *, at: int | None = None, secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+def signed(
+    state: AppState, body_obj: Any, *, at: int | None = None, secret: str | None = None
+) -> tuple[bytes, dict[str, str]]:
     body = orjson.dumps(body_obj)
     stamp = at if at is not None else int(datetime.now(UTC).timestamp())
     key = secret or carrier_secret(state.settings, "sandbox")

@@ -36,7 +36,9 @@ async def test_given_a_forged_or_stale_event_then_it_is_refused_and_nothing_appl
             del headers["passerelle-signature"]
         response = await client.post("/api/v1/logistics/carriers/sandbox/events", content=body, headers=headers)
     assert response.status_code == 400
-    assert response.json()["code"] == {"stale": "stale_webhook", "missing": "missing_signature"}.get(tamper, "bad_signature")
+    assert response.json()["code"] == {"stale": "stale_webhook", "missing": "missing_signature"}.get(
+        tamper, "bad_signature"
+    )
     async with state.db.read_sessions() as session:
         assert (await session.execute(select(func.count()).select_from(TrackingEvent))).scalar_one() == 0
 
@@ -99,4 +101,6 @@ async def test_given_another_merchant_or_buyer_then_the_shipments_are_not_found(
     assert mine.status_code == 200 and mine.content.startswith(b"%PDF")
     slip = await client.get(f"/api/v1/orders/{paid.order_id}/packing-slip.pdf", headers=paid.seller.headers)
     assert slip.status_code == 200 and slip.content.startswith(b"%PDF")
-    assert (await client.get(f"/api/v1/orders/{paid.order_id}/packing-slip.pdf", headers=paid.buyer.headers)).status_code == 403
+    assert (
+        await client.get(f"/api/v1/orders/{paid.order_id}/packing-slip.pdf", headers=paid.buyer.headers)
+    ).status_code == 403

@@ -8,6 +8,7 @@ from passerelle.cli import bench as bench_cmd
 from passerelle.cli import db as db_cmd
 from passerelle.cli import seed as seed_cmd
 from passerelle.cli import serve as serve_cmd
+from passerelle.cli import trace as trace_cmd
 from passerelle.cli import users as users_cmd
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.add_typer(db_cmd.app, name="db", help="Database schema: upgrade, current rev
 app.add_typer(seed_cmd.app, name="seed", help="Load data: the demo marketplace.")
 app.add_typer(users_cmd.app, name="users", help="Create and list accounts (operators, sellers...).")
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
+app.add_typer(trace_cmd.app, name="trace", help="Provenance of traced units: verify a chain.")
 
 
 def main() -> None:
