@@ -2,7 +2,7 @@
 # Installs the Debian packages the test suite drives for real (PostgreSQL, Chromium, ...).
 # Only as root with apt available; otherwise it says what is missing and lets the tests decide.
 set -euo pipefail
-packages=(postgresql chromium redis-server)
+packages=(postgresql chromium redis-server fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.spatial import cKDTree
+from scipy.spatial import cKDTree  # type: ignore[import-untyped]
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,7 +78,7 @@ async def index(session: AsyncSession) -> GeoIndex:
     """This process's index of the table, rebuilt when the table changed."""
     version_row = (await session.execute(select(func.count(), func.coalesce(func.max(RecyclingPoint.id), 0)))).one()
     version = (int(version_row[0]), int(version_row[1]))
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     cached = _indexes.get(key)
     if cached is not None and cached[0] == version:
         return cached[1]
@@ -126,7 +126,7 @@ def parse_csv(text: str) -> list[RecyclingPoint]:
     fields = {f.strip().lower() for f in reader.fieldnames or []}
     if not {"name", "lat", "lon"} <= fields:
         raise Invalid("invalid_csv", "The CSV needs the columns name, lat, lon", field="file")
-    points = []
+    points: list[RecyclingPoint] = []
     for number, raw in enumerate(reader, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
         if len(points) >= MAX_IMPORT_ROWS:

@@ -35,13 +35,13 @@ async def delivered_at(session: AsyncSession, *, order: Order) -> datetime | Non
         )
     ).scalar_one()
     if carrier_date is not None:
-        return carrier_date  # type: ignore[no-any-return]
+        return carrier_date
     marked = (
         await session.execute(
             select(func.min(OrderEvent.at)).where(OrderEvent.order_id == order.id, OrderEvent.to_status == "delivered")
         )
     ).scalar_one()
-    return marked  # type: ignore[no-any-return]
+    return marked
 
 
 async def return_deadline(session: AsyncSession, *, order: Order) -> datetime | None:
