@@ -89,13 +89,8 @@ def check_chain(unit: Unit, chain: list[ProvenanceRecord], keys: dict[str, str])
 async def verify_serial(session: AsyncSession, *, serial: str) -> Verdict:
     unit = await unit_by_serial(session, serial=serial)
     chain = await records(session, unit_id=unit.id)
-    keys = dict(
-        (
-            await session.execute(
-                select(SigningKey.key_id, SigningKey.public_key).where(SigningKey.merchant_id == unit.merchant_id)
-            )
-        )
-        .tuples()
-        .all()
+    rows = await session.execute(
+        select(SigningKey.key_id, SigningKey.public_key).where(SigningKey.merchant_id == unit.merchant_id)
     )
+    keys = {key_id: public for key_id, public in rows.all()}
     return check_chain(unit, chain, keys)

@@ -34,11 +34,14 @@ def install(app: FastAPI) -> None:
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
     from passerelle.festival.pages import router as festival_pages
+    from passerelle.logistics.pages import buyer_router as logistics_pages
+    from passerelle.logistics.pages import console_router as logistics_console_pages
     from passerelle.merchants.pages import router as merchants_pages
     from passerelle.orders.pages import buyer_router as order_pages
     from passerelle.orders.pages import checkout_router as checkout_pages
     from passerelle.orders.pages import console_router as order_console_pages
     from passerelle.payments.pages import router as payment_pages
+    from passerelle.traceability.pages import router as trace_pages
 
     for router in (
         accounts_pages,
@@ -51,6 +54,9 @@ def install(app: FastAPI) -> None:
         order_console_pages,
         payment_pages,
         festival_pages,
+        logistics_pages,
+        logistics_console_pages,
+        trace_pages,
     ):
         app.include_router(router)
 
