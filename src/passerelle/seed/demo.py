@@ -30,6 +30,7 @@ from passerelle.seed.festival import ensure_running_festival
 from passerelle.seed.history import seed_order_history
 from passerelle.seed.images import placeholder_jpeg
 from passerelle.seed.products import Line, generate_line, load
+from passerelle.seed.traced import seed_traced_deliveries
 from passerelle.slugs import slugify
 from passerelle.state import AppState
 
@@ -133,6 +134,7 @@ async def seed_demo(state: AppState) -> SeedReport:
             await session.commit()
     report.deals = await ensure_running_festival(state)
     report.orders = await seed_order_history(state)
+    report.orders += await seed_traced_deliveries(state)
     report.seconds = time.perf_counter() - started
     return report
 
