@@ -74,7 +74,7 @@ async def test_given_a_paid_order_when_the_seller_ships_from_the_console_and_it_
         assert "Recycle the packaging" not in text
         await send(client, state, event(tracking, "delivered", datetime.now(UTC) - timedelta(hours=2)))
         french = text_of((await buyer.get(f"/orders/{paid.order_id}/tracking?lang=fr")).text)
-        assert "Livré" in french and "Europe/Paris" in french
+        assert "Colis livré" in french and "Europe/Paris" in french
         assert "Déchèterie Lyon 3" in french
         opened = await submit(
             buyer,

@@ -31,8 +31,9 @@ PACKAGING = [
 ]
 
 
-async def seed_traced_deliveries(state: AppState, *, orders: int = 2) -> int:
-    """Returns the number of delivered orders made (0 when already there or no catalog)."""
+async def seed_traced_deliveries(state: AppState, *, orders: int = 2, buyer_email: str | None = None) -> int:
+    """Returns the number of delivered orders made (0 when already there or no catalog).
+    The buyer is `buyer_email`'s account, else the first buyer."""
     async with state.db.sessions() as session:
         if (await session.execute(select(func.count()).select_from(Shipment))).scalar_one():
             return 0
@@ -58,9 +59,12 @@ async def seed_traced_deliveries(state: AppState, *, orders: int = 2) -> int:
                 .limit(1)
             )
         ).first()
-        buyer = (
-            await session.execute(select(User).where(User.role == Role.buyer).order_by(User.id).limit(1))
-        ).scalar_one_or_none()
+        who = (
+            select(User).where(User.email == buyer_email)
+            if buyer_email
+            else select(User).where(User.role == Role.buyer)
+        )
+        buyer = (await session.execute(who.order_by(User.id).limit(1))).scalar_one_or_none()
         await session.commit()
     if pick is None or buyer is None:
         return 0

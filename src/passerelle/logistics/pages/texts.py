@@ -12,7 +12,7 @@ EVENT_LABELS: dict[str, str] = {
     "in_transit": N_("In transit"),
     "customs": N_("In customs"),
     "out_for_delivery": N_("Out for delivery"),
-    "delivered": N_("Delivered"),
+    "delivered": N_("Parcel delivered"),
     "failed_attempt": N_("Delivery attempt failed"),
     "returned": N_("Returned to the sender"),
 }
