@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,15 +33,26 @@ class _Target:
     return_id: int | None
 
 
-def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:
+def _insert(session: AsyncSession) -> Any:
+    """INSERT .. ON CONFLICT DO NOTHING RETURNING event_id, one statement shape whatever the
+    batch size (run as executemany), so it is compiled once per process."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(TrackingEvent)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["carrier", "event_id"])
         .returning(TrackingEvent.event_id)
     )
+
+
+_STATUS = (
+    update(Shipment)
+    .where(
+        Shipment.id == bindparam("sid"),
+        or_(Shipment.status_at.is_(None), Shipment.status_at < bindparam("at")),
+    )
+    .values(status=bindparam("kind"), status_at=bindparam("at"))
+)
 
 
 async def apply_events(
@@ -72,7 +83,7 @@ async def apply_events(
             )
     applied: set[str] = set()
     if rows:
-        applied = set((await session.execute(_insert(session, rows))).scalars())
+        applied = set((await session.execute(_insert(session), rows)).scalars())
     fresh = [e for e in events if e.event_id in applied]
     await _move_statuses(session, fresh, targets, signing_secret=signing_secret)
     outcomes, answered = [], set()
@@ -95,48 +106,67 @@ async def _move_statuses(
         held = latest.get(event.tracking_number)
         if held is None or event.occurred_at > held.occurred_at:
             latest[event.tracking_number] = event
-    for number, event in sorted(latest.items()):
-        target = targets[number]
-        await session.execute(
-            update(Shipment)
-            .where(
-                Shipment.id == target.id,
-                or_(Shipment.status_at.is_(None), Shipment.status_at < event.occurred_at),
-            )
-            .values(status=TrackingStatus(event.kind), status_at=event.occurred_at)
-            .execution_options(synchronize_session=False)
+    if latest:
+        connection = await session.connection()
+        await connection.execute(
+            _STATUS,
+            [
+                {"sid": targets[number].id, "kind": TrackingStatus(event.kind), "at": event.occurred_at}
+                for number, event in sorted(latest.items())
+            ],
         )
+    delivered: dict[int, tuple[_Target, datetime]] = {}
     for event in fresh:
         target = targets[event.tracking_number]
         if target.direction == Direction.back and target.return_id is not None:
             await _return_progress(session, target.return_id, event)
         elif event.kind == TrackingStatus.delivered:
-            await _delivered(session, target, event.occurred_at, signing_secret=signing_secret)
+            held = delivered.get(target.id)
+            delivered[target.id] = (target, min(event.occurred_at, held[1]) if held else event.occurred_at)
+    arrived: dict[int, datetime] = {}
+    for target, at in await _first_deliveries(session, delivered):
+        arrived[target.order_id] = max(at, arrived.get(target.order_id, at))
+    for order_id, at in sorted(arrived.items()):
+        await _order_delivered(session, order_id, at, signing_secret=signing_secret)
 
 
-async def _delivered(session: AsyncSession, target: _Target, at: datetime, *, signing_secret: str) -> None:
-    first = await session.execute(
-        update(Shipment)
-        .where(Shipment.id == target.id, Shipment.delivered_at.is_(None))
-        .values(delivered_at=at)
-        .execution_options(synchronize_session=False)
+_DELIVERED_AT = update(Shipment).where(Shipment.id == bindparam("sid")).values(delivered_at=bindparam("at"))
+
+
+async def _first_deliveries(
+    session: AsyncSession, delivered: dict[int, tuple[_Target, datetime]]
+) -> list[tuple[_Target, datetime]]:
+    """The shipments delivered for the first time, stamped. The rows are locked (FOR UPDATE on
+    PostgreSQL; SQLite already holds the write lock after the insert), so a parcel's first
+    delivery is seen by one transaction only."""
+    if not delivered:
+        return []
+    waiting = await session.execute(
+        select(Shipment.id).where(Shipment.id.in_(sorted(delivered)), Shipment.delivered_at.is_(None)).with_for_update()
     )
-    if first.rowcount != 1:  # type: ignore[attr-defined]
-        return
+    first = [delivered[sid] for sid in sorted(waiting.scalars())]
+    if first:
+        connection = await session.connection()
+        await connection.execute(_DELIVERED_AT, [{"sid": target.id, "at": at} for target, at in first])
+    return first
+
+
+async def _order_delivered(session: AsyncSession, order_id: int, at: datetime, *, signing_secret: str) -> None:
+    """The order is delivered when its last parcel is (once: the status move is conditional)."""
     pending = (
         await session.execute(
             select(func.count()).where(
-                Shipment.order_id == target.order_id,
+                Shipment.order_id == order_id,
                 Shipment.direction == Direction.outbound,
                 Shipment.delivered_at.is_(None),
             )
         )
     ).scalar_one()
     if pending:
-        return  # the order is delivered when its last parcel is
+        return
     moved = await lifecycle.set_status(
         session,
-        order_id=target.order_id,
+        order_id=order_id,
         from_statuses=frozenset({OrderStatus.shipped}),
         to_status=OrderStatus.delivered,
         actor_id=None,
@@ -144,12 +174,11 @@ async def _delivered(session: AsyncSession, target: _Target, at: datetime, *, si
         now=at,
         note="delivered (carrier)",
     )
-    if moved is not None:
-        outbox.emit(
-            session, topic="orders.status_changed", payload={"order_id": target.order_id, "status": "delivered"}
-        )
+    if moved is None:
+        return
+    outbox.emit(session, topic="orders.status_changed", payload={"order_id": order_id, "status": "delivered"})
     await traceability.record_for_order(
-        session, order_id=target.order_id, kind="delivered", at=at, data={}, secret=signing_secret
+        session, order_id=order_id, kind="delivered", at=at, data={}, secret=signing_secret
     )
 
 
