@@ -104,3 +104,83 @@ async def test_given_another_merchant_or_buyer_then_the_shipments_are_not_found(
     assert (
         await client.get(f"/api/v1/orders/{paid.order_id}/packing-slip.pdf", headers=paid.buyer.headers)
     ).status_code == 403
+
+
+async def test_given_many_concurrent_single_event_webhooks_with_replays_then_each_event_is_stored_once(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    import asyncio
+
+    paid = await paid_order(client, state)
+    tracking = (await ship(client, paid, parcels=1))["tracking_number"]
+    t0 = datetime.now(UTC) - timedelta(days=1)
+    events = [event(tracking, "in_transit", t0 + timedelta(minutes=i), event_id=f"trk_c{i}") for i in range(30)]
+    answers = await asyncio.gather(*(send(client, state, e) for e in events + events[:10]))
+    statuses = [a.json()["status"] for a in answers]
+    assert statuses.count("applied") == 30 and statuses.count("duplicate") == 10
+    async with state.db.read_sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(TrackingEvent))).scalar_one() == 30
+
+
+async def test_given_recyclable_and_plain_packaging_then_shares_and_kilograms_are_counted_per_merchant_and_platform(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.accounts.models import Role
+    from tests.factories import make_user
+
+    paid = await paid_order(client, state)
+    other = await paid_order(client, state)
+    mid, headers = paid.merchant.id, paid.seller.headers
+    kraft = await client.post(
+        f"/api/v1/me/merchants/{mid}/packaging-types",
+        json={"name": "Kraft", "material": "cardboard", "recyclable": True, "weight_g": 200},
+        headers=headers,
+    )
+    mailer = await client.post(
+        f"/api/v1/me/merchants/{mid}/packaging-types",
+        json={"name": "Mailer", "material": "plastic", "recyclable": False, "weight_g": 50},
+        headers=headers,
+    )
+    await ship(client, paid, packaging_type_id=kraft.json()["id"], parcels=3)
+    await client.post(
+        f"/api/v1/orders/{paid.order_id}/shipments",
+        json={
+            "parcels": [
+                {
+                    "weight_g": 300,
+                    "length_mm": 200,
+                    "width_mm": 100,
+                    "height_mm": 30,
+                    "packaging_type_id": mailer.json()["id"],
+                }
+            ]
+        },
+        headers=headers,
+    )
+    # Another merchant cannot use this merchant's packaging, nor read its figures.
+    stolen = await client.post(
+        f"/api/v1/orders/{other.order_id}/shipments",
+        json={
+            "parcels": [
+                {
+                    "weight_g": 300,
+                    "length_mm": 200,
+                    "width_mm": 100,
+                    "height_mm": 30,
+                    "packaging_type_id": kraft.json()["id"],
+                }
+            ]
+        },
+        headers=other.seller.headers,
+    )
+    assert stolen.status_code == 404
+    assert (
+        await client.get(f"/api/v1/me/merchants/{mid}/logistics/packaging-stats", headers=other.seller.headers)
+    ).status_code == 404
+    mine = (await client.get(f"/api/v1/me/merchants/{mid}/logistics/packaging-stats", headers=headers)).json()
+    assert mine["parcels"] == 4 and mine["recyclable_parcels"] == 3 and mine["recyclable_share"] == 0.75
+    assert mine["packaging_kg"] == 0.65 and mine["recyclable_packaging_kg"] == 0.6
+    await ship(client, other)  # no packaging type: counted, not recyclable, 0 g
+    operator = await make_user(state, role=Role.operator)
+    platform = (await client.get("/api/v1/operator/logistics/packaging-stats", headers=operator.headers)).json()
+    assert platform["parcels"] == 5 and platform["recyclable_share"] == 0.6

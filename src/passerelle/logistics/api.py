@@ -14,6 +14,7 @@ from passerelle.errors import DomainError, Forbidden, NotFound
 from passerelle.http import PathId
 from passerelle.logistics import present
 from passerelle.logistics.carriers.registry import carrier, carriers
+from passerelle.logistics.ingest import EventBatcher
 from passerelle.logistics.models import Direction
 from passerelle.logistics.schemas import (
     PackagingTypeIn,
@@ -26,10 +27,11 @@ from passerelle.logistics.schemas import (
     ShipmentIn,
     ShipmentOut,
 )
-from passerelle.logistics.service import packaging, recycling, returns, shipments, tracking
+from passerelle.logistics.service import packaging, recycling, returns, shipments
 from passerelle.merchants import service as merchants
 from passerelle.orders.service import lifecycle
 from passerelle.payments import service as payments
+from passerelle.state import AppState
 
 router = APIRouter(tags=["logistics"], route_class=UnitOfWorkRoute)
 MAX_WEBHOOK_BYTES = 512_000
@@ -61,32 +63,6 @@ async def list_carriers(state: State) -> list[dict[str, Any]]:
         }
         for c in carriers(state.settings).values()
     ]
-
-
-@router.post("/logistics/carriers/{carrier_name}/events")
-async def carrier_events(
-    carrier_name: Annotated[str, StringConstraints(max_length=30)], request: Request, session: Session, state: State
-) -> dict[str, Any]:
-    """Carrier webhooks, one event or a batch: signature and age checked, each event applied once."""
-    sender = carrier(state.settings, carrier_name)
-    body = await request.body()
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise DomainError("payload_too_large", "Webhook body too large", status=413)
-    now = state.clock.now()
-    events, batched = sender.parse_events(headers=dict(request.headers), body=body, now=int(now.timestamp()))
-    outcomes = await tracking.apply_events(
-        session, carrier=sender.name, events=events, now=now, signing_secret=state.settings.resolved_secret_key
-    )
-    if not batched:
-        if outcomes[0] == "unknown_parcel":
-            raise DomainError("unknown_parcel", "No shipment has this tracking number", status=400)
-        return {"status": outcomes[0], "event_id": events[0].event_id}
-    return {
-        "applied": outcomes.count("applied"),
-        "duplicates": outcomes.count("duplicate"),
-        "unknown": outcomes.count("unknown_parcel"),
-        "outcomes": outcomes,
-    }
 
 
 @router.post("/orders/{order_id}/shipments", status_code=201, response_model=ShipmentOut)
@@ -259,3 +235,49 @@ async def nearest_points(
         )
         for n in await recycling.nearest(session, lat=lat, lon=lon, k=k)
     ]
+
+
+# Carrier webhooks: no request transaction (the events are applied by the group-commit writer).
+webhooks = APIRouter(tags=["logistics"])
+
+
+def _batcher(request: Request, state: AppState) -> EventBatcher:
+    found: EventBatcher | None = getattr(request.app.state, "tracking_batcher", None)
+    if found is None:
+        found = EventBatcher(
+            db=state.db,
+            signing_secret=state.settings.resolved_secret_key,
+            clock=state.clock.now,
+            on_commit=state.wake_worker,
+        )
+        request.app.state.tracking_batcher = found
+    return found
+
+
+@webhooks.post("/logistics/carriers/{carrier_name}/events")
+async def carrier_events(
+    carrier_name: Annotated[str, StringConstraints(max_length=30)], request: Request, state: State
+) -> dict[str, Any]:
+    """Carrier webhooks, one event or a batch (`{"events": [...]}`, up to 1000): signature and
+    age checked, each event applied once; answered once the events are durable."""
+    sender = carrier(state.settings, carrier_name)
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise DomainError("payload_too_large", "Webhook body too large", status=413)
+    events, batched = sender.parse_events(
+        headers=dict(request.headers), body=body, now=int(state.clock.now().timestamp())
+    )
+    outcomes = await _batcher(request, state).submit(sender.name, events)
+    if not batched:
+        if outcomes[0] == "unknown_parcel":
+            raise DomainError("unknown_parcel", "No shipment has this tracking number", status=400)
+        return {"status": outcomes[0], "event_id": events[0].event_id}
+    return {
+        "applied": outcomes.count("applied"),
+        "duplicates": outcomes.count("duplicate"),
+        "unknown": outcomes.count("unknown_parcel"),
+        "outcomes": outcomes,
+    }
+
+
+router.include_router(webhooks)
