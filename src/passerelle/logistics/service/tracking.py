@@ -121,8 +121,8 @@ async def _move_statuses(
         if target.direction == Direction.back and target.return_id is not None:
             await _return_progress(session, target.return_id, event)
         elif event.kind == TrackingStatus.delivered:
-            held = delivered.get(target.id)
-            delivered[target.id] = (target, min(event.occurred_at, held[1]) if held else event.occurred_at)
+            earlier = delivered.get(target.id)
+            delivered[target.id] = (target, min(event.occurred_at, earlier[1]) if earlier else event.occurred_at)
     arrived: dict[int, datetime] = {}
     for target, at in await _first_deliveries(session, delivered):
         arrived[target.order_id] = max(at, arrived.get(target.order_id, at))
