@@ -26,4 +26,5 @@ HANDLERS: dict[str, Handler] = {
     "deals.release": festival_tasks.release_deal_hold,
     "deals.close": festival_tasks.close_ended_deal,
     "logistics.carrier.deliver": logistics_tasks.deliver_carrier_event,
+    "logistics.ship_batch": logistics_tasks.ship_batch,
 }

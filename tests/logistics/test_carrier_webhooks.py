@@ -184,3 +184,35 @@ async def test_given_recyclable_and_plain_packaging_then_shares_and_kilograms_ar
     operator = await make_user(state, role=Role.operator)
     platform = (await client.get("/api/v1/operator/logistics/packaging-stats", headers=operator.headers)).json()
     assert platform["parcels"] == 5 and platform["recyclable_share"] == 0.6
+
+
+async def test_given_a_bulk_shipping_request_then_the_outbox_books_each_paid_order_once(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.infra.outbox import OutboxMessage
+    from tests.commerce import drain
+
+    paid = await paid_order(client, state)
+    other = await paid_order(client, state)  # another merchant's order: skipped
+    queued = await client.post(
+        f"/api/v1/me/merchants/{paid.merchant.id}/shipments/bulk",
+        json={
+            "order_ids": [paid.order_id, other.order_id],
+            "parcel": {"weight_g": 500, "length_mm": 200, "width_mm": 150, "height_mm": 50},
+        },
+        headers=paid.seller.headers,
+    )
+    assert queued.status_code == 202 and queued.json() == {"orders": 2, "batches": 1}
+    async with state.db.read_sessions() as session:
+        payload = (
+            await session.execute(select(OutboxMessage.payload).where(OutboxMessage.topic == "logistics.ship_batch"))
+        ).scalar_one()
+    await drain(state)
+    from passerelle.logistics import tasks
+
+    await tasks.ship_batch(state, payload)  # redelivered: nothing booked twice
+    mine = (await client.get(f"/api/v1/orders/{paid.order_id}/shipments", headers=paid.seller.headers)).json()
+    theirs = (await client.get(f"/api/v1/orders/{other.order_id}/shipments", headers=other.seller.headers)).json()
+    assert len(mine) == 1 and theirs == []
+    order = (await client.get(f"/api/v1/orders/{paid.order_id}", headers=paid.buyer.headers)).json()
+    assert order["status"] == "shipped"

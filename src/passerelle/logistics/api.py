@@ -17,6 +17,7 @@ from passerelle.logistics.carriers.registry import carrier, carriers
 from passerelle.logistics.ingest import EventBatcher
 from passerelle.logistics.models import Direction
 from passerelle.logistics.schemas import (
+    BulkShipIn,
     PackagingTypeIn,
     PackagingTypeOut,
     RecyclingPointOut,
@@ -27,7 +28,7 @@ from passerelle.logistics.schemas import (
     ShipmentIn,
     ShipmentOut,
 )
-from passerelle.logistics.service import packaging, recycling, returns, shipments
+from passerelle.logistics.service import bulk, packaging, recycling, returns, shipments
 from passerelle.merchants import service as merchants
 from passerelle.orders.service import lifecycle
 from passerelle.payments import service as payments
@@ -80,6 +81,29 @@ async def create_shipment(
         signing_secret=state.settings.resolved_secret_key,
     )
     return (await present.shipments_out(session, [shipment]))[0]
+
+
+@router.post("/me/merchants/{merchant_id}/shipments/bulk", status_code=202)
+async def bulk_ship(
+    merchant_id: PathId, body: BulkShipIn, user: CurrentUser, session: Session, state: State
+) -> dict[str, int]:
+    """Ship many paid orders with one parcel each: booked in the background, in chunks."""
+    await merchants.require_staff(session, user=user, merchant_id=merchant_id)
+    sender = carrier(state.settings, body.carrier)
+    if body.service not in sender.services:
+        raise DomainError(
+            "unknown_service", f"{sender.name} has no service {body.service}", field="service", status=422
+        )
+    messages = bulk.queue(
+        session,
+        actor=user,
+        merchant_id=merchant_id,
+        order_ids=body.order_ids,
+        carrier=sender.name,
+        service=body.service,
+        parcel=shipments.ParcelSpec(**body.parcel.model_dump()),
+    )
+    return {"orders": len(set(body.order_ids)), "batches": messages}
 
 
 @router.get("/orders/{order_id}/shipments", response_model=list[ShipmentOut])

@@ -126,3 +126,12 @@ class RecyclingPointOut(BaseModel):
     opening_hours: str
     materials: list[str]
     distance_km: float
+
+
+class BulkShipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_ids: list[int] = Field(min_length=1, max_length=20_000)
+    carrier: Annotated[str, StringConstraints(max_length=30)] = "sandbox"
+    service: Annotated[str, StringConstraints(max_length=30)] = "standard"
+    parcel: ParcelIn

@@ -6,6 +6,7 @@ from typing import Any
 
 from passerelle.logistics.carriers.registry import carrier
 from passerelle.logistics.carriers.sandbox import SandboxCarrier
+from passerelle.logistics.service import bulk
 
 
 async def deliver_carrier_event(state: Any, payload: dict[str, Any]) -> None:
@@ -18,3 +19,15 @@ async def deliver_carrier_event(state: Any, payload: dict[str, Any]) -> None:
     # Anything but a 2xx is retried by the outbox with backoff, like a real carrier would.
     if response.status_code >= 300:
         raise RuntimeError(f"carrier webhook answered {response.status_code}: {response.text[:200]}")
+
+
+async def ship_batch(state: Any, payload: dict[str, Any]) -> None:
+    """A chunk of a merchant's bulk shipping, in one transaction."""
+    async with state.db.writing() as session:
+        await bulk.ship_chunk(
+            session,
+            payload=payload,
+            carrier=carrier(state.settings, str(payload["carrier"])),
+            now=state.clock.now(),
+            signing_secret=state.settings.resolved_secret_key,
+        )
