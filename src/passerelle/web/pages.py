@@ -41,6 +41,7 @@ def install(app: FastAPI) -> None:
     from passerelle.orders.pages import checkout_router as checkout_pages
     from passerelle.orders.pages import console_router as order_console_pages
     from passerelle.payments.pages import router as payment_pages
+    from passerelle.traceability.pages import console_router as trace_console_pages
     from passerelle.traceability.pages import router as trace_pages
 
     for router in (
@@ -57,6 +58,7 @@ def install(app: FastAPI) -> None:
         logistics_pages,
         logistics_console_pages,
         trace_pages,
+        trace_console_pages,
     ):
         app.include_router(router)
 
