@@ -21,8 +21,7 @@ from tests import live_server as live
 from tests.e2e.conftest import _in_thread
 from tests.e2e.test_checkout_journey import no_sideways_scroll
 from tests.e2e.test_shopping_journey import PHONE, new_page
-from tests.factories import PASSWORD
-from tests.web.marketplace import build_marketplace
+from tests.factories import PASSWORD, make_merchant, make_product, make_user
 
 pytestmark = pytest.mark.e2e
 BUYER = "ines@acheteurs.fr"
@@ -34,7 +33,9 @@ def traced_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     found: dict[str, Any] = {}
 
     async def seed(state: AppState) -> None:
-        await build_marketplace(state)
+        # A small shop is enough (the full demo marketplace takes far longer to build).
+        seller = await make_user(state, role=Role.seller)
+        await make_product(state, await make_merchant(state, seller, name="Maison Canut"), title_fr="Foulard en soie")
         async with state.db.sessions() as session:
             await accounts.register(
                 session, email=BUYER, password=PASSWORD, country="FR", language="fr", currency="EUR", role=Role.buyer
