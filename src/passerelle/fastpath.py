@@ -26,7 +26,7 @@ CARRIER_SUFFIX = "/events"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _route(method: str, path: str) -> tuple[Handler, dict[str, int]] | None:
+def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | None:
     if method != "POST":
         return None
     if path.startswith(CLAIMS_PREFIX) and path.endswith(CLAIMS_SUFFIX):
