@@ -226,7 +226,7 @@ def run(*, parcels: int = 4000, batch: int = 500, concurrency: int = 8, single_p
         settings = Settings(data_dir=data_dir, secret_key=SECRET_KEY)
         migrate.upgrade(settings.resolved_database_url)
         with BenchServer(data_dir, env={"PASSERELLE_SECRET_KEY": SECRET_KEY}) as server:
-            single = _phase(settings, server, data_dir, parcels=single_parcels, batch=1, concurrency=32, prefix="S")
+            single = _phase(settings, server, data_dir, parcels=single_parcels, batch=1, concurrency=64, prefix="S")
             batched = _phase(
                 settings, server, data_dir, parcels=parcels, batch=batch, concurrency=concurrency, prefix="B"
             )

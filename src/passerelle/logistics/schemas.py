@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Text100 = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Ids from clients: bounded so that none is a number the database cannot hold (422, never 500).
+Id = Annotated[int, Field(ge=1, le=2**62)]
 
 
 class ParcelIn(BaseModel):
@@ -17,7 +19,7 @@ class ParcelIn(BaseModel):
     length_mm: int = Field(gt=0, le=3000)
     width_mm: int = Field(gt=0, le=3000)
     height_mm: int = Field(gt=0, le=3000)
-    packaging_type_id: int | None = None
+    packaging_type_id: Id | None = None
 
 
 class ShipmentIn(BaseModel):
@@ -81,7 +83,7 @@ class PackagingTypeOut(BaseModel):
 class ReturnLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    line_id: int
+    line_id: Id
     quantity: int = Field(gt=0, le=10_000)
 
 
@@ -108,7 +110,7 @@ class ReturnRefundIn(BaseModel):
 
     resellable: bool = True
     # Per order line, overriding `resellable`.
-    lines: dict[int, bool] = Field(default_factory=dict)
+    lines: dict[Id, bool] = Field(default_factory=dict, max_length=200)
 
 
 class SettingsIn(BaseModel):
@@ -131,7 +133,7 @@ class RecyclingPointOut(BaseModel):
 class BulkShipIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    order_ids: list[int] = Field(min_length=1, max_length=20_000)
+    order_ids: list[Id] = Field(min_length=1, max_length=20_000)
     carrier: Annotated[str, StringConstraints(max_length=30)] = "sandbox"
     service: Annotated[str, StringConstraints(max_length=30)] = "standard"
     parcel: ParcelIn

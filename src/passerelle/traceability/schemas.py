@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Id = Annotated[int, Field(ge=1, le=2**62)]
 
 
 class FactoryIn(BaseModel):
@@ -35,9 +36,9 @@ class MaterialIn(BaseModel):
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    sku_id: int
-    factory_id: int
-    line_id: int
+    sku_id: Id
+    factory_id: Id
+    line_id: Id
     started_at: datetime
     ended_at: datetime
     materials: list[MaterialIn] = Field(default_factory=list, max_length=50)
@@ -49,9 +50,9 @@ class BatchIn(BaseModel):
 
 class BatchOut(BaseModel):
     id: int
-    sku_id: int
-    factory_id: int
-    line_id: int
+    sku_id: Id
+    factory_id: Id
+    line_id: Id
     serials: list[str]
 
 
