@@ -38,7 +38,7 @@ JOURNEY = ("picked_up", "in_transit", "customs", "out_for_delivery", "delivered"
 DUPLICATE_SHARE = 0.02
 
 
-async def _prepare(settings: Settings, parcels: int, prefix: str) -> list[str]:
+async def prepare_shipments(settings: Settings, parcels: int, prefix: str) -> list[str]:
     """One shipped order per 50 parcels (so delivery also moves orders), straight in SQL."""
     state = AppState.from_settings(settings)
     numbers = [f"{prefix}{i:09d}" for i in range(parcels)]
@@ -177,7 +177,7 @@ async def _stored(settings: Settings, prefix: str) -> tuple[int, int, int]:
 def _phase(
     settings: Settings, server: BenchServer, data_dir: Path, *, parcels: int, batch: int, concurrency: int, prefix: str
 ) -> dict[str, Any]:
-    numbers = asyncio.run(_prepare(settings, parcels, prefix))
+    numbers = asyncio.run(prepare_shipments(settings, parcels, prefix))
     events, distinct = _plan(numbers, seed=len(prefix) + batch)
     plan_file = data_dir / f"events-{prefix}.json"
     plan_file.write_text(json.dumps(events))
