@@ -220,7 +220,7 @@ def _phase(
     }
 
 
-def run(*, parcels: int = 4000, batch: int = 500, concurrency: int = 8, single_parcels: int = 600) -> dict[str, Any]:
+def run(*, parcels: int = 8000, batch: int = 500, concurrency: int = 8, single_parcels: int = 600) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-tracking-") as tmp:
         data_dir = Path(tmp)
         settings = Settings(data_dir=data_dir, secret_key=SECRET_KEY)

@@ -53,7 +53,7 @@ def http(
 @app.command("tracking")
 def tracking(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
-    parcels: int = typer.Option(4000, min=10, help="Parcels in the batched phase (5 events each)."),
+    parcels: int = typer.Option(8000, min=10, help="Parcels in the batched phase (5 events each)."),
     batch: int = typer.Option(500, min=1, max=1000, help="Events per webhook request in the batched phase."),
     concurrency: int = typer.Option(8, min=1, help="Concurrent requests in the load process."),
     single_parcels: int = typer.Option(600, min=10, help="Parcels in the one-event-per-request phase."),
