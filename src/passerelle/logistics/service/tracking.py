@@ -83,7 +83,8 @@ async def apply_events(
             )
     applied: set[str] = set()
     if rows:
-        applied = set((await session.execute(_insert(session), rows)).scalars())
+        connection = await session.connection()  # Core executemany: no ORM bookkeeping per row
+        applied = set((await connection.execute(_insert(session), rows)).scalars())
     fresh = [e for e in events if e.event_id in applied]
     await _move_statuses(session, fresh, targets, signing_secret=signing_secret)
     outcomes, answered = [], set()
