@@ -57,6 +57,7 @@ async def test_given_an_event_replayed_alone_and_in_a_batch_then_it_is_applied_o
         assert (await session.execute(select(func.count()).select_from(TrackingEvent))).scalar_one() == 1
 
 
+@pytest.mark.both_backends
 async def test_given_late_and_duplicate_events_then_the_timeline_follows_occurred_at_and_delivery_moves_the_order(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
@@ -106,6 +107,7 @@ async def test_given_another_merchant_or_buyer_then_the_shipments_are_not_found(
     ).status_code == 403
 
 
+@pytest.mark.both_backends
 async def test_given_many_concurrent_single_event_webhooks_with_replays_then_each_event_is_stored_once(
     client: httpx.AsyncClient, state: AppState
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from passerelle.catalog.models import Sku
@@ -29,6 +30,7 @@ async def _stock(state: AppState, sku_id: int) -> tuple[int, int]:
         return sku.stock, sku.sold
 
 
+@pytest.mark.both_backends
 async def test_given_a_delivered_order_when_one_unit_comes_back_resellable_then_it_is_refunded_and_restocked(
     client: httpx.AsyncClient, state: AppState
 ) -> None:

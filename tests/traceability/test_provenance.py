@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import delete, select, update
 from typer.testing import CliRunner
 
@@ -30,6 +31,7 @@ async def _verify(state: AppState, serial: str) -> dict[str, object]:
         return (await verify_serial(session, serial=serial)).as_dict()
 
 
+@pytest.mark.both_backends
 async def test_given_a_packed_and_shipped_unit_then_its_chain_is_valid_and_the_key_is_published(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
