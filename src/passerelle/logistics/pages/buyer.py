@@ -18,7 +18,7 @@ from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError
 from passerelle.logistics.carriers.registry import carrier
 from passerelle.logistics.models import Direction, ReturnRequest, Shipment
-from passerelle.logistics.pages.texts import error_message, event_label, return_label
+from passerelle.logistics.pages.texts import error_message, event_label, materials_text, return_label
 from passerelle.logistics.present import label_url
 from passerelle.logistics.service import recycling, returns, shipments, tracking
 from passerelle.logistics.zones import viewer_zone
@@ -136,7 +136,7 @@ async def render_tracking(
         returns=[(r, return_label(page, r.status.value)) for r in requests],
         returnable=await _returnable(session, state, order),
         deadline=_moment(page, deadline, zone) if deadline else "",
-        points=points,
+        points=[(near, materials_text(page, near.point.materials)) for near in points],
         zone=zone.key,
         error=error,
         done=page.request.query_params.get("done", ""),

@@ -24,6 +24,15 @@ RETURN_LABELS: dict[str, str] = {
     "refunded": N_("Refunded"),
 }
 
+MATERIALS: dict[str, str] = {
+    "cardboard": N_("cardboard"),
+    "paper": N_("paper"),
+    "plastic": N_("plastic"),
+    "glass": N_("glass"),
+    "textile": N_("textile"),
+    "metal": N_("metal"),
+}
+
 ERRORS: dict[str, str] = {
     "return_window_closed": N_("The return window of this order has closed."),
     "not_returnable": N_("Only a delivered order can be returned."),
@@ -54,3 +63,8 @@ def event_label(page: Page, kind: str) -> str:
 
 def return_label(page: Page, status: str) -> str:
     return page.gettext(RETURN_LABELS.get(status, status))
+
+
+def materials_text(page: Page, materials: str) -> str:
+    """ "cardboard;paper" -> "carton, papier" (unknown materials are shown as given)."""
+    return ", ".join(page.gettext(MATERIALS.get(m, m)) for m in materials.split(";") if m)
