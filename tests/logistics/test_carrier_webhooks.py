@@ -15,7 +15,7 @@ from passerelle.state import AppState
 from tests.logistics.helpers import event, paid_order, send, ship
 
 
-@pytest.mark.parametrize("tamper", ["bad_signature", "wrong_secret", "stale", "missing"])
+@pytest.mark.parametrize("tamper", ["bad_signature", "wrong_secret", "stale", "missing", "future"])
 async def test_given_a_forged_or_stale_event_then_it_is_refused_and_nothing_applied(
     client: httpx.AsyncClient, state: AppState, tamper: str
 ) -> None:
@@ -24,6 +24,10 @@ async def test_given_a_forged_or_stale_event_then_it_is_refused_and_nothing_appl
     body_obj = event(shipment["tracking_number"], "picked_up", datetime.now(UTC))
     if tamper == "wrong_secret":
         response = await send(client, state, body_obj, secret="not-the-secret")
+    elif tamper == "future":
+        response = await send(
+            client, state, event(shipment["tracking_number"], "delivered", datetime.now(UTC) + timedelta(days=2))
+        )
     elif tamper == "stale":
         response = await send(client, state, body_obj, at=int(time.time()) - 301)
     else:
@@ -36,9 +40,11 @@ async def test_given_a_forged_or_stale_event_then_it_is_refused_and_nothing_appl
             del headers["passerelle-signature"]
         response = await client.post("/api/v1/logistics/carriers/sandbox/events", content=body, headers=headers)
     assert response.status_code == 400
-    assert response.json()["code"] == {"stale": "stale_webhook", "missing": "missing_signature"}.get(
-        tamper, "bad_signature"
-    )
+    assert response.json()["code"] == {
+        "stale": "stale_webhook",
+        "missing": "missing_signature",
+        "future": "event_in_future",
+    }.get(tamper, "bad_signature")
     async with state.db.read_sessions() as session:
         assert (await session.execute(select(func.count()).select_from(TrackingEvent))).scalar_one() == 0
 

@@ -3,6 +3,8 @@ packaging, recycling points."""
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
 import orjson
@@ -37,6 +39,8 @@ from passerelle.state import AppState
 
 router = APIRouter(tags=["logistics"], route_class=UnitOfWorkRoute)
 MAX_WEBHOOK_BYTES = 512_000
+FUTURE_SLACK = timedelta(hours=1)
+log = logging.getLogger("passerelle.logistics")
 MAX_CSV_BYTES = 20_000_000
 
 
@@ -294,8 +298,11 @@ async def handle_carrier_events(request: Request, carrier_name: str) -> Response
         body = await request.body()
         if len(body) > MAX_WEBHOOK_BYTES:
             raise DomainError("payload_too_large", "Webhook body too large", status=413)
-        now = int(state.clock.now().timestamp())
-        events, batched = sender.parse_events(headers=dict(request.headers), body=body, now=now)
+        now = state.clock.now()
+        events, batched = sender.parse_events(headers=dict(request.headers), body=body, now=int(now.timestamp()))
+        if any(e.occurred_at > now + FUTURE_SLACK for e in events):
+            # A wrong carrier clock would pin the status forever (older events never win).
+            raise DomainError("event_in_future", "An event is dated in the future", status=400)
         outcomes = await _batcher(request, state).submit(sender.name, events)
         if not batched and outcomes[0] == "unknown_parcel":
             raise DomainError("unknown_parcel", "No shipment has this tracking number", status=400)
