@@ -154,14 +154,15 @@ class RedisServer:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_redis() -> RedisServer:
+def start_redis(directory: Path | None = None, port: int | None = None) -> RedisServer:
     """A throw-away redis-server with every write fsynced (appendfsync always), as the
-    festival engine requires of Redis for durability."""
+    festival engine requires of Redis for durability. Given the directory and port of a
+    killed one, it restarts from that one's append-only file."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-    directory = Path(tempfile.mkdtemp(prefix="passerelle-redis-"))
-    port = free_port()
+    directory = directory or Path(tempfile.mkdtemp(prefix="passerelle-redis-"))
+    port = port or free_port()
     process = subprocess.Popen(
         [
             binary,

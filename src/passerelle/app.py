@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passerelle import __version__
 from passerelle.accounts.api import router as accounts_api
+from passerelle.auctions.api import router as auctions_api
 from passerelle.cart.api import router as cart_api
 from passerelle.catalog.api import router as catalog_api
 from passerelle.catalog.csv_api import router as catalog_csv_api
@@ -27,6 +28,7 @@ from passerelle.festival.api import router as festival_api
 from passerelle.festival.claims_api import router as claims_api
 from passerelle.festival.coupons_api import router as coupons_api
 from passerelle.festival.engine.tuning import tune_collector
+from passerelle.festival.presale_api import router as presale_api
 from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
@@ -99,6 +101,8 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         festival_api,
         claims_api,
         coupons_api,
+        presale_api,
+        auctions_api,
         logistics_api,
         traceability_api,
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Path, Request
+from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,3 +37,7 @@ async def idempotent_json(
 # hold (it gets a 422 like any other bad input, never a 500).
 MAX_ID = 2**62
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+# The header every retry-safe POST takes (checkout, deposits, quotes, offers...).
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]

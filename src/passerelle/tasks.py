@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from passerelle.auctions import tasks as auction_tasks
 from passerelle.cart import tasks as cart_tasks
 from passerelle.festival import tasks as festival_tasks
 from passerelle.infra.outbox import Handler
@@ -25,6 +26,13 @@ HANDLERS: dict[str, Handler] = {
     "deals.confirm": festival_tasks.confirm_paid_deal,
     "deals.release": festival_tasks.release_deal_hold,
     "deals.close": festival_tasks.close_ended_deal,
+    "presale.paid": festival_tasks.presale_order_paid,
+    "presale.dropped": festival_tasks.presale_order_dropped,
+    "presale.forfeit": festival_tasks.forfeit_unpaid_balances,
+    "auctions.close": auction_tasks.close_auction,
+    "auctions.paid": auction_tasks.auction_order_paid,
+    "auctions.order_dropped": auction_tasks.auction_order_dropped,
+    "auctions.unpaid": auction_tasks.expire_unpaid_auction,
     "logistics.carrier.deliver": logistics_tasks.deliver_carrier_event,
     "logistics.ship_batch": logistics_tasks.ship_batch,
 }

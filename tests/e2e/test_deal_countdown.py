@@ -137,6 +137,9 @@ async def test_given_a_deal_starting_in_seconds_then_the_countdown_flips_to_buy_
     await expect(result).to_have_attribute("data-result", "reserved")
     await expect(result).to_contain_text("Réservé ! Payez avant")
     await expect(remaining).to_have_text("4")
+    pay_link = page.locator("[data-deal-pay]")
+    await expect(pay_link).to_have_text("Payer maintenant")
+    pay_href = await pay_link.get_attribute("href")
     await page.screenshot(path=str(artifacts / "deal-reserved-phone.png"), full_page=True)
 
     # A second claim is over the per-buyer limit of 1: said so, and the counter stays.
@@ -145,3 +148,19 @@ async def test_given_a_deal_starting_in_seconds_then_the_countdown_flips_to_buy_
     await expect(remaining).to_have_text("4")
     # Chromium logs the expected 409 answer as a failed resource; nothing else may fail.
     assert [p for p in problems if "status of 409" not in p] == []
+
+    # "Pay now": the reservation's own payment form, then the sandbox PSP's page.
+    await page.goto(f"{base}{pay_href}")
+    await expect(page.locator("[data-pay-total]")).to_have_text(re.compile(r"29,00\s€"))
+    await page.fill("#ship-line1", "8 quai Saint-Vincent")
+    await page.fill("#ship-postal", "69001")
+    await page.fill("#ship-city", "Lyon")
+    await page.select_option("#ship-country", "FR")
+    await page.screenshot(path=str(artifacts / "deal-pay-form-phone.png"), full_page=True)
+    await page.click("button:has-text('Continuer vers le paiement')")
+    await expect(page).to_have_url(re.compile(r"/pay/sandbox/pay_"))
+    await page.fill("#card-number", "4242 4242 4242 4242")
+    await page.fill("#card-expiry", "12/34")
+    await page.fill("#card-cvc", "123")
+    await page.click("button.psp-pay")
+    await expect(page.locator("[data-payment-state=succeeded]")).to_be_visible(timeout=10_000)

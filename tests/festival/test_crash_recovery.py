@@ -144,3 +144,65 @@ async def test_given_kill_9_under_load_then_every_acknowledged_claim_survives_ex
             assert remaining == STOCK - len(book.reservations)
     finally:
         server.stop()
+
+
+async def test_given_redis_when_server_and_redis_are_killed_under_load_then_acknowledged_claims_survive(
+    tmp_path: Path,
+) -> None:
+    """With PASSERELLE_REDIS_URL the durable state is Redis (AOF, fsync always): SIGKILL the
+    API server and redis-server together, restart both, and every acknowledged claim is there."""
+    import redis.asyncio as aioredis
+
+    from passerelle.festival.engine.redis_shard import RedisShard
+    from tests.services import start_redis
+
+    out: dict[str, object] = {}
+    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: _festival(state, out))
+    deal_id = int(out["deal_id"])  # type: ignore[call-overload]
+    tokens: list[str] = out["tokens"]  # type: ignore[assignment]
+    redis = await asyncio.to_thread(start_redis)
+    acknowledged: dict[str, int] = {}
+    keys = itertools.count()
+    try:
+        for _round in range(2):
+            env = {**ENV, "PASSERELLE_REDIS_URL": redis.url}
+            server = await asyncio.to_thread(live_server.start, tmp_path, extra_env=env)
+            stop = asyncio.Event()
+            workers = [
+                asyncio.create_task(_hammer(server.url, deal_id, tokens, keys, acknowledged, stop)) for _ in range(16)
+            ]
+            target = len(acknowledged) + 25
+            for _ in range(400):
+                if len(acknowledged) >= target:
+                    break
+                await asyncio.sleep(0.05)
+            assert redis.process is not None
+            redis.process.kill()  # the store dies first, then the server: nothing gets flushed
+            server.process.kill()
+            await asyncio.to_thread(redis.process.wait)
+            await asyncio.to_thread(server.process.wait)
+            stop.set()
+            await asyncio.gather(*workers)
+            redis = await asyncio.to_thread(start_redis, redis.directory, redis.port)
+
+            client = aioredis.from_url(redis.url, decode_responses=True)
+            tag = f"passerelle:{{deal:{deal_id}}}"
+            stored = await client.hgetall(f"{tag}:keys")  # "buyer:key" -> "fingerprint:seq"
+            rows = await client.hgetall(f"{tag}:res")  # seq -> "buyer:qty:expires:status"
+            remaining = int(await client.get(f"{tag}:remaining") or 0)
+            await client.aclose()
+            by_key = {handle.split(":", 1)[1]: int(value.split(":")[1]) for handle, value in stored.items()}
+            for key, reservation in acknowledged.items():
+                assert by_key.get(key) == reservation & 0xFFFFFFFF, f"acknowledged claim {key} lost after kill -9"
+            units = sum(int(row.split(":")[1]) for row in rows.values() if row.split(":")[3] in ("0", "1"))
+            assert remaining + units == STOCK
+            assert len(rows) == len(stored)  # one reservation per accepted key, none twice
+        assert acknowledged
+        # The restarted engine on the same Redis answers a replayed key with its reservation.
+        shard = RedisShard(redis.url)
+        key, reservation = next(iter(acknowledged.items()))
+        found = await shard.reservation(reservation)
+        assert found is not None and found[0] == deal_id
+        await shard.redis.aclose()
+    finally:
+        redis.stop()

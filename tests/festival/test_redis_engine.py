@@ -75,6 +75,32 @@ async def test_given_redis_when_a_hold_is_paid_or_released_then_counts_follow(
     assert await engine.counts(deal_id) == (3, 0, 1)
 
 
+async def test_given_redis_when_a_buyer_claims_across_deals_then_the_open_hold_cap_holds(
+    redis_client: httpx.AsyncClient, redis_state: AppState
+) -> None:
+    """The cap spans deals (so Redis slots): 12 concurrent claims on two deals -> exactly 5 holds."""
+    cap = redis_state.settings.max_open_reservations
+    assert cap == 5
+    one = (await festival_with_deal(redis_client, redis_state, stock=40, deal_stock=20, limit=20))["deal"]["id"]
+    two = (await festival_with_deal(redis_client, redis_state, stock=40, deal_stock=20, limit=20))["deal"]["id"]
+    (buyer,) = await make_buyers(redis_state, 1)
+    redis_state.claim_account_limiter = type(redis_state.claim_account_limiter)(rate=1000, burst=1000)  # type: ignore[call-arg]
+    answers = await asyncio.gather(*(claim(redis_client, buyer, (one, two)[i % 2], 1, key=f"k{i}") for i in range(12)))
+    held = [a for a in answers if a.status_code == 201]
+    assert len(held) == cap
+    assert {a.json()["code"] for a in answers if a.status_code != 201} == {"too_many_reservations"}
+    # A retry of a key that got its hold answers the same reservation, even at the cap.
+    index = answers.index(held[0])
+    again = await claim(redis_client, buyer, (one, two)[index % 2], 1, key=f"k{index}")
+    assert again.status_code == 201 and again.json()["reservation_id"] == held[0].json()["reservation_id"]
+    # Paying or releasing a hold frees a place.
+    engine = redis_state.engine
+    assert engine is not None
+    assert await engine.release(held[0].json()["reservation_id"])
+    assert (await claim(redis_client, buyer, one, 1, key="after-release")).status_code == 201
+    assert (await claim(redis_client, buyer, one, 1, key="over-again")).json()["code"] == "too_many_reservations"
+
+
 async def test_given_two_server_processes_on_one_redis_then_they_share_the_deal(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
@@ -85,7 +111,11 @@ async def test_given_two_server_processes_on_one_redis_then_they_share_the_deal(
     await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: _festival(state, out))
     deal_id = int(out["deal_id"])  # type: ignore[call-overload]
     tokens: list[str] = out["tokens"]  # type: ignore[assignment]
-    env = {"PASSERELLE_REDIS_URL": redis_server.url, "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "100000"}
+    env = {
+        "PASSERELLE_REDIS_URL": redis_server.url,
+        "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "100000",
+        "PASSERELLE_MAX_OPEN_RESERVATIONS": "0",  # many holds per test buyer here
+    }
     first = await asyncio.to_thread(live_server.start, tmp_path, extra_env=env)
     second = await asyncio.to_thread(live_server.start, tmp_path, extra_env=env)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -137,3 +138,16 @@ async def test_given_the_documented_demo_logins_then_they_get_an_api_token(
     assert token.status_code == 200, token.text
     me = await demo.client.get(f"{API}/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert me.json()["role"] == expected
+
+
+async def test_given_the_demo_then_a_running_festival_with_live_and_presale_deals_and_open_auctions(
+    demo: Demo,
+) -> None:
+    deals = (await demo.client.get("/api/v1/deals?festival=current")).json()["items"]
+    now = datetime.now(UTC)
+    live = [d for d in deals if datetime.fromisoformat(d["starts_at"]) <= now < datetime.fromisoformat(d["ends_at"])]
+    assert len(live) >= 20 and all(d["stock"] > 0 for d in live)  # (no engine runs in this test: no "remaining")
+    presales = [d for d in deals if d["presale"]]
+    assert presales and all(d["presale"]["remaining"] > 0 for d in presales)
+    auctions = (await demo.client.get("/api/v1/auctions")).json()["items"]
+    assert len(auctions) >= 3 and {a["status"] for a in auctions} == {"open"}

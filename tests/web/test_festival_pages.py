@@ -84,3 +84,21 @@ async def test_given_a_deal_before_its_start_then_a_countdown_and_after_its_star
 async def test_given_an_unknown_deal_then_404(client: httpx.AsyncClient) -> None:
     assert (await client.get("/deals/999999", headers=HTML)).status_code == 404
     assert (await client.get("/deals/abc", headers=HTML)).status_code == 404
+
+
+async def test_given_a_viewer_in_another_currency_then_deal_prices_show_an_estimate_in_it(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.deps import CURRENCY_COOKIE
+    from tests.i18n_fixtures import load_rates
+
+    await load_rates(state)
+    setup = await festival_with_deal(client, state)
+    client.cookies.set(CURRENCY_COOKIE, "USD")
+    page = await client.get(f"/deals/{setup['deal']['id']}", headers={**HTML, "accept-language": "en"})
+    shown = text_of(page.text)
+    assert "€29.00" in shown  # the deal's own price, in the merchant's currency
+    estimate = re.search(r"≈ \$(\d+\.\d\d)", shown)
+    assert estimate and 25 < float(estimate.group(1)) < 40
+    client.cookies.set(CURRENCY_COOKIE, "EUR")
+    assert "≈" not in text_of((await client.get(f"/deals/{setup['deal']['id']}", headers=HTML)).text)

@@ -22,7 +22,7 @@ def used_messages() -> set[str]:
         (SRC / "web" / "templates", [("**.html", "jinja2.ext:babel_extract")], {"**.html": JINJA_OPTIONS}),
         (SRC / "web", [("*.py", "python")], {}),
         # Every domain's page handlers (pages.py or a pages/ package).
-        *[(d, [("pages.py", "python"), ("pages/*.py", "python")], {}) for d in SRC.iterdir() if d.is_dir()],
+        *[(d, [("*pages.py", "python"), ("pages/*.py", "python")], {}) for d in SRC.iterdir() if d.is_dir()],
     ]
     for directory, methods, options in sources:
         for _name, _line, message, _comments, _context in extract_from_dir(

@@ -4,14 +4,19 @@ wrk from a separate process, against the same server's no-op route (the stack ce
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from passerelle.bench import wrk_scripts
 from passerelle.bench.fixtures import make_buyers, make_catalog
@@ -105,6 +110,29 @@ def _audit(journal_path: Path) -> dict[str, int]:
     return {"oversold": oversold, "reservations": reservations}
 
 
+class ScreenWatcher(threading.Thread):
+    """Follows the big screen's feed while the claims run: the screen must keep its
+    once-a-second refresh under full load. Records when each event arrived."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True, name="screen-watcher")
+        self.url = f"{url}/api/v1/festivals/current/screen"
+        self.arrivals: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with contextlib.suppress(httpx.HTTPError), httpx.stream("GET", self.url, timeout=30) as response:
+            for line in response.iter_lines():
+                if line.startswith("event: screen"):
+                    self.arrivals.append(time.monotonic())
+                if self.stop.is_set():
+                    return
+
+    def max_gap_ms(self) -> float | None:
+        gaps = [b - a for a, b in zip(self.arrivals, self.arrivals[1:], strict=False)]
+        return round(max(gaps) * 1000) if gaps else None
+
+
 def run(
     *, batched: bool = False, seconds: int = 8, connections: int = 64, buyers: int = 2_000, batch: int = 500
 ) -> dict[str, Any]:
@@ -132,7 +160,10 @@ def run(
             ceiling = _wrk(server.url, data_dir / "noop.lua", seconds=seconds, connections=connections)
             # Warm-up: each buyer's first claim looks the token up once; measure the steady state.
             _wrk(server.url, claims_lua, seconds=3, connections=connections if not batched else 8)
+            watcher = ScreenWatcher(server.url)
+            watcher.start()
             claims = _wrk(server.url, claims_lua, seconds=seconds, connections=connections if not batched else 8)
+            watcher.stop.set()
         audit = _audit(data_dir / "engine" / "journal.db")
     per_request = batch if batched else 1
     claims_per_s = claims["requests"] * per_request / (claims["duration_us"] / 1e6)
@@ -148,6 +179,9 @@ def run(
         "durable_reservations": audit["reservations"],
         "connections": connections,
         "seconds": seconds,
+        # The big screen's feed during the claims: its longest gap between two refreshes.
+        "screen_refreshes": len(watcher.arrivals),
+        "screen_max_gap_ms": watcher.max_gap_ms(),
     }
     if batched:
         result["claims_per_request"] = batch

@@ -6,6 +6,7 @@ import typer
 
 from passerelle.cli import bench as bench_cmd
 from passerelle.cli import db as db_cmd
+from passerelle.cli import festival as festival_cmd
 from passerelle.cli import seed as seed_cmd
 from passerelle.cli import serve as serve_cmd
 from passerelle.cli import trace as trace_cmd
@@ -22,6 +23,7 @@ app.add_typer(db_cmd.app, name="db", help="Database schema: upgrade, current rev
 app.add_typer(seed_cmd.app, name="seed", help="Load data: the demo marketplace.")
 app.add_typer(users_cmd.app, name="users", help="Create and list accounts (operators, sellers...).")
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
+app.add_typer(festival_cmd.app, name="festival", help="Festival tools: simulate a festival day for the big screen.")
 app.add_typer(trace_cmd.app, name="trace", help="Provenance of traced units: verify a chain.")
 
 

@@ -1,12 +1,14 @@
 """Imports every domain's models so Alembic and create_all see the whole schema."""
 
 from passerelle.accounts import models as _accounts  # noqa: F401
+from passerelle.auctions import models as _auctions  # noqa: F401
 from passerelle.cart import models as _cart  # noqa: F401
 from passerelle.catalog import models as _catalog  # noqa: F401
 from passerelle.companies import models as _companies  # noqa: F401
 from passerelle.db.base import Base
 from passerelle.festival import coupons_models as _coupons  # noqa: F401
 from passerelle.festival import models as _festival  # noqa: F401
+from passerelle.festival import screen_models as _screen  # noqa: F401
 from passerelle.i18n import models as _i18n  # noqa: F401
 from passerelle.infra import idempotency as _idempotency  # noqa: F401
 from passerelle.infra import outbox as _outbox  # noqa: F401

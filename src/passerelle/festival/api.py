@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
+from passerelle.accounts.models import Role
 from passerelle.catalog.schemas import MoneyOut
-from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute, after_commit
+from passerelle.deps import (
+    CurrentUser,
+    Operator,
+    OptionalUser,
+    RequestLocale,
+    Session,
+    State,
+    UnitOfWorkRoute,
+    after_commit,
+)
 from passerelle.errors import NotFound
 from passerelle.festival import live as live_counters
-from passerelle.festival import reservations, service
+from passerelle.festival import presale as presales
+from passerelle.festival import report, reservations, screen, service
 from passerelle.festival.models import Deal, Festival
-from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut
+from passerelle.festival.schemas import DealIn, DealList, DealOut, FestivalIn, FestivalOut, PresaleOut
 from passerelle.http import PathId
 from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
@@ -34,6 +46,23 @@ def festival_out(festival: Festival, now: datetime) -> FestivalOut:
     )
 
 
+def presale_out(deal: Deal) -> PresaleOut | None:
+    if not deal.is_presale:
+        return None
+    assert deal.presale_starts_at is not None and deal.balance_due_at is not None
+    terms = presales.terms_text_values(deal)
+    return PresaleOut(
+        deposit=MoneyOut(amount=terms["deposit"], currency=deal.currency),
+        deposit_credit=MoneyOut(amount=terms["credit"], currency=deal.currency),
+        balance=MoneyOut(amount=terms["balance"], currency=deal.currency),
+        opens_at=deal.presale_starts_at,
+        balance_from=deal.starts_at,
+        balance_due_at=deal.balance_due_at,
+        stock=deal.presale_stock,
+        remaining=deal.presale_stock - deal.presale_taken if deal.status == "armed" else 0,
+    )
+
+
 async def deal_out(deal: Deal, state: AppState) -> DealOut:
     engine = state.engine
     remaining = await engine.remaining(deal.id) if engine is not None else 0
@@ -49,6 +78,7 @@ async def deal_out(deal: Deal, state: AppState) -> DealOut:
         starts_at=deal.starts_at,
         ends_at=deal.ends_at,
         status=deal.status.value,
+        presale=presale_out(deal),
     )
 
 
@@ -98,6 +128,39 @@ async def live(request: Request, state: State, once: bool = False) -> StreamingR
     )
 
 
+@router.get("/festivals/current/screen", response_class=StreamingResponse)
+async def screen_feed(request: Request, state: State, user: OptionalUser, once: bool = False) -> StreamingResponse:
+    """Server-sent events for the festival's big screen, once a second: orders, orders/s
+    (chart of the last five minutes, peak), orders by country, top merchants and live
+    rooms. Operators also get GMV; anyone else gets the public mode, without money."""
+    public = user is None or user.role != Role.operator
+    return StreamingResponse(
+        screen.stream(state, public=public, once=once, is_disconnected=request.is_disconnected),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get("/operator/festivals/{festival_id}/report.{fmt}")
+async def festival_report(
+    festival_id: PathId, fmt: Literal["csv", "pdf"], operator: Operator, session: Session, state: State
+) -> Response:
+    """The festival report (GMV, orders, peak orders/s, by country, merchant and live room)
+    as CSV or as a PDF with charts; operators only."""
+    festival = await session.get(Festival, festival_id)
+    if festival is None:
+        raise NotFound("festival")
+    built = await report.build(
+        session, festival=festival, fx=await state.fx(), base=state.settings.base_currency, now=state.clock.now()
+    )
+    name = f"festival-{festival.slug}-report.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if fmt == "csv":
+        body = report.to_csv(built, language=operator.language).encode()
+        return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return Response(report.to_pdf(built, language=operator.language), media_type="application/pdf", headers=headers)
+
+
 @router.get("/deals", response_model=DealList)
 async def list_deals(
     session: Session,
@@ -140,6 +203,15 @@ async def create_deal(merchant_id: PathId, body: DealIn, user: CurrentUser, sess
         starts_at=body.starts_at,
         ends_at=body.ends_at,
         hold_seconds=body.hold_seconds,
+        presale=service.PresaleTerms(
+            deposit_amount=body.presale.deposit_amount,
+            deposit_credit_amount=body.presale.deposit_credit_amount,
+            presale_starts_at=body.presale.opens_at,
+            balance_due_at=body.presale.balance_due_at,
+            presale_stock=body.presale.stock,
+        )
+        if body.presale
+        else None,
     )
     return await deal_out(deal, state)
 
@@ -153,5 +225,5 @@ async def arm(deal_id: PathId, user: CurrentUser, session: Session, state: State
         armed = service.engine_deal(deal)
         after_commit(session, lambda: engine.arm([armed]))
     out = await deal_out(deal, state)
-    out.remaining = deal.stock
+    out.remaining = deal.flash_stock
     return out

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.accounts.models import Role
 from passerelle.catalog import views
 from passerelle.catalog.models import Sku
 from passerelle.catalog.schemas import MoneyOut, ProductCard
@@ -25,6 +26,8 @@ from passerelle.errors import NotFound
 from passerelle.festival import service
 from passerelle.festival.api import deal_out
 from passerelle.festival.models import Deal, DealStatus, Festival
+from passerelle.festival.pay_pages import PresaleRules, presale_rules
+from passerelle.money import Money
 from passerelle.state import AppState
 from passerelle.web.context import Page, PageContext, page_guard, path_id
 
@@ -81,6 +84,21 @@ class DealView:
     ends_at: str
     starts_at_dt: datetime
     ends_at_dt: datetime
+    presale: PresaleView | None = None
+    # The deal price in the viewer's currency, when it differs (an estimate: the buyer pays
+    # in the currency chosen at checkout, converted at that moment's rate).
+    local_price: MoneyOut | None = None
+
+
+@dataclass(frozen=True)
+class PresaleView:
+    deposit: MoneyOut
+    rules: PresaleRules
+    remaining: int
+    stock: int
+    opens_at: datetime
+    deposits_open: bool
+    balance_open: bool
 
 
 async def _deal_views(page: Page, session: AsyncSession, state: AppState, deals: list[Deal]) -> list[DealView]:
@@ -125,9 +143,36 @@ async def _deal_views(page: Page, session: AsyncSession, state: AppState, deals:
                 ends_at=_utc(deal.ends_at),
                 starts_at_dt=deal.starts_at,
                 ends_at_dt=deal.ends_at,
+                presale=_presale_view(deal, now),
+                local_price=_in_viewer_currency(page, deal),
             )
         )
     return result
+
+
+def _in_viewer_currency(page: Page, deal: Deal) -> MoneyOut | None:
+    wanted, fx = page.locale.currency, page.locale.fx
+    if wanted == deal.currency or not (fx.knows(wanted) and fx.knows(deal.currency)):
+        return None
+    converted = fx.convert(Money(deal.price_amount, deal.currency), wanted)
+    return MoneyOut(amount=converted.amount, currency=converted.currency)
+
+
+def _presale_view(deal: Deal, now: datetime) -> PresaleView | None:
+    if not deal.is_presale:
+        return None
+    assert deal.deposit_amount is not None and deal.presale_starts_at is not None
+    assert deal.balance_due_at is not None
+    armed = deal.status == DealStatus.armed
+    return PresaleView(
+        deposit=MoneyOut(amount=deal.deposit_amount, currency=deal.currency),
+        rules=presale_rules(deal),
+        remaining=deal.presale_stock - deal.presale_taken if armed else 0,
+        stock=deal.presale_stock,
+        opens_at=deal.presale_starts_at,
+        deposits_open=armed and deal.presale_starts_at <= now < deal.starts_at,
+        balance_open=armed and deal.starts_at <= now < deal.balance_due_at,
+    )
 
 
 @router.get("/festival")
@@ -145,6 +190,23 @@ async def festival_page(page: PageContext, session: Session, state: State) -> Re
         "server_now": _utc(now),
     }
     return page.render("festival/festival.html", **values)
+
+
+@router.get("/festival/screen")
+async def screen_page(page: PageContext, session: Session, state: State) -> Response:
+    """The big screen. Operators see money (GMV, per merchant and room); anyone else sees
+    the public view, without it. Figures arrive by server-sent events (screen.js)."""
+    now = state.clock.now()
+    festival = await service.current_festival(session, now=now)
+    public = page.user is None or page.user.role != Role.operator
+    return page.render(
+        "festival/screen.html",
+        festival=festival,
+        public=public,
+        ends_at=_utc(festival.ends_at) if festival else "",
+        server_now=_utc(now),
+        base_currency=state.settings.base_currency,
+    )
 
 
 @router.get("/deals/{deal_ref}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,11 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts.models import Role, User
 from passerelle.catalog.models import Product, ProductStatus, Sku
 from passerelle.errors import Conflict, Forbidden, Invalid, NotFound
+from passerelle.festival import presale as presales
 from passerelle.festival.engine import rules
 from passerelle.festival.models import Deal, DealStatus, Festival
 from passerelle.infra import outbox
 from passerelle.merchants import service as merchants
 from passerelle.slugs import slugify
+
+
+@dataclass(frozen=True)
+class PresaleTerms:
+    """A deal's presale, when it has one (see festival/presale.py)."""
+
+    deposit_amount: int | None = None
+    deposit_credit_amount: int | None = None
+    presale_starts_at: datetime | None = None
+    balance_due_at: datetime | None = None
+    presale_stock: int = 0
+
 
 # Past the last hold's expiry, so the engine's sweep has released every unpaid hold.
 CLOSE_MARGIN_SECONDS = 5
@@ -79,6 +93,7 @@ async def create_deal(
     starts_at: datetime,
     ends_at: datetime,
     hold_seconds: int = 900,
+    presale: PresaleTerms | None = None,
 ) -> Deal:
     merchant = await merchants.require_staff(session, user=actor, merchant_id=merchant_id)
     merchants.require_approved(merchant)
@@ -107,6 +122,18 @@ async def create_deal(
         raise Invalid("invalid_deal_stock", "Stock and per-buyer limit must be at least 1", field="stock")
     if not 10 <= hold_seconds <= 86_400:
         raise Invalid("invalid_hold", "Holds last between 10 seconds and a day", field="hold_seconds")
+    presale = presale or PresaleTerms()
+    presales.check_terms(
+        price_amount=price_amount,
+        stock=stock,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        deposit_amount=presale.deposit_amount,
+        deposit_credit_amount=presale.deposit_credit_amount,
+        presale_starts_at=presale.presale_starts_at,
+        balance_due_at=presale.balance_due_at,
+        presale_stock=presale.presale_stock,
+    )
     deal = Deal(
         festival_id=festival.id,
         merchant_id=merchant_id,
@@ -119,6 +146,12 @@ async def create_deal(
         ends_at=ends_at,
         hold_seconds=hold_seconds,
         status=DealStatus.draft,
+        deposit_amount=presale.deposit_amount,
+        deposit_credit_amount=presale.deposit_credit_amount,
+        presale_starts_at=presale.presale_starts_at,
+        balance_due_at=presale.balance_due_at,
+        presale_stock=presale.presale_stock,
+        presale_taken=0,
     )
     session.add(deal)
     await session.flush()
@@ -151,6 +184,8 @@ async def arm_deal(session: AsyncSession, *, actor: User | None, deal_id: int) -
         payload={"deal_id": deal.id},
         at=deal.ends_at + timedelta(seconds=deal.hold_seconds + CLOSE_MARGIN_SECONDS),
     )
+    if deal.is_presale:
+        presales.schedule_forfeit(session, deal)
     await session.flush()
     return deal
 
@@ -184,7 +219,7 @@ def engine_deal(deal: Deal) -> tuple[rules.Deal, int]:
         rules.Deal(
             deal.id, 0, deal.per_buyer_limit, deal.starts_at.timestamp(), deal.ends_at.timestamp(), deal.hold_seconds
         ),
-        deal.stock,
+        deal.flash_stock,  # a presale's units are sold by deposit, outside the claim engine
     )
 
 

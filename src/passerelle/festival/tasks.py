@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from passerelle.festival import service
+from passerelle.festival import presale, service
+from passerelle.festival.models import Deal
 from passerelle.festival.reservations import reservations_of_order
 
 
@@ -33,4 +34,25 @@ async def close_ended_deal(state: Any, payload: dict[str, Any]) -> None:
     if held:
         raise RuntimeError(f"deal {deal_id} still has {held} held units")  # retried later by the outbox
     async with state.db.writing() as session:
-        await service.close_deal(session, deal_id=deal_id, unsold=remaining)
+        # Presale units whose balance was never paid are unsold too (forfeit first, in case
+        # its own run has not happened yet).
+        await presale.forfeit_unpaid(session, deal_id=deal_id, now=state.clock.now())
+        deal = await session.get(Deal, deal_id)
+        presale_unsold = deal.presale_stock - await presale.sold_units(session, deal_id=deal_id) if deal else 0
+        await service.close_deal(session, deal_id=deal_id, unsold=remaining + presale_unsold)
+
+
+async def presale_order_paid(state: Any, payload: dict[str, Any]) -> None:
+    async with state.db.writing() as session:
+        await presale.on_order_paid(session, order_id=int(payload["order_id"]))
+
+
+async def presale_order_dropped(state: Any, payload: dict[str, Any]) -> None:
+    async with state.db.writing() as session:
+        await presale.on_order_dropped(session, order_id=int(payload["order_id"]), now=state.clock.now())
+
+
+async def forfeit_unpaid_balances(state: Any, payload: dict[str, Any]) -> None:
+    """Scheduled at a presale deal's balance due time."""
+    async with state.db.writing() as session:
+        await presale.forfeit_unpaid(session, deal_id=int(payload["deal_id"]), now=state.clock.now())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,17 +13,16 @@ from passerelle.accounts.models import User
 from passerelle.catalog.availability import availability
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.http import idempotent_json
+from passerelle.http import IdempotencyKey
 from passerelle.merchants import service as merchants
 from passerelle.offers import service
 from passerelle.offers.models import Offer, OfferStatus
 from passerelle.offers.schemas import CounterIn, OfferIn, OfferList, OfferOut, ProposalOut
-from passerelle.orders.checkout_request import terms_for
+from passerelle.orders.checkout_request import idempotent_checkout
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
 
 router = APIRouter(tags=["offers"], route_class=UnitOfWorkRoute)
 Id = Annotated[int, Path(ge=1, le=2**62)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 async def _outs(
@@ -169,16 +168,15 @@ async def checkout_offer(
 ) -> JSONResponse:
     """The offering buyer buys the item at the agreed amount (once)."""
 
-    async def work() -> tuple[int, Any]:
-        terms = terms_for(body, state=state, locale=locale)
-        purchase = await service.checkout(session, actor=user, offer_id=offer_id, terms=terms, now=state.clock.now())
-        return 201, purchase.as_checkout_out().model_dump(mode="json")
-
-    return await idempotent_json(
+    return await idempotent_checkout(
         session,
+        body=body,
+        user=user,
+        state=state,
+        locale=locale,
         key=idempotency_key,
-        user_id=user.id,
         scope=f"offer:{offer_id}:checkout",
-        body=body.model_dump(mode="json"),
-        work=work,
+        place=lambda terms: service.checkout(
+            session, actor=user, offer_id=offer_id, terms=terms, now=state.clock.now()
+        ),
     )

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.http import PathId, idempotent_json
+from passerelle.http import IdempotencyKey, PathId
 from passerelle.ledger import service as ledger
 from passerelle.merchants import service as merchants
 from passerelle.money import check_currency
 from passerelle.orders import queries
-from passerelle.orders.checkout_request import terms_for
+from passerelle.orders.checkout_request import idempotent_checkout
 from passerelle.orders.models import OrderStatus
 from passerelle.orders.schemas import (
     CheckoutIn,
@@ -33,7 +33,6 @@ from passerelle.orders.service.checkout import cart_requests, checkout_cart
 from passerelle.payments import service as payments
 
 router = APIRouter(tags=["orders"], route_class=UnitOfWorkRoute)
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 def _money(amount: int, currency: str) -> MoneyOut:
@@ -83,13 +82,15 @@ async def checkout(
 ) -> Response:
     """Place the cart: one order per merchant, stock held until `pay_by`, one payment to make."""
 
-    async def work() -> tuple[int, Any]:
-        terms = terms_for(body, state=state, locale=locale)
-        done = await checkout_cart(session, buyer=user, terms=terms, now=state.clock.now())
-        return 201, done.as_checkout_out().model_dump(mode="json")
-
-    return await idempotent_json(
-        session, key=idempotency_key, user_id=user.id, scope="checkout", body=body.model_dump(mode="json"), work=work
+    return await idempotent_checkout(
+        session,
+        body=body,
+        user=user,
+        state=state,
+        locale=locale,
+        key=idempotency_key,
+        scope="checkout",
+        place=lambda terms: checkout_cart(session, buyer=user, terms=terms, now=state.clock.now()),
     )
 
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.accounts.models import User
 from passerelle.deps import Locale
+from passerelle.http import idempotent_json
 from passerelle.orders.schemas import CheckoutIn
-from passerelle.orders.service.checkout import CheckoutTerms, checkout_terms
+from passerelle.orders.service.checkout import CheckoutTerms, PlacedCheckout, checkout_terms
 from passerelle.state import AppState
 
 
@@ -22,4 +29,27 @@ def terms_for(body: CheckoutIn, *, state: AppState, locale: Locale) -> CheckoutT
         language=locale.language,
         hold_for=timedelta(seconds=state.settings.reservation_ttl_seconds),
         coupon_code=body.coupon_code,
+    )
+
+
+async def idempotent_checkout(
+    session: AsyncSession,
+    *,
+    body: CheckoutIn,
+    user: User,
+    state: AppState,
+    locale: Locale,
+    key: str | None,
+    scope: str,
+    place: Callable[[CheckoutTerms], Awaitable[PlacedCheckout]],
+) -> JSONResponse:
+    """The shape of every buying route: terms from the body, place under the
+    Idempotency-Key rules, answer 201 with the checkout (or the stored answer)."""
+
+    async def work() -> tuple[int, Any]:
+        done = await place(terms_for(body, state=state, locale=locale))
+        return 201, done.as_checkout_out().model_dump(mode="json")
+
+    return await idempotent_json(
+        session, key=key, user_id=user.id, scope=scope, body=body.model_dump(mode="json"), work=work
     )

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, RequestLocale, Session, State, UnitOfWorkRoute
-from passerelle.http import idempotent_json
+from passerelle.http import IdempotencyKey
 from passerelle.merchants import service as merchants
-from passerelle.orders.checkout_request import terms_for
+from passerelle.orders.checkout_request import idempotent_checkout
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
 from passerelle.quotes import service
 from passerelle.quotes.models import Quote, QuoteStatus
@@ -28,7 +28,6 @@ from passerelle.quotes.schemas import (
 
 router = APIRouter(tags=["quotes"], route_class=UnitOfWorkRoute)
 Id = Annotated[int, Path(ge=1, le=2**62)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 async def _outs(session: AsyncSession, quotes: list[Quote], now: datetime) -> list[QuoteOut]:
@@ -185,16 +184,13 @@ async def accept_quote(
 ) -> JSONResponse:
     """Accept the answered quote: orders at the quoted prices, stock held until `pay_by`, one payment to make."""
 
-    async def work() -> tuple[int, Any]:
-        terms = terms_for(body, state=state, locale=locale)
-        purchase = await service.accept(session, actor=user, quote_id=quote_id, terms=terms, now=state.clock.now())
-        return 201, purchase.as_checkout_out().model_dump(mode="json")
-
-    return await idempotent_json(
+    return await idempotent_checkout(
         session,
+        body=body,
+        user=user,
+        state=state,
+        locale=locale,
         key=idempotency_key,
-        user_id=user.id,
         scope=f"quote:{quote_id}:accept",
-        body=body.model_dump(mode="json"),
-        work=work,
+        place=lambda terms: service.accept(session, actor=user, quote_id=quote_id, terms=terms, now=state.clock.now()),
     )

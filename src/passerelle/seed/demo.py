@@ -26,6 +26,7 @@ from passerelle.catalog.models import Category
 from passerelle.i18n.fx import import_rates, parse_ecb_csv
 from passerelle.merchants import service as merchants
 from passerelle.merchants.models import Merchant, MerchantKind
+from passerelle.seed.auctions import ensure_open_auctions
 from passerelle.seed.festival import ensure_running_festival
 from passerelle.seed.history import seed_order_history
 from passerelle.seed.images import placeholder_jpeg
@@ -133,6 +134,7 @@ async def seed_demo(state: AppState) -> SeedReport:
             )
             await session.commit()
     report.deals = await ensure_running_festival(state)
+    await ensure_open_auctions(state)
     report.orders = await seed_order_history(state)
     report.orders += await seed_traced_deliveries(state)
     report.seconds = time.perf_counter() - started

@@ -62,18 +62,30 @@ async def ensure_running_festival(state: AppState) -> int:
                 chosen.append((sku, merchant, owner))
         armed = 0
         for index, (sku, merchant, owner) in enumerate(chosen):
+            price = max(100, sku.price_amount * 7 // 10)
+            stock = min(50, sku.stock // 2)
+            upcoming = index % 6 == 0
             deal = await festivals.create_deal(
                 session,
                 actor=owner,
                 merchant_id=merchant.id,
                 festival_id=festival.id,
                 sku_id=sku.id,
-                price_amount=max(1, sku.price_amount * 7 // 10),
-                stock=min(50, sku.stock // 2),
+                price_amount=price,
+                stock=stock,
                 per_buyer_limit=2,
-                # A few start later, so the countdown shows too.
-                starts_at=now - timedelta(minutes=30) if index % 6 else now + timedelta(minutes=20),
+                # A few start later (the countdown shows) and take presale deposits until then.
+                starts_at=now + timedelta(hours=3) if upcoming else now - timedelta(minutes=30),
                 ends_at=now + timedelta(hours=20),
+                presale=festivals.PresaleTerms(
+                    deposit_amount=price // 10,
+                    deposit_credit_amount=price // 5,
+                    presale_starts_at=now - timedelta(hours=1),
+                    balance_due_at=now + timedelta(hours=15),
+                    presale_stock=max(1, stock // 2),
+                )
+                if upcoming
+                else None,
             )
             await festivals.arm_deal(session, actor=owner, deal_id=deal.id)
             armed += 1

@@ -30,10 +30,12 @@ GENERIC_ONLY = frozenset({401, 404, 500})
 def install(app: FastAPI) -> None:
     # Imported here: the domain page modules import web helpers, never the other way round.
     from passerelle.accounts.pages import router as accounts_pages
+    from passerelle.auctions.pages import router as auction_pages
     from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
     from passerelle.festival.pages import router as festival_pages
+    from passerelle.festival.pay_pages import router as festival_pay_pages
     from passerelle.logistics.pages import buyer_router as logistics_pages
     from passerelle.logistics.pages import console_router as logistics_console_pages
     from passerelle.merchants.pages import router as merchants_pages
@@ -55,6 +57,8 @@ def install(app: FastAPI) -> None:
         order_console_pages,
         payment_pages,
         festival_pages,
+        festival_pay_pages,
+        auction_pages,
         logistics_pages,
         logistics_console_pages,
         trace_pages,

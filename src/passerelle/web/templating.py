@@ -6,8 +6,9 @@ import gettext as gettext_module
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -68,6 +69,14 @@ def date_filter(context: Context, value: datetime | None) -> str:
     return str(format_date(value, "medium", locale=_format_locale(context)))
 
 
+@pass_context
+def datetime_filter(context: Context, value: datetime | None, time_zone: str = "UTC") -> str:
+    """Date and time in a named zone (a festival's), with the zone shown: "11 nov. 2026, 00:00 CET"."""
+    if value is None:
+        return ""
+    return str(format_datetime(value, "d MMM y, HH:mm zzz", tzinfo=ZoneInfo(time_zone), locale=_format_locale(context)))
+
+
 def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, code)
 
@@ -93,6 +102,7 @@ def build_environment() -> Environment:
         country=country_filter,
         number=number_filter,
         date=date_filter,
+        datetime=datetime_filter,
         language_name=language_name,
     )
     env.globals["asset_version"] = _asset_version()

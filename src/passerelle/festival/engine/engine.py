@@ -32,7 +32,9 @@ class DealEngine:
     ) -> None:
         self.clock = clock
         now = lambda: self.clock.now().timestamp()  # noqa: E731 - the clock can be swapped in tests
-        self.redis: RedisShard | None = RedisShard(redis_url, clock=now) if redis_url else None
+        self.redis: RedisShard | None = (
+            RedisShard(redis_url, clock=now, max_open_per_buyer=max_open_per_buyer) if redis_url else None
+        )
         self.journal: SqliteJournal | None = None if redis_url else SqliteJournal(journal_path)
         self.local: Shard | None = None
         if self.journal is not None:

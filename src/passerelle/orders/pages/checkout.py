@@ -137,7 +137,7 @@ async def build_preview(page: Page, session: AsyncSession, lines: list[carts.Car
     return preview
 
 
-def _countries(page: Page, delivered_everywhere: set[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def country_choices(page: Page, delivered_everywhere: set[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """Countries every seller of the cart delivers to first, then the rest."""
     names = country_names(page.locale.language)
     return [c for c in names if c[0] in delivered_everywhere], [c for c in names if c[0] not in delivered_everywhere]
@@ -158,7 +158,7 @@ async def _checkout_page(
     for merchant_id in {line.merchant_id for line in lines}:
         countries = set(await merchants.ships_to(session, merchant_id=merchant_id))
         shared = countries if shared is None else shared & countries
-    preferred, others = _countries(page, shared or set())
+    preferred, others = country_choices(page, shared or set())
     return page.render(
         "orders/checkout.html",
         status=status,
@@ -202,7 +202,7 @@ async def checkout_preview(page: PageContext, session: Session) -> Response:
     return page.render("orders/_preview.html", preview=preview)
 
 
-def _read_address(page: Page, form: FormData) -> tuple[dict[str, str], dict[str, str]]:
+def read_address(page: Page, form: FormData) -> tuple[dict[str, str], dict[str, str]]:
     values = {name: form_text(form, name, max_length=limit) for name, limit in FIELD_LIMITS.items()}
     values["country"] = values["country"].upper()
     errors = {name: page.gettext("This field is required") for name in REQUIRED if not values[name]}
@@ -217,7 +217,7 @@ async def place_order(page: PageContext, session: Session, state: State) -> Resp
     if user is None:
         return _login_first()
     form = await page.form()
-    values, errors = _read_address(page, form)
+    values, errors = read_address(page, form)
     _, lines = await _cart_lines(page, session, user)
     if form_text(form, "refresh", max_length=1):
         # The no-script "update" button: show the preview for the chosen country, place nothing.

@@ -98,8 +98,10 @@ async def place_and_open_payment(
     source: str,
     agreed_currency: str | None = None,
     hold_stock: bool = True,
+    charge_shipping: bool = True,
 ) -> PlacedCheckout:
-    """Price the lines, hold the stock, write the orders, open the payment."""
+    """Price the lines, hold the stock, write the orders, open the payment. A presale
+    deposit ships nothing, so it is placed with `charge_shipping=False`."""
     quote = await placement.price(
         session,
         requests=requests,
@@ -108,6 +110,9 @@ async def place_and_open_payment(
         fx=terms.fx,
         language=terms.language,
     )
+    if not charge_shipping:
+        for merchant_quote in quote.merchants:
+            merchant_quote.shipping = 0
     coupon_id, funder = None, ""
     if terms.coupon_code:
         # Imported here: festival builds on orders, not the other way round.

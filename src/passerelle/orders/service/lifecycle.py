@@ -64,6 +64,9 @@ async def set_status(
     return None
 
 
+DROPPED_TOPICS = {"presale": "presale.dropped", "auction": "auctions.order_dropped"}
+
+
 async def release_hold(session: AsyncSession, *, order: Order) -> None:
     """Give back what an unpaid order held: SKU stock for a cart order; for a flash-deal
     order the units belong to the deal, so the engine gets its reservation back."""
@@ -73,12 +76,23 @@ async def release_hold(session: AsyncSession, *, order: Order) -> None:
             if attribution and "reservation" in attribution:
                 outbox.emit(session, topic="deals.release", payload={"reservation": attribution["reservation"]})
         return
+    if order.source in DROPPED_TOPICS:  # the unit is the presale's or the auction's: they take it back
+        outbox.emit(session, topic=DROPPED_TOPICS[order.source], payload={"order_id": order.id})
+        return
     await stock.release(session, await line_quantities(session, order_id=order.id))
 
 
 async def line_quantities(session: AsyncSession, *, order_id: int) -> dict[int, int]:
-    rows = await session.execute(select(OrderLine.sku_id, OrderLine.quantity).where(OrderLine.order_id == order_id))
-    return stock.aggregate(rows.all())
+    """Units each SKU of the order moves. A presale deposit line moves none: the unit stays
+    in the deal until the balance order sells it."""
+    rows = await session.execute(
+        select(OrderLine.sku_id, OrderLine.quantity, OrderLine.attribution).where(OrderLine.order_id == order_id)
+    )
+    return stock.aggregate(
+        (sku_id, quantity)
+        for sku_id, quantity, attribution in rows.all()
+        if (attribution or {}).get("part") != "deposit"
+    )
 
 
 async def load_for_actor(session: AsyncSession, *, order_id: int, actor: User) -> tuple[Order, str]:

@@ -16,6 +16,9 @@ from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.service.lifecycle import line_quantities, release_hold, set_status
 
 PAYABLE = frozenset({OrderStatus.pending_payment})
+# Orders whose units are held by another part (a deal, a presale, an auction): that part
+# learns of the payment through its topic.
+PAID_TOPICS = {"deal": "deals.confirm", "presale": "presale.paid", "auction": "auctions.paid"}
 
 
 @dataclass(frozen=True)
@@ -78,14 +81,15 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 await stock.commit_reserved(session, await line_quantities(session, order_id=order.id))
                 await session.refresh(order)
                 await book_sale(session, order=order)
-                outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
-                if order.source == "deal":
-                    outbox.emit(session, topic="deals.confirm", payload={"order_id": order.id})
+                await _announce_paid(session, order=order, now=now)
+                if order.source in PAID_TOPICS:
+                    outbox.emit(session, topic=PAID_TOPICS[order.source], payload={"order_id": order.id})
                 continue
         if order.status == OrderStatus.cancelled and not await _was_paid(session, order.id):
             # The hold ran out before the money came: sell only if the stock is still there.
-            # A flash deal's units went back to the deal: a late payer is refunded, not served.
-            if order.source != "deal" and await stock.sell_directly(
+            # A flash deal's, presale's or auction's unit went back where it came from: a
+            # late payer is refunded, not served.
+            if order.source not in PAID_TOPICS and await stock.sell_directly(
                 session, await line_quantities(session, order_id=order.id)
             ):
                 await set_status(
@@ -100,10 +104,20 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 )
                 await session.refresh(order)
                 await book_sale(session, order=order)
-                outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+                await _announce_paid(session, order=order, now=now)
             else:
                 unfulfillable.append(Unfulfillable(order.id, order.buyer_total_amount, order.buyer_currency))
     return unfulfillable
+
+
+async def _announce_paid(session: AsyncSession, *, order: Order, now: datetime) -> None:
+    """Tell the consumers (mail...) after commit, and count the sale on the festival's big
+    screen in this very transaction, so the screen never runs behind the orders."""
+    # Imported here: the festival builds on orders, not the other way round.
+    from passerelle.festival import screen
+
+    outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+    await screen.count_paid_order(session, order=order, now=now)
 
 
 async def _was_paid(session: AsyncSession, order_id: int) -> bool:

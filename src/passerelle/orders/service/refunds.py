@@ -86,7 +86,8 @@ async def refund_order(
         if item.quantity <= 0 or line.returned_quantity + item.quantity > line.quantity:
             raise Invalid("invalid_quantity", "More units returned than were bought", field="lines")
         returned_value += line.unit_amount * item.quantity
-        if item.restock:
+        # A presale deposit line never took a unit out of stock: there is nothing to put back.
+        if item.restock and (line.attribution or {}).get("part") != "deposit":
             restock[line.sku_id] = restock.get(line.sku_id, 0) + item.quantity
     remaining = order.total_amount - order.refunded_amount
     amount = returned_value if amount is None else amount

@@ -114,6 +114,12 @@
         var payBy = new Date(body.pay_by);
         var time = payBy.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
         say("ok", "reserved", root.getAttribute("data-msg-reserved").replace("{time}", time));
+        var pay = document.createElement("a");
+        pay.className = "button button-block";
+        pay.href = "/reservations/" + encodeURIComponent(String(body.reservation_id)) + "/pay";
+        pay.setAttribute("data-deal-pay", "");
+        pay.textContent = root.getAttribute("data-msg-pay-now");
+        result.appendChild(pay);
         return;
       }
       if (status === 401) {
