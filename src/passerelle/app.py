@@ -34,6 +34,7 @@ from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.live.api import router as live_api
 from passerelle.live.runtime import start_live
+from passerelle.logistics.api import router as logistics_api
 from passerelle.merchants.api import router as merchants_api
 from passerelle.offers.api import router as offers_api
 from passerelle.orders.api import router as orders_api
@@ -41,6 +42,7 @@ from passerelle.payments.api import router as payments_api
 from passerelle.quotes.api import router as quotes_api
 from passerelle.state import AppState
 from passerelle.tasks import HANDLERS
+from passerelle.traceability.api import router as traceability_api
 from passerelle.web import pages as web_pages
 from passerelle.web.middleware import SecurityHeadersMiddleware
 
@@ -108,6 +110,8 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         presale_api,
         auctions_api,
         live_api,
+        logistics_api,
+        traceability_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

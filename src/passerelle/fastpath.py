@@ -16,14 +16,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from passerelle.festival import claims_api
+from passerelle.logistics import api as logistics_api
 
 CLAIMS_PREFIX = "/api/v1/deals/"
 CLAIMS_SUFFIX = "/claims"
+CARRIER_PREFIX = "/api/v1/logistics/carriers/"
+CARRIER_SUFFIX = "/events"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _route(method: str, path: str) -> tuple[Handler, dict[str, int]] | None:
+def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | None:
     if method != "POST":
         return None
     if path.startswith(CLAIMS_PREFIX) and path.endswith(CLAIMS_SUFFIX):
@@ -35,11 +38,18 @@ def _route(method: str, path: str) -> tuple[Handler, dict[str, int]] | None:
         return claims_api.claim_batch, {}
     if path == "/api/v1/noop":
         return claims_api.noop, {}
+    if path.startswith(CARRIER_PREFIX) and path.endswith(CARRIER_SUFFIX):
+        name = path[len(CARRIER_PREFIX) : -len(CARRIER_SUFFIX)]
+        return (_carrier_events, {"carrier": name}) if name.isalnum() and len(name) <= 30 else None
     return None
 
 
 async def _claim(request: Request) -> Response:
     return await claims_api.claim(request.path_params["deal_id"], request)
+
+
+async def _carrier_events(request: Request) -> Response:
+    return await logistics_api.handle_carrier_events(request, request.path_params["carrier"])
 
 
 class FastPath:

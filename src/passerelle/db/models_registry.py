@@ -14,11 +14,13 @@ from passerelle.infra import idempotency as _idempotency  # noqa: F401
 from passerelle.infra import outbox as _outbox  # noqa: F401
 from passerelle.ledger import models as _ledger  # noqa: F401
 from passerelle.live import models as _live  # noqa: F401
+from passerelle.logistics import models as _logistics  # noqa: F401
 from passerelle.merchants import models as _merchants  # noqa: F401
 from passerelle.offers import models as _offers  # noqa: F401
 from passerelle.orders import models as _orders  # noqa: F401
 from passerelle.payments import models as _payments  # noqa: F401
 from passerelle.quotes import models as _quotes  # noqa: F401
 from passerelle.search import models as _search  # noqa: F401
+from passerelle.traceability import models as _traceability  # noqa: F401
 
 metadata = Base.metadata

@@ -37,11 +37,15 @@ def install(app: FastAPI) -> None:
     from passerelle.festival.pages import router as festival_pages
     from passerelle.festival.pay_pages import router as festival_pay_pages
     from passerelle.live.pages import router as live_pages
+    from passerelle.logistics.pages import buyer_router as logistics_pages
+    from passerelle.logistics.pages import console_router as logistics_console_pages
     from passerelle.merchants.pages import router as merchants_pages
     from passerelle.orders.pages import buyer_router as order_pages
     from passerelle.orders.pages import checkout_router as checkout_pages
     from passerelle.orders.pages import console_router as order_console_pages
     from passerelle.payments.pages import router as payment_pages
+    from passerelle.traceability.pages import console_router as trace_console_pages
+    from passerelle.traceability.pages import router as trace_pages
 
     for router in (
         accounts_pages,
@@ -57,6 +61,10 @@ def install(app: FastAPI) -> None:
         festival_pay_pages,
         auction_pages,
         live_pages,
+        logistics_pages,
+        logistics_console_pages,
+        trace_pages,
+        trace_console_pages,
     ):
         app.include_router(router)
 
