@@ -131,8 +131,17 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     web_pages.install(app)
+    _install_screen_extras()
     _install_error_handlers(app)
     return app
+
+
+def _install_screen_extras() -> None:
+    """Other domains' figures on the festival's big screen (deliveries, live rooms...)."""
+    from passerelle.festival import screen
+    from passerelle.logistics.screen import add_to_screen as logistics_figures
+
+    screen.EXTRAS.providers[:] = [logistics_figures]
 
 
 def _wants_json(request: Request) -> bool:
