@@ -1,0 +1,191 @@
+"""The catalog in memory for the assistant: product cards and a BM25 index per language.
+
+Built from the search documents the catalog search already maintains (stemmed, folded, one
+per product and language), so the assistant and the search box agree on words. A question
+then costs no query: the index is rebuilt in the background when it is older than its TTL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.assistant.lexicon import expand, is_stopword
+from passerelle.catalog.models import Category, Product, ProductImage, ProductStatus, ProductTranslation
+from passerelle.catalog.views import media_url
+from passerelle.merchants.models import Merchant, MerchantStatus
+from passerelle.money import FxTable, Money
+from passerelle.search.models import SearchDocument
+from passerelle.search.text import tokens
+
+K1 = 1.2
+B = 0.75
+# A word in more than this share of the documents says nothing about what is wanted.
+MAX_DOCUMENT_SHARE = 0.6
+
+
+@dataclass(slots=True)
+class Entry:
+    id: int
+    merchant_id: int
+    merchant_name: str
+    price: Money
+    cards: dict[str, dict[str, Any]]  # language -> card without prices
+    titles: dict[str, str]
+
+
+@dataclass(slots=True)
+class _Postings:
+    postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # token -> [(product, tf)]
+    lengths: dict[int, int] = field(default_factory=dict)
+    average: float = 1.0
+
+
+@dataclass
+class CatalogIndex:
+    entries: dict[int, Entry]
+    by_language: dict[str, _Postings]
+    _priced: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def card(self, product_id: int, language: str, currency: str, fx: FxTable) -> dict[str, Any] | None:
+        """A product card as the catalog API shapes it, in the viewer's currency (memoised)."""
+        key = (product_id, language, currency)
+        cached = self._priced.get(key)
+        if cached is not None:
+            return cached
+        entry = self.entries.get(product_id)
+        if entry is None:
+            return None
+        base = entry.cards.get(language) or next(iter(entry.cards.values()))
+        shown = fx.convert(entry.price, currency) if fx.knows(currency) else entry.price
+        card = {
+            **base,
+            "price": {"amount": shown.amount, "currency": shown.currency},
+            "original_price": {"amount": entry.price.amount, "currency": entry.price.currency},
+        }
+        if len(self._priced) < 200_000:
+            self._priced[key] = card
+        return card
+
+    def price_in(self, product_id: int, currency: str, fx: FxTable) -> int:
+        card = self.card(product_id, "en", currency, fx)
+        return int(card["price"]["amount"]) if card else 0
+
+    def search(self, text: str, language: str, *, limit: int = 50) -> list[tuple[int, float]]:
+        """(product id, BM25 score), best first; only words that discriminate count."""
+        index = self.by_language.get(language) or self.by_language.get("en")
+        if index is None or not index.lengths:
+            return []
+        total = len(index.lengths)
+        scores: dict[int, float] = {}
+        for word, weight in _query_words(text, language):
+            postings = index.postings.get(word)
+            if not postings or len(postings) > MAX_DOCUMENT_SHARE * total:
+                continue
+            idf = math.log(1 + (total - len(postings) + 0.5) / (len(postings) + 0.5)) * weight
+            for product_id, tf in postings:
+                norm = tf + K1 * (1 - B + B * index.lengths[product_id] / index.average)
+                scores[product_id] = scores.get(product_id, 0.0) + idf * tf * (K1 + 1) / norm
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:limit]
+
+
+def _query_words(text: str, language: str) -> list[tuple[str, float]]:
+    words: dict[str, float] = {}
+    for word in tokens(text, language):
+        if is_stopword(word, language):
+            continue
+        words[word] = max(words.get(word, 0.0), 1.0)
+        for synonym in expand(word, language):
+            words.setdefault(synonym, 0.5)  # a related word counts, a little less than the word itself
+    return list(words.items())
+
+
+def _postings(documents: Iterable[tuple[int, str]]) -> _Postings:
+    built = _Postings()
+    for product_id, text in documents:
+        counts: dict[str, int] = {}
+        words = text.split()
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        built.lengths[product_id] = len(words)
+        for word, tf in counts.items():
+            built.postings.setdefault(word, []).append((product_id, tf))
+    if built.lengths:
+        built.average = sum(built.lengths.values()) / len(built.lengths)
+    return built
+
+
+async def build(session: AsyncSession) -> CatalogIndex:
+    """Everything public, in one query per table."""
+    rows = (
+        await session.execute(
+            select(Product, Merchant)
+            .join(Merchant, Merchant.id == Product.merchant_id)
+            .where(Product.status == ProductStatus.published, Merchant.status == MerchantStatus.approved)
+        )
+    ).all()
+    products = {p.id: (p, m) for p, m in rows}
+    texts: dict[int, dict[str, ProductTranslation]] = {}
+    for t in (await session.execute(select(ProductTranslation))).scalars():
+        if t.product_id in products:
+            texts.setdefault(t.product_id, {})[t.language] = t
+    images: dict[int, str] = {}
+    for pid, key in (
+        await session.execute(
+            select(ProductImage.product_id, ProductImage.storage_key).order_by(
+                ProductImage.product_id, ProductImage.position.desc()
+            )
+        )
+    ).all():
+        images[pid] = media_url(key)
+    categories = {c.id: c for c in (await session.execute(select(Category))).scalars()}
+    documents: dict[str, list[tuple[int, str]]] = {}
+    for doc in (await session.execute(select(SearchDocument))).scalars():
+        if doc.product_id in products:
+            documents.setdefault(doc.language, []).append((doc.product_id, doc.tokens))
+
+    entries: dict[int, Entry] = {}
+    for pid, (product, merchant) in products.items():
+        if pid not in texts:
+            continue
+        cards: dict[str, dict[str, Any]] = {}
+        titles: dict[str, str] = {}
+        for language in ("fr", "en", "es", "de", "it", "zh", "ru"):
+            text = (
+                texts[pid].get(language) or texts[pid].get(product.source_language) or next(iter(texts[pid].values()))
+            )
+            category = categories.get(product.category_id) if product.category_id else None
+            titles[language] = text.title
+            cards[language] = {
+                "id": pid,
+                "title": text.title,
+                "language": text.language,
+                "fallback": text.language != language,
+                "merchant": {
+                    "id": merchant.id,
+                    "name": merchant.name,
+                    "slug": merchant.slug,
+                    "kind": merchant.kind.value,
+                },
+                "image_url": images.get(pid),
+                "min_order_quantity": product.min_order_quantity,
+                "category": (category.names.get(language) or category.names.get("en") or category.slug)
+                if category
+                else None,
+                "url": f"/p/{pid}",
+            }
+        entries[pid] = Entry(
+            id=pid,
+            merchant_id=merchant.id,
+            merchant_name=merchant.name,
+            price=Money(product.price_amount, product.currency),
+            cards=cards,
+            titles=titles,
+        )
+    return CatalogIndex(entries=entries, by_language={lang: _postings(docs) for lang, docs in documents.items()})

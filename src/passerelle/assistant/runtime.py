@@ -1,0 +1,148 @@
+"""Per-process state of the assistant: the catalog index, public facts and answers, cached.
+
+One per app (kept on `app.state`), created on first use. Stale data is refreshed in the
+background while the previous copy keeps answering, so no question waits for a rebuild.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from passerelle.accounts.models import User
+from passerelle.assistant import facts as facts_module
+from passerelle.assistant import index as index_module
+from passerelle.assistant import lang as lang_module
+from passerelle.assistant.config import AssistantSettings
+from passerelle.assistant.facts import PublicFacts
+from passerelle.assistant.index import CatalogIndex
+from passerelle.assistant.llm import LlmBackend
+from passerelle.infra.ratelimit import MemoryTokenBucket
+from passerelle.state import AppState
+
+log = logging.getLogger("passerelle.assistant")
+PROFILE_TTL = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    language: str
+    currency: str
+
+
+class Runtime:
+    def __init__(self, state: AppState, settings: AssistantSettings | None = None) -> None:
+        self.state = state
+        self.settings = settings or AssistantSettings()
+        s = self.settings
+        self.ip_limiter = MemoryTokenBucket(rate=s.per_ip_per_second, burst=s.per_ip_per_second * 4)
+        self.account_limiter = MemoryTokenBucket(rate=s.per_account_per_second, burst=s.per_account_per_second * 5)
+        self.llm = (
+            LlmBackend(url=s.llm_url, model=s.llm_model, api_key=s.llm_api_key, timeout=s.llm_timeout_seconds)
+            if s.llm_url
+            else None
+        )
+        self._index: CatalogIndex | None = None
+        self._index_at = 0.0
+        self._facts: PublicFacts | None = None
+        self._facts_at = 0.0
+        self._refreshing: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._answers: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
+        self._profiles: dict[int, tuple[float, Profile]] = {}
+
+    async def index(self) -> CatalogIndex:
+        if self._index is None:
+            await self._load_index()
+        elif time.monotonic() - self._index_at > self.settings.index_ttl_seconds:
+            self._background("index", self._load_index)
+        assert self._index is not None
+        return self._index
+
+    async def public_facts(self) -> PublicFacts:
+        if self._facts is None:
+            await self._load_facts()
+        elif time.monotonic() - self._facts_at > self.settings.facts_ttl_seconds:
+            self._background("facts", self._load_facts)
+        assert self._facts is not None
+        return self._facts
+
+    def invalidate(self) -> None:
+        """Forget everything cached (tests, and after bulk catalog changes)."""
+        self._index = None
+        self._facts = None
+        self._answers.clear()
+
+    async def _load_index(self) -> None:
+        lang_module.warm_up()
+        async with self.state.db.read_sessions() as session:
+            self._index = await index_module.build(session)
+        self._index_at = time.monotonic()
+
+    async def _load_facts(self) -> None:
+        async with self.state.db.read_sessions() as session:
+            self._facts = await facts_module.public_facts(session, now=self.state.clock.now())
+        self._facts_at = time.monotonic()
+
+    def _background(self, name: str, load: Any) -> None:
+        if name in self._refreshing:
+            return
+        self._refreshing.add(name)
+
+        async def run() -> None:
+            try:
+                await load()
+            except Exception:  # noqa: BLE001 - the previous copy keeps serving
+                log.exception("assistant: refreshing %s failed", name)
+            finally:
+                self._refreshing.discard(name)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def profile(self, user_id: int) -> Profile | None:
+        now = time.monotonic()
+        hit = self._profiles.get(user_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self.state.db.read_sessions() as session:
+            row = (await session.execute(select(User.language, User.currency).where(User.id == user_id))).first()
+        if row is None:
+            return None
+        profile = Profile(language=row[0], currency=row[1])
+        if len(self._profiles) > 100_000:
+            self._profiles.clear()
+        self._profiles[user_id] = (now + PROFILE_TTL, profile)
+        return profile
+
+    def cached_answer(self, key: tuple[Any, ...]) -> bytes | None:
+        hit = self._answers.get(key)
+        if hit is None:
+            return None
+        if hit[0] < time.monotonic():
+            self._answers.pop(key, None)
+            return None
+        return hit[1]
+
+    def keep_answer(self, key: tuple[Any, ...], body: bytes) -> None:
+        if self.settings.answer_cache_seconds <= 0:
+            return
+        self._answers[key] = (time.monotonic() + self.settings.answer_cache_seconds, body)
+        if len(self._answers) > self.settings.answer_cache_size:
+            self._answers.popitem(last=False)
+
+
+def runtime_of(app_state: Any, state: AppState) -> Runtime:
+    """The app's runtime (`app_state` is FastAPI's `app.state`)."""
+    runtime: Runtime | None = getattr(app_state, "assistant_runtime", None)
+    if runtime is None:
+        runtime = Runtime(state)
+        app_state.assistant_runtime = runtime
+    return runtime
