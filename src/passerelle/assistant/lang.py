@@ -25,12 +25,12 @@ _MARKER_WORDS: dict[str, str] = {
         " acheter combien parfum robe chemise cadeau"
     ),
     "en": (
-        "i im looking for hello hi thanks my order where is when does start starts deal under below"
+        "i im in of with and or case pattern set pack soup plate bowl looking for hello hi thanks my order where is when does start starts deal under below"
         " less than return refund seller talk human the a an can could you this it want need show"
         " which what track tracking package shipping buy how much dress shirt gift perfume"
     ),
     "es": (
-        "busco hola gracias mi mis pedido donde esta cuando empieza oferta menos de devolver"
+        "busco y con caja lote modelo plato hola gracias mi mis pedido donde esta cuando empieza oferta menos de devolver"
         " devolucion reembolso vendedor hablar persona humano el los las una un para puedo quiero"
         " este esto necesito envio seguimiento comprar cuanto perfume vestido camisa regalo por favor"
     ),
@@ -77,7 +77,8 @@ def detect(text: str, *, fallback: str) -> str:
         return ranked[0][0]
     if len(text) >= 12:
         language, confidence = _identifier().classify(text)
-        if confidence >= 0.9 or (ranked and language == ranked[0][0]):
+        # Without marker words the identifier is all there is: trust it more readily.
+        if confidence >= (0.9 if ranked else 0.6) or (ranked and language == ranked[0][0]):
             return str(language)
     if ranked and votes.get(fallback, 0) == ranked[0][1]:
         return fallback

@@ -30,6 +30,7 @@ GENERIC_ONLY = frozenset({401, 404, 500})
 def install(app: FastAPI) -> None:
     # Imported here: the domain page modules import web helpers, never the other way round.
     from passerelle.accounts.pages import router as accounts_pages
+    from passerelle.assistant.pages import router as assistant_pages
     from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
@@ -53,6 +54,7 @@ def install(app: FastAPI) -> None:
         payment_pages,
         festival_pages,
         festival_pay_pages,
+        assistant_pages,
     ):
         app.include_router(router)
 
