@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -18,10 +19,9 @@ from babel.dates import format_datetime
 from passerelle.assistant.facts import DEFAULT_RETURN_DAYS, DealFact, OrderFact, PublicFacts
 from passerelle.assistant.index import CatalogIndex
 from passerelle.assistant.intents import Intent, Parsed
-from passerelle.assistant.lexicon import is_stopword
+from passerelle.assistant.lexicon import is_stopword, stems
 from passerelle.assistant.templates import say
 from passerelle.money import FxTable, Money
-from passerelle.search.text import tokens
 
 MAX_CARDS = 4
 MAX_ORDERS_SHOWN = 3
@@ -83,16 +83,26 @@ def _when(moment: datetime, ctx: Context, language: str) -> str:
 
 
 def _money(money: Money, language: str) -> str:
-    return money.format(locale=language)
+    return _formatted(money.amount, money.currency, language)
+
+
+@lru_cache(maxsize=65_536)
+def _formatted(amount: int, currency: str, language: str) -> str:
+    """Babel's formatting costs most of a whole answer: prices repeat, so remember them."""
+    return Money(amount, currency).format(locale=language)
 
 
 def _display_query(text: str, language: str) -> str:
-    kept = [w for w in _WORD.findall(text) if not all(is_stopword(t, language) for t in tokens(w, language))]
+    kept = [w for w in _WORD.findall(text) if not all(is_stopword(t, language) for t in stems(w, language))]
     return " ".join(kept)[:80]
 
 
-def _hits(parsed: Parsed, question: Question, ctx: Context) -> list[int]:
-    ranked = ctx.index.search(parsed.search_text, question.language)
+def _hits(parsed: Parsed, question: Question, ctx: Context, *, priced: bool = False) -> list[int]:
+    """Products the words name, best first. With `priced`, the price bounds filter first, so
+    the floor is relative to the best product the buyer can afford."""
+    ranked = ctx.index.search(parsed.search_text, question.language, limit=200 if priced else 50)
+    if priced:
+        ranked = [(pid, score) for pid, score in ranked if _within(pid, parsed, ctx)]
     if not ranked:
         return []
     floor = ranked[0][1] * RELATIVE_SCORE
@@ -128,7 +138,9 @@ def _products(parsed: Parsed, question: Question, ctx: Context) -> Answer:
     bounds = parsed.prices
     if not hits:  # only a price: "something under 30 €"
         hits = sorted(ctx.index.entries, key=lambda pid: -ctx.index.price_in(pid, bounds.currency, ctx.fx))
-    chosen = [pid for pid in hits if _within(pid, parsed, ctx)][:MAX_CARDS]
+        chosen = [pid for pid in hits if _within(pid, parsed, ctx)][:MAX_CARDS]
+    else:
+        chosen = _hits(parsed, question, ctx, priced=True)[:MAX_CARDS] if bounds.bounded else hits[:MAX_CARDS]
     links = [_search_link(query, parsed, lang)]
     if bounds.max_amount is not None:
         limit = _money(Money(bounds.max_amount, bounds.currency), lang)

@@ -79,8 +79,9 @@ async def public_facts(session: AsyncSession, *, now: datetime) -> PublicFacts:
     sku_products = {}
     if deals:
         rows = await session.execute(select(Sku.id, Sku.product_id).where(Sku.id.in_({d.sku_id for d in deals})))
-        sku_products = dict(rows.tuples().all())
-    policies = dict((await session.execute(select(ReturnPolicy.merchant_id, ReturnPolicy.return_days))).tuples().all())
+        sku_products = {sku_id: product_id for sku_id, product_id in rows.all()}
+    rows = await session.execute(select(ReturnPolicy.merchant_id, ReturnPolicy.return_days))
+    policies = {merchant_id: days for merchant_id, days in rows.all()}
     return PublicFacts(
         festival=FestivalFact(festival.id, festival.name, festival.starts_at, festival.ends_at, festival.time_zone)
         if festival
@@ -115,14 +116,14 @@ async def buyer_orders(session: AsyncSession, *, buyer_id: int, order_id: int | 
     )
     if order_id is not None:
         query = query.where(Order.id == order_id)
-    orders = list((await session.execute(query)).tuples())
+    orders = [(order, name) for order, name in (await session.execute(query)).all()]
     ids = [o.id for o, _ in orders]
     products: dict[int, list[int]] = {}
     delivered: dict[int, datetime] = {}
     if ids:
         for order_id, product_id in (
             await session.execute(select(OrderLine.order_id, OrderLine.product_id).where(OrderLine.order_id.in_(ids)))
-        ).tuples():
+        ).all():
             products.setdefault(order_id, []).append(product_id)
         for order_id, at in (
             await session.execute(
@@ -130,7 +131,7 @@ async def buyer_orders(session: AsyncSession, *, buyer_id: int, order_id: int | 
                     OrderEvent.order_id.in_(ids), OrderEvent.to_status == OrderStatus.delivered.value
                 )
             )
-        ).tuples():
+        ).all():
             delivered[order_id] = at
     return [
         OrderFact(

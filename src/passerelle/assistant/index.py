@@ -7,6 +7,7 @@ then costs no query: the index is rebuilt in the background when it is older tha
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,13 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from passerelle.assistant.lexicon import expand, is_stopword
+from passerelle.assistant.lexicon import expand, is_stopword, stems
 from passerelle.catalog.models import Category, Product, ProductImage, ProductStatus, ProductTranslation
 from passerelle.catalog.views import media_url
 from passerelle.merchants.models import Merchant, MerchantStatus
 from passerelle.money import FxTable, Money
 from passerelle.search.models import SearchDocument
-from passerelle.search.text import tokens
 
 K1 = 1.2
 B = 0.75
@@ -91,13 +91,12 @@ class CatalogIndex:
             for product_id, tf in postings:
                 norm = tf + K1 * (1 - B + B * index.lengths[product_id] / index.average)
                 scores[product_id] = scores.get(product_id, 0.0) + idf * tf * (K1 + 1) / norm
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        return ranked[:limit]
+        return heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _query_words(text: str, language: str) -> list[tuple[str, float]]:
     words: dict[str, float] = {}
-    for word in tokens(text, language):
+    for word in stems(text, language):
         if is_stopword(word, language):
             continue
         words[word] = max(words.get(word, 0.0), 1.0)

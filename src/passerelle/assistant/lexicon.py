@@ -7,6 +7,7 @@ once, at import, with the same stemmer as the search documents.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from passerelle.search.text import tokens
@@ -104,3 +105,16 @@ def is_stopword(word: str, language: str) -> bool:
 
 def expand(word: str, language: str) -> frozenset[str]:
     return _related(language).get(word, frozenset())
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@lru_cache(maxsize=131_072)
+def _word_stems(word: str, language: str) -> tuple[str, ...]:
+    return tuple(tokens(word, language))
+
+
+def stems(text: str, language: str) -> list[str]:
+    """search.text.tokens, one remembered word at a time: questions reuse few words."""
+    return [stem for word in _WORD.findall(text.casefold()) for stem in _word_stems(word, language)]

@@ -53,13 +53,16 @@ class Runtime:
         self._facts: PublicFacts | None = None
         self._facts_at = 0.0
         self._refreshing: set[str] = set()
+        self._first_load = asyncio.Lock()  # many first questions at once build the index once
         self._tasks: set[asyncio.Task[None]] = set()
         self._answers: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
         self._profiles: dict[int, tuple[float, Profile]] = {}
 
     async def index(self) -> CatalogIndex:
         if self._index is None:
-            await self._load_index()
+            async with self._first_load:
+                if self._index is None:
+                    await self._load_index()
         elif time.monotonic() - self._index_at > self.settings.index_ttl_seconds:
             self._background("index", self._load_index)
         assert self._index is not None
@@ -67,7 +70,9 @@ class Runtime:
 
     async def public_facts(self) -> PublicFacts:
         if self._facts is None:
-            await self._load_facts()
+            async with self._first_load:
+                if self._facts is None:
+                    await self._load_facts()
         elif time.monotonic() - self._facts_at > self.settings.facts_ttl_seconds:
             self._background("facts", self._load_facts)
         assert self._facts is not None

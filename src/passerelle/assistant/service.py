@@ -200,7 +200,7 @@ async def list_for_buyer(session: AsyncSession, *, buyer_id: int) -> list[tuple[
         .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
         .limit(200)
     )
-    return list(rows.tuples())
+    return [(conversation, name) for conversation, name in rows.all()]
 
 
 async def set_return_days(
