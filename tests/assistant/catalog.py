@@ -121,7 +121,9 @@ async def seed_catalog(state: AppState) -> SeedCatalog:
         for merchant, entries in ((perfumer, PERFUMES), (couturier, FASHION), (grocer, FOOD)):
             merchant = await session.merge(merchant)
             for entry in entries:
-                product = await catalog.create_product_for(session, merchant=merchant, data=ProductIn(**_payload(entry)))
+                product = await catalog.create_product_for(
+                    session, merchant=merchant, data=ProductIn(**_payload(entry))
+                )
                 seeded.products[entry[1][0]] = product.id
         await session.commit()
     return seeded

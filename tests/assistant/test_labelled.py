@@ -72,4 +72,6 @@ async def test_given_a_language_given_then_it_is_used_and_bad_input_is_a_422(
     assert body["language"] == "de"
     assert (await client.post(ASK, json={"text": "x", "language": "xx"})).status_code == 422
     assert (await client.post(ASK, json={"text": ""})).status_code == 422
-    assert (await client.post(ASK, content=b"not json", headers={"Content-Type": "application/json"})).status_code == 422
+    assert (
+        await client.post(ASK, content=b"not json", headers={"Content-Type": "application/json"})
+    ).status_code == 422
