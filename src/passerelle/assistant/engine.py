@@ -100,7 +100,10 @@ def _display_query(text: str, language: str) -> str:
 def _hits(parsed: Parsed, question: Question, ctx: Context, *, priced: bool = False) -> list[int]:
     """Products the words name, best first. With `priced`, the price bounds filter first, so
     the floor is relative to the best product the buyer can afford."""
-    ranked = ctx.index.search(parsed.search_text, question.language, limit=200 if priced else 50)
+    return _above_floor(ctx.index.search(parsed.search_text, question.language, limit=200), parsed, ctx, priced)
+
+
+def _above_floor(ranked: list[tuple[int, float]], parsed: Parsed, ctx: Context, priced: bool) -> list[int]:
     if priced:
         ranked = [(pid, score) for pid, score in ranked if _within(pid, parsed, ctx)]
     if not ranked:
@@ -129,7 +132,8 @@ def _search_link(query: str, parsed: Parsed, language: str) -> dict[str, str]:
 
 def _products(parsed: Parsed, question: Question, ctx: Context) -> Answer:
     lang = question.language
-    hits = _hits(parsed, question, ctx)
+    ranked = ctx.index.search(parsed.search_text, question.language, limit=200)
+    hits = _above_floor(ranked, parsed, ctx, False)
     query = _display_query(parsed.search_text, lang)
     if not hits and not parsed.prices.bounded:
         if parsed.shopping_words:
@@ -140,7 +144,7 @@ def _products(parsed: Parsed, question: Question, ctx: Context) -> Answer:
         hits = sorted(ctx.index.entries, key=lambda pid: -ctx.index.price_in(pid, bounds.currency, ctx.fx))
         chosen = [pid for pid in hits if _within(pid, parsed, ctx)][:MAX_CARDS]
     else:
-        chosen = _hits(parsed, question, ctx, priced=True)[:MAX_CARDS] if bounds.bounded else hits[:MAX_CARDS]
+        chosen = _above_floor(ranked, parsed, ctx, True)[:MAX_CARDS] if bounds.bounded else hits[:MAX_CARDS]
     links = [_search_link(query, parsed, lang)]
     if bounds.max_amount is not None:
         limit = _money(Money(bounds.max_amount, bounds.currency), lang)

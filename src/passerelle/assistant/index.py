@@ -26,7 +26,7 @@ from passerelle.search.models import SearchDocument
 K1 = 1.2
 B = 0.75
 # A word in more than this share of the documents says nothing about what is wanted.
-MAX_DOCUMENT_SHARE = 0.6
+MAX_DOCUMENT_SHARE = 0.4
 
 
 @dataclass(slots=True)
@@ -41,9 +41,10 @@ class Entry:
 
 @dataclass(slots=True)
 class _Postings:
-    postings: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # token -> [(product, tf)]
-    lengths: dict[int, int] = field(default_factory=dict)
-    average: float = 1.0
+    """token -> (idf, [(product, BM25 term weight)]): all but the sum is computed at build time."""
+
+    postings: dict[str, tuple[float, list[tuple[int, float]]]] = field(default_factory=dict)
+    size: int = 0
 
 
 @dataclass
@@ -79,18 +80,19 @@ class CatalogIndex:
     def search(self, text: str, language: str, *, limit: int = 50) -> list[tuple[int, float]]:
         """(product id, BM25 score), best first; only words that discriminate count."""
         index = self.by_language.get(language) or self.by_language.get("en")
-        if index is None or not index.lengths:
+        if index is None or not index.size:
             return []
-        total = len(index.lengths)
         scores: dict[int, float] = {}
         for word, weight in _query_words(text, language):
-            postings = index.postings.get(word)
-            if not postings or len(postings) > MAX_DOCUMENT_SHARE * total:
+            found = index.postings.get(word)
+            if found is None:
                 continue
-            idf = math.log(1 + (total - len(postings) + 0.5) / (len(postings) + 0.5)) * weight
-            for product_id, tf in postings:
-                norm = tf + K1 * (1 - B + B * index.lengths[product_id] / index.average)
-                scores[product_id] = scores.get(product_id, 0.0) + idf * tf * (K1 + 1) / norm
+            idf, postings = found
+            boost = idf * weight
+            for product_id, term in postings:
+                scores[product_id] = scores.get(product_id, 0.0) + boost * term
+        if len(scores) <= limit:
+            return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         return heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
@@ -106,17 +108,28 @@ def _query_words(text: str, language: str) -> list[tuple[str, float]]:
 
 
 def _postings(documents: Iterable[tuple[int, str]]) -> _Postings:
-    built = _Postings()
+    counts: dict[int, dict[str, int]] = {}
+    lengths: dict[int, int] = {}
     for product_id, text in documents:
-        counts: dict[str, int] = {}
         words = text.split()
+        lengths[product_id] = len(words)
+        per_word = counts.setdefault(product_id, {})
         for word in words:
-            counts[word] = counts.get(word, 0) + 1
-        built.lengths[product_id] = len(words)
-        for word, tf in counts.items():
-            built.postings.setdefault(word, []).append((product_id, tf))
-    if built.lengths:
-        built.average = sum(built.lengths.values()) / len(built.lengths)
+            per_word[word] = per_word.get(word, 0) + 1
+    built = _Postings(size=len(lengths))
+    if not lengths:
+        return built
+    average = sum(lengths.values()) / len(lengths)
+    raw: dict[str, list[tuple[int, float]]] = {}
+    for product_id, per_word in counts.items():
+        norm = K1 * (1 - B + B * lengths[product_id] / average)
+        for word, tf in per_word.items():
+            raw.setdefault(word, []).append((product_id, tf * (K1 + 1) / (tf + norm)))
+    for word, postings in raw.items():
+        if len(postings) > MAX_DOCUMENT_SHARE * built.size:
+            continue  # in too many documents to tell products apart
+        idf = math.log(1 + (built.size - len(postings) + 0.5) / (len(postings) + 0.5))
+        built.postings[word] = (idf, postings)
     return built
 
 
