@@ -22,6 +22,7 @@ from passerelle.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 
 DEFAULT_RETURN_DAYS = 14  # the EU right of withdrawal, for merchants that set nothing
 ORDERS_READ = 20
+MAX_ORDER_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,8 @@ async def buyer_orders(session: AsyncSession, *, buyer_id: int, order_id: int | 
         .limit(ORDERS_READ)
     )
     if order_id is not None:
+        if not 0 < order_id <= MAX_ORDER_ID:
+            return []  # no such order can exist (and PostgreSQL would reject the number)
         query = query.where(Order.id == order_id)
     orders = [(order, name) for order, name in (await session.execute(query)).all()]
     ids = [o.id for o, _ in orders]
