@@ -91,6 +91,7 @@ class SeedCatalog:
     couturier: Merchant
     couturier_owner: Actor
     grocer: Merchant
+    grocer_owner: Actor
     products: dict[str, int] = field(default_factory=dict)  # English title -> id
     sku_ids: dict[str, int] = field(default_factory=dict)
 
@@ -116,7 +117,7 @@ async def seed_catalog(state: AppState) -> SeedCatalog:
     perfumer = await make_merchant(state, perfumer_owner, name="Maison Florale")
     couturier = await make_merchant(state, couturier_owner, name="Atelier Couture")
     grocer = await make_merchant(state, grocer_owner, name="Épicerie du Sud")
-    seeded = SeedCatalog(perfumer, perfumer_owner, couturier, couturier_owner, grocer)
+    seeded = SeedCatalog(perfumer, perfumer_owner, couturier, couturier_owner, grocer, grocer_owner)
     async with state.db.sessions() as session:
         for merchant, entries in ((perfumer, PERFUMES), (couturier, FASHION), (grocer, FOOD)):
             merchant = await session.merge(merchant)

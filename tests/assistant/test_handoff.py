@@ -118,3 +118,21 @@ async def test_given_a_cookie_session_then_the_widget_must_send_the_csrf_header(
         ASK, json={"text": "where is my order?"}, headers={"X-CSRF-Token": client.cookies[CSRF_COOKIE]}
     )
     assert allowed.status_code == 200 and allowed.json()["reply"] == "You have no orders yet."
+
+
+async def test_given_an_owner_in_the_console_when_setting_the_return_window_then_the_assistant_quotes_it(
+    client: httpx.AsyncClient, state: AppState, shop: SeedCatalog, runtime: Runtime
+) -> None:
+    await log_in(client, shop.grocer_owner.user.email)
+    inbox = f"/console/m/{shop.grocer.id}/conversations"
+    saved = await submit(client, f"/console/m/{shop.grocer.id}/return-policy", {"return_days": "7"}, token_from=inbox)
+    assert saved.status_code == 303
+    runtime.invalidate()
+    body = (
+        await client.post(
+            ASK,
+            json={"text": "can I return it?", "product_id": shop.products["Strawberry jam"]},
+            headers={"X-CSRF-Token": client.cookies[CSRF_COOKIE]},
+        )
+    ).json()
+    assert "Épicerie du Sud accepts returns within 7 days" in body["reply"]

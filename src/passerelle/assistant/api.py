@@ -4,6 +4,7 @@ hand-off conversations of buyers and merchants' staff."""
 from __future__ import annotations
 
 import hmac
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -58,6 +59,10 @@ def _problem(status: int, code: str, message: str, **extra: Any) -> Response:
     return _json({"code": code, "message": message, **extra}, status, headers)
 
 
+# Browsers send a handful of distinct Accept-Language headers: parse each once.
+_negotiate = lru_cache(maxsize=4096)(negotiate)
+
+
 class _Refusal(Exception):
     def __init__(self, response: Response) -> None:
         self.response = response
@@ -90,7 +95,7 @@ async def _locale(request: Request, runtime: Runtime, user_id: int | None) -> tu
     elif cookie_lang in SUPPORTED_LANGUAGES:
         language = str(cookie_lang)
     else:
-        language = negotiate(request.headers.get("accept-language"), settings.default_language)
+        language = _negotiate(request.headers.get("accept-language"), settings.default_language)
     currency = (request.query_params.get("currency") or "").upper()
     if not currency:
         currency = profile.currency if profile else (request.cookies.get(CURRENCY_COOKIE) or "").upper()

@@ -11,6 +11,7 @@ from passerelle.assistant.models import AuthorKind
 from passerelle.deps import Session, UnitOfWorkRoute
 from passerelle.errors import DomainError
 from passerelle.merchants import service as merchants
+from passerelle.merchants.models import MemberRole
 from passerelle.web.context import PageContext, form_text, page_guard, path_id
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute, dependencies=[Depends(page_guard)])
@@ -73,7 +74,26 @@ async def merchant_inbox(merchant_ref: str, page: PageContext, session: Session)
     merchant_id = path_id(merchant_ref, "merchant")
     merchant = await merchants.require_staff(session, user=user, merchant_id=merchant_id)
     found = await service.list_for_merchant(session, user=user, merchant_id=merchant_id)
-    return page.render("assistant/console_inbox.html", merchant=merchant, conversations=found)
+    membership = await merchants.membership(session, user=user, merchant_id=merchant_id)
+    return page.render(
+        "assistant/console_inbox.html",
+        merchant=merchant,
+        conversations=found,
+        is_owner=membership is not None and membership.role == MemberRole.owner,
+        return_days=await service.return_days(session, merchant_id=merchant_id),
+        saved=page.request.query_params.get("saved") == "1",
+    )
+
+
+@router.post("/console/m/{merchant_ref}/return-policy")
+async def merchant_return_policy(merchant_ref: str, page: PageContext, session: Session) -> Response:
+    """The return window the assistant quotes to buyers (owners only)."""
+    user = page.require_user()
+    merchant_id = path_id(merchant_ref, "merchant")
+    raw = form_text(await page.form(), "return_days", max_length=3)
+    days = int(raw) if raw.isdigit() else -1
+    await service.set_return_days(session, user=user, merchant_id=merchant_id, days=days)
+    return RedirectResponse(f"/console/m/{merchant_id}/conversations?saved=1", status_code=303)
 
 
 @router.get("/console/m/{merchant_ref}/conversations/{conversation_ref}")

@@ -203,6 +203,11 @@ async def list_for_buyer(session: AsyncSession, *, buyer_id: int) -> list[tuple[
     return [(conversation, name) for conversation, name in rows.all()]
 
 
+async def return_days(session: AsyncSession, *, merchant_id: int) -> int:
+    policy = await session.get(ReturnPolicy, merchant_id)
+    return policy.return_days if policy is not None else facts_module.DEFAULT_RETURN_DAYS
+
+
 async def set_return_days(
     session: AsyncSession, *, user: User, merchant_id: int, days: int, note: str = ""
 ) -> ReturnPolicy:
