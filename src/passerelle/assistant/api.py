@@ -4,6 +4,7 @@ hand-off conversations of buyers and merchants' staff."""
 from __future__ import annotations
 
 import hmac
+import logging
 from functools import lru_cache
 from typing import Any
 
@@ -42,6 +43,7 @@ from passerelle.http import PathId, client_ip
 from passerelle.i18n.languages import negotiate
 from passerelle.state import AppState
 
+log = logging.getLogger("passerelle.assistant")
 router = APIRouter(tags=["assistant"])
 conversations = APIRouter(tags=["assistant"], route_class=UnitOfWorkRoute)
 
@@ -111,6 +113,17 @@ async def _locale(request: Request, runtime: Runtime, user_id: int | None) -> tu
 async def post_message(request: Request) -> Response:
     """Ask the shopping assistant. Guests: products, deals, return windows. Signed-in buyers
     also: their own orders, and a hand-off to the merchant's staff (`conversation_id`)."""
+    # The fast path calls this without FastAPI's error handlers: answer errors here.
+    try:
+        return await _post_message(request)
+    except DomainError as error:
+        return _json(error.as_problem(), error.status_code)
+    except Exception:
+        log.exception("assistant: unexpected error")
+        return _problem(500, "internal_error", "Something went wrong on our side")
+
+
+async def _post_message(request: Request) -> Response:
     state: AppState = request.app.state.passerelle
     runtime = runtime_of(request.app.state, state)
     allowed, wait = runtime.ip_limiter.allow(client_ip(request))

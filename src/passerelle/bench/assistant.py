@@ -21,6 +21,7 @@ import httpx
 
 from passerelle.assistant.index import build
 from passerelle.assistant.labelled import Labelled, generate, is_correct
+from passerelle.bench import wrk_scripts
 from passerelle.bench.server import BenchServer
 from passerelle.config import Settings
 from passerelle.db import migrate
@@ -117,6 +118,9 @@ def run(*, seconds: int = 8, connections: int = 32, uncached: bool = True) -> di
             correct, wrong = _check(server.url, questions)
             _wrk(server.url, script, seconds=2, connections=connections)
             cached = _wrk(server.url, script, seconds=seconds, connections=connections)
+            # The same server's no-op route: what the HTTP stack alone allows on this machine now.
+            (data_dir / "noop.lua").write_text(wrk_scripts.noop_script())
+            ceiling = _wrk(server.url, data_dir / "noop.lua", seconds=seconds, connections=connections)
         result: dict[str, Any] = {
             "requests_per_s": round(cached["requests"] / (cached["duration_us"] / 1e6)),
             "p50_ms": round(cached["p50_us"] / 1000, 2),
@@ -129,6 +133,7 @@ def run(*, seconds: int = 8, connections: int = 32, uncached: bool = True) -> di
             "connections": connections,
             "seconds": seconds,
             "wrong": wrong[:10],
+            "ceiling_per_s": round(ceiling["requests"] / (ceiling["duration_us"] / 1e6)),
             "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews the figures
         }
         if uncached:
