@@ -103,13 +103,24 @@ def _hits(parsed: Parsed, question: Question, ctx: Context, *, priced: bool = Fa
     return _above_floor(ctx.index.search(parsed.search_text, question.language, limit=200), parsed, ctx, priced)
 
 
-def _above_floor(ranked: list[tuple[int, float]], parsed: Parsed, ctx: Context, priced: bool) -> list[int]:
-    if priced:
-        ranked = [(pid, score) for pid, score in ranked if _within(pid, parsed, ctx)]
-    if not ranked:
-        return []
-    floor = ranked[0][1] * RELATIVE_SCORE
-    return [pid for pid, score in ranked if score >= floor]
+def _above_floor(
+    ranked: list[tuple[int, float]], parsed: Parsed, ctx: Context, priced: bool, limit: int = 50
+) -> list[int]:
+    bounds = parsed.prices
+    prices = ctx.index.prices(bounds.currency, ctx.fx) if priced else {}
+    low = bounds.min_amount if bounds.min_amount is not None else -1
+    high = bounds.max_amount if bounds.max_amount is not None else 1 << 62
+    kept: list[int] = []
+    floor = 0.0
+    for pid, score in ranked:  # best first: stop at the floor or the limit
+        if priced and not low <= prices.get(pid, 0) <= high:
+            continue
+        if not kept:
+            floor = score * RELATIVE_SCORE
+        elif score < floor or len(kept) >= limit:
+            break
+        kept.append(pid)
+    return kept
 
 
 def _within(pid: int, parsed: Parsed, ctx: Context) -> bool:
@@ -144,7 +155,7 @@ def _products(parsed: Parsed, question: Question, ctx: Context) -> Answer:
         hits = sorted(ctx.index.entries, key=lambda pid: -ctx.index.price_in(pid, bounds.currency, ctx.fx))
         chosen = [pid for pid in hits if _within(pid, parsed, ctx)][:MAX_CARDS]
     else:
-        chosen = _above_floor(ranked, parsed, ctx, True)[:MAX_CARDS] if bounds.bounded else hits[:MAX_CARDS]
+        chosen = _above_floor(ranked, parsed, ctx, True, MAX_CARDS) if bounds.bounded else hits[:MAX_CARDS]
     links = [_search_link(query, parsed, lang)]
     if bounds.max_amount is not None:
         limit = _money(Money(bounds.max_amount, bounds.currency), lang)

@@ -11,6 +11,7 @@ import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -52,6 +53,7 @@ class CatalogIndex:
     entries: dict[int, Entry]
     by_language: dict[str, _Postings]
     _priced: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
+    _prices: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def card(self, product_id: int, language: str, currency: str, fx: FxTable) -> dict[str, Any] | None:
         """A product card as the catalog API shapes it, in the viewer's currency (memoised)."""
@@ -74,8 +76,18 @@ class CatalogIndex:
         return card
 
     def price_in(self, product_id: int, currency: str, fx: FxTable) -> int:
-        card = self.card(product_id, "en", currency, fx)
-        return int(card["price"]["amount"]) if card else 0
+        return self.prices(currency, fx).get(product_id, 0)
+
+    def prices(self, currency: str, fx: FxTable) -> dict[int, int]:
+        """Every product's price in `currency`, converted once per index and currency."""
+        table = self._prices.get(currency)
+        if table is None:
+            table = {
+                pid: (fx.convert(e.price, currency) if fx.knows(currency) else e.price).amount
+                for pid, e in self.entries.items()
+            }
+            self._prices[currency] = table
+        return table
 
     def search(self, text: str, language: str, *, limit: int = 50) -> list[tuple[int, float]]:
         """(product id, BM25 score), best first; only words that discriminate count."""
@@ -91,9 +103,10 @@ class CatalogIndex:
             boost = idf * weight
             for product_id, term in postings:
                 scores[product_id] = scores.get(product_id, 0.0) + boost * term
+        # Ties keep the postings' (deterministic) order.
         if len(scores) <= limit:
-            return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-        return heapq.nsmallest(limit, scores.items(), key=lambda kv: (-kv[1], kv[0]))
+            return sorted(scores.items(), key=itemgetter(1), reverse=True)
+        return heapq.nlargest(limit, scores.items(), key=itemgetter(1))
 
 
 def _query_words(text: str, language: str) -> list[tuple[str, float]]:

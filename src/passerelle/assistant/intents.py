@@ -53,6 +53,15 @@ INJECTION = re.compile(
         )
     )
 )
+# Literal pieces of every INJECTION branch: most questions contain none of them, and this
+# flat scan costs a third of the full pattern. Keep it a superset when INJECTION changes.
+INJECTION_HINTS = re.compile(
+    r"ignor|disregard|forget|oubli|olvid|vergiss|dimentic|system|develop|jailbreak|you are now|tu es maintenant"
+    r"|act as|agis comme|pretend|other|someone|somebody|autre|quelqu|otr[oa]|alguien|ander|jemand|altr|qualcun"
+    r"|user|utilisat|usuario|client|buyer|acheteur|kunde|nutzer|utente|customer|select|union|drop|insert|delete"
+    r"|update|sleep|information_schema|sqlite_master|'|;|=|<script|admin|operat|root|superuser|change|modif"
+    r"|cancel|annul|supprim|refund me|rembourse|set"
+)
 # "all orders" is a refusal, "all my orders" is the asker's own business.
 EVERYONE = re.compile(
     r"\b(?:all|every|everyone'?s?|tous|toutes|todos|todas|alle|tutti|tutte)\b\W+(?:[\w']+\W+){0,3}?"
@@ -232,7 +241,8 @@ def parse(text: str, *, currency: str) -> Parsed:
     prices, rest = parse_prices(folded, viewer_currency=currency)
     shopping = bool(SHOPPING.search(rest))
     everyone = EVERYONE.search(folded)
-    if INJECTION.search(folded) or (everyone and not OWN.search(everyone.group(0))):
+    attack = INJECTION_HINTS.search(folded) is not None and INJECTION.search(folded) is not None
+    if attack or (everyone and not OWN.search(everyone.group(0))):
         return Parsed(Intent.refused, folded, rest, prices)
     if HANDOFF.search(folded):
         return Parsed(Intent.handoff, folded, _cut(HANDOFF, rest), prices, _order_number(rest))

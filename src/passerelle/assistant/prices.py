@@ -32,6 +32,7 @@ BETWEEN = re.compile(
     r"\b(?:entre|between|zwischen|tra|fra)\s*(?P<low>\d{1,7}(?:[.,]\d{1,2})?)\s*(?:[€$£¥]|euros?)?\s*"
     r"(?:et|and|y|und|e|-)\s*" + _AMOUNT
 )
+_DIGIT = re.compile(r"\d")
 SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY"}
 WORDS = {
     "euro": "EUR",
@@ -94,6 +95,8 @@ def _minor(number: str, currency: str) -> int | None:
 
 def parse_prices(folded: str, *, viewer_currency: str) -> tuple[PriceBounds, str]:
     """(bounds, the text with the price phrases cut out). Bounds share one currency."""
+    if _DIGIT.search(folded) is None:  # no amount, no bound: skip the costlier patterns
+        return PriceBounds(currency=viewer_currency), folded
     low = high = None
     currency = viewer_currency
     rest = folded
