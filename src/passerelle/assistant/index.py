@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -17,17 +18,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.assistant.lang import ANSWER_LANGUAGES
 from passerelle.assistant.lexicon import expand, is_stopword, stems
 from passerelle.catalog.models import Category, Product, ProductImage, ProductStatus, ProductTranslation
 from passerelle.catalog.views import media_url
 from passerelle.merchants.models import Merchant, MerchantStatus
 from passerelle.money import FxTable, Money
 from passerelle.search.models import SearchDocument
+from passerelle.search.text import fold
 
 K1 = 1.2
 B = 0.75
 # A word in more than this share of the documents says nothing about what is wanted.
 MAX_DOCUMENT_SHARE = 0.4
+_TITLE_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(slots=True)
@@ -52,6 +56,8 @@ class _Postings:
 class CatalogIndex:
     entries: dict[int, Entry]
     by_language: dict[str, _Postings]
+    # Folded title words that occur in one answer language only -> that language.
+    vocabulary: dict[str, str] = field(default_factory=dict)
     _priced: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
     _prices: dict[str, dict[int, int]] = field(default_factory=dict)
 
@@ -213,4 +219,20 @@ async def build(session: AsyncSession) -> CatalogIndex:
             cards=cards,
             titles=titles,
         )
-    return CatalogIndex(entries=entries, by_language={lang: _postings(docs) for lang, docs in documents.items()})
+    return CatalogIndex(
+        entries=entries,
+        by_language={lang: _postings(docs) for lang, docs in documents.items()},
+        vocabulary=_exclusive_words(entries),
+    )
+
+
+def _exclusive_words(entries: dict[int, Entry]) -> dict[str, str]:
+    seen: dict[str, set[str]] = {}
+    for entry in entries.values():
+        for language in ANSWER_LANGUAGES:
+            if entry.cards[language]["fallback"]:
+                continue  # a French title shown to Spanish readers says nothing about Spanish
+            for word in _TITLE_WORD.findall(fold(entry.titles[language])):
+                if len(word) > 2 and not word.isdigit():
+                    seen.setdefault(word, set()).add(language)
+    return {word: next(iter(languages)) for word, languages in seen.items() if len(languages) == 1}

@@ -8,6 +8,7 @@ longer texts; the viewer's language wins when neither is sure.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -57,21 +58,27 @@ def _identifier() -> Any:
     return identifier
 
 
-def _votes(text: str) -> dict[str, int]:
+def _votes(text: str, vocabulary: Mapping[str, str]) -> dict[str, int]:
     votes: dict[str, int] = {}
     for word in _WORD.findall(fold(text)):
         for language, markers in MARKERS.items():
             if word in markers:
                 votes[language] = votes.get(language, 0) + 1
+        owner = vocabulary.get(word)
+        if owner is not None:
+            votes[owner] = votes.get(owner, 0) + 1
     return votes
 
 
-def detect(text: str, *, fallback: str) -> str:
-    """The question's language among ANSWER_LANGUAGES; `fallback` (the viewer's) when unsure."""
+def detect(text: str, *, fallback: str, vocabulary: Mapping[str, str] | None = None) -> str:
+    """The question's language among ANSWER_LANGUAGES; `fallback` (the viewer's) when unsure.
+
+    `vocabulary` maps catalog words found in one language only ("bergamota", "velvet") to
+    that language: product names then say which language the buyer reads."""
     fallback = fallback if fallback in ANSWER_LANGUAGES else "en"
     if "¿" in text or "¡" in text:
         return "es"
-    votes = _votes(text)
+    votes = _votes(text, vocabulary or {})
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])
     if ranked and (len(ranked) == 1 or ranked[0][1] >= ranked[1][1] + 2):
         return ranked[0][0]

@@ -52,9 +52,9 @@ async def respond(
     fx = await state.fx()
     if not fx.knows(currency):
         currency = state.settings.base_currency
-    chosen = language or lang_module.detect(text, fallback=fallback_language)
-    parsed = parse(text, currency=currency)
     index = await runtime.index()
+    chosen = language or lang_module.detect(text, fallback=fallback_language, vocabulary=index.vocabulary)
+    parsed = parse(text, currency=currency)
     public = await runtime.public_facts()
     orders = None
     if user_id is not None and parsed.intent in PERSONAL_INTENTS:
