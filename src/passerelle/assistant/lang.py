@@ -65,8 +65,8 @@ def _votes(text: str, vocabulary: Mapping[str, str]) -> dict[str, int]:
             if word in markers:
                 votes[language] = votes.get(language, 0) + 1
         owner = vocabulary.get(word)
-        if owner is not None:
-            votes[owner] = votes.get(owner, 0) + 1
+        if owner is not None:  # a product's own name weighs more than a common word
+            votes[owner] = votes.get(owner, 0) + 2
     return votes
 
 
