@@ -148,7 +148,8 @@ async def _post_message(request: Request) -> Response:
     fallback, currency = await _locale(request, runtime, user_id)
     if data.conversation_id is not None:
         return await _follow_up(state, data, user_id, fallback)
-    key = (data.text, data.language, fallback, currency, data.product_id, user_id is None)
+    # Case and spacing do not change an answer: "Bonjour " and "bonjour" share one.
+    key = (" ".join(data.text.casefold().split()), data.language, fallback, currency, data.product_id, user_id is None)
     cached = runtime.cached_answer(key)
     if cached is not None:
         return Response(cached, media_type="application/json")
