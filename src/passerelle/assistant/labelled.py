@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from passerelle.assistant.index import CatalogIndex
@@ -72,7 +72,7 @@ class Labelled:
     intent: str
     product_title: str | None = None  # a card with this title must come back
     max_amount: int | None = None  # EUR minor units: every card at or under it
-    extra: dict[str, Any] = field(default_factory=dict)
+    token: str | None = None  # asked by a signed-in buyer (bearer token) who has orders
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -81,6 +81,7 @@ class Labelled:
             "intent": self.intent,
             "product_title": self.product_title,
             "max_amount": self.max_amount,
+            "signed_in": self.token is not None,
         }
 
 
@@ -88,13 +89,20 @@ def _plain(title: str) -> str:
     return " ".join(_CLEAN.sub(" ", title).split()).lower()
 
 
-def generate(index: CatalogIndex, fx: FxTable, *, per_language: int = 40, seed: int = 1111) -> list[Labelled]:
+MY_ORDER = {"fr": "où est ma commande ?", "en": "where is my order?", "es": "¿dónde está mi pedido?"}
+
+
+def generate(
+    index: CatalogIndex, fx: FxTable, *, per_language: int = 40, seed: int = 1111, tokens: tuple[str, ...] = ()
+) -> list[Labelled]:
     rng = random.Random(seed)
     products = sorted(index.entries)
     questions: list[Labelled] = []
     for language in LANGUAGES:
         for text, intent in FIXED[language]:
             questions.append(Labelled(text, language, intent))
+        for token in tokens:
+            questions.append(Labelled(MY_ORDER[language], language, "order_status", token=token))
         # Products written (or translated) in this language: a buyer asks in the words they see.
         native = [pid for pid in products if not index.entries[pid].cards[language]["fallback"]]
         for i, pid in enumerate(rng.sample(native, min(per_language, len(native)))):
@@ -113,6 +121,8 @@ def generate(index: CatalogIndex, fx: FxTable, *, per_language: int = 40, seed: 
 def is_correct(question: Labelled, body: dict[str, Any]) -> bool:
     if body.get("intent") != question.intent or body.get("language") != question.language:
         return False
+    if question.token is not None and not any(link["url"].startswith("/orders/") for link in body.get("links", [])):
+        return False  # a buyer with orders must get them, with links
     cards = body.get("products") or []
     if question.product_title is not None and not any(c["title"] == question.product_title for c in cards):
         return False

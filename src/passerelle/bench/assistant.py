@@ -18,13 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
+from passerelle.accounts import service as accounts
+from passerelle.accounts.models import User
 from passerelle.assistant.index import build
 from passerelle.assistant.labelled import Labelled, generate, is_correct
 from passerelle.bench import wrk_scripts
 from passerelle.bench.server import BenchServer
 from passerelle.config import Settings
 from passerelle.db import migrate
+from passerelle.orders.models import Order
 from passerelle.seed.demo import seed_demo
 from passerelle.state import AppState
 
@@ -47,23 +51,38 @@ async def _prepare(settings: Settings) -> list[Labelled]:
         await seed_demo(state)
         async with state.db.read_sessions() as session:
             index = await build(session)
-        return generate(index, await state.fx())
+        async with state.db.sessions() as session:
+            # The demo buyers who have orders ask about them, signed in with a bearer token.
+            buyer_ids = (await session.execute(select(Order.buyer_id).distinct().order_by(Order.buyer_id))).scalars()
+            tokens = []
+            for buyer_id in list(buyer_ids)[:2]:
+                user = await session.get(User, buyer_id)
+                assert user is not None
+                tokens.append(await accounts.issue_api_token(session, user=user, days=1, name="bench"))
+            await session.commit()
+        return generate(index, await state.fx(), tokens=tuple(tokens))
     finally:
         await state.db.dispose()
 
 
 def _lua(questions: list[Labelled]) -> str:
     bodies = ",\n".join("[==[" + json.dumps({"text": q.text}) + "]==]" for q in questions)
+    tokens = ",\n".join('"' + (q.token or "") + '"' for q in questions)
     return (
         f"""
 local bodies = {{
 {bodies}
 }}
+local tokens = {{
+{tokens}
+}}
 local counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("POST", "/api/v1/assistant/messages",
-    {{["Content-Type"] = "application/json", ["Accept-Language"] = "fr"}}, bodies[(counter % #bodies) + 1])
+  local i = (counter % #bodies) + 1
+  local headers = {{["Content-Type"] = "application/json", ["Accept-Language"] = "fr"}}
+  if tokens[i] ~= "" then headers["Authorization"] = "Bearer " .. tokens[i] end
+  return wrk.format("POST", "/api/v1/assistant/messages", headers, bodies[i])
 end
 """
         + SUMMARY
@@ -74,7 +93,8 @@ def _check(url: str, questions: list[Labelled]) -> tuple[float, list[dict[str, A
     wrong: list[dict[str, Any]] = []
     with httpx.Client(base_url=url, timeout=30, headers={"Accept-Language": "fr"}) as client:
         for question in questions:
-            body = client.post("/api/v1/assistant/messages", json={"text": question.text}).json()
+            headers = {"Authorization": f"Bearer {question.token}"} if question.token else None
+            body = client.post("/api/v1/assistant/messages", json={"text": question.text}, headers=headers).json()
             if not is_correct(question, body):
                 wrong.append(
                     {**question.as_dict(), "got_intent": body.get("intent"), "got_language": body.get("language")}
@@ -112,6 +132,7 @@ def run(*, seconds: int = 8, connections: int = 32, uncached: bool = True) -> di
         script.write_text(_lua(questions))
         env = {
             "PASSERELLE_ASSISTANT_PER_IP_PER_SECOND": "1000000000",
+            "PASSERELLE_ASSISTANT_PER_ACCOUNT_PER_SECOND": "1000000000",
             "PASSERELLE_RUN_WORKER": "false",
         }
         with BenchServer(data_dir, env=env) as server:
