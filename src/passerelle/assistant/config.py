@@ -19,5 +19,8 @@ class AssistantSettings(BaseSettings):
     per_account_per_second: float = Field(default=2.0, description="Questions per second per account (burst x5).")
     index_ttl_seconds: float = Field(default=60.0, description="How stale the in-memory catalog may get.")
     facts_ttl_seconds: float = Field(default=10.0, description="How stale festival, deals and return windows may get.")
+    orders_ttl_seconds: float = Field(
+        default=3.0, description="How long an asker's own orders are reused between their questions."
+    )
     answer_cache_seconds: float = Field(default=10.0, description="Identical public questions share one answer.")
     answer_cache_size: int = 20_000

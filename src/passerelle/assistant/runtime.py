@@ -20,7 +20,7 @@ from passerelle.assistant import facts as facts_module
 from passerelle.assistant import index as index_module
 from passerelle.assistant import lang as lang_module
 from passerelle.assistant.config import AssistantSettings
-from passerelle.assistant.facts import PublicFacts
+from passerelle.assistant.facts import OrderFact, PublicFacts
 from passerelle.assistant.index import CatalogIndex
 from passerelle.assistant.llm import LlmBackend
 from passerelle.infra.ratelimit import MemoryTokenBucket
@@ -57,6 +57,7 @@ class Runtime:
         self._tasks: set[asyncio.Task[None]] = set()
         self._answers: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
         self._profiles: dict[int, tuple[float, Profile]] = {}
+        self._orders: OrderedDict[tuple[int, int | None], tuple[float, list[OrderFact]]] = OrderedDict()
 
     async def index(self) -> CatalogIndex:
         if self._index is None:
@@ -83,6 +84,7 @@ class Runtime:
         self._index = None
         self._facts = None
         self._answers.clear()
+        self._orders.clear()
 
     async def _load_index(self) -> None:
         lang_module.warm_up()
@@ -126,6 +128,21 @@ class Runtime:
             self._profiles.clear()
         self._profiles[user_id] = (now + PROFILE_TTL, profile)
         return profile
+
+    async def buyer_orders(self, user_id: int, order_id: int | None) -> list[OrderFact]:
+        """The asker's orders, read for them only, reused for a few seconds (a buyer asks in bursts)."""
+        key = (user_id, order_id)
+        now = time.monotonic()
+        hit = self._orders.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        async with self.state.db.read_sessions() as session:
+            found = await facts_module.buyer_orders(session, buyer_id=user_id, order_id=order_id)
+        if self.settings.orders_ttl_seconds > 0:
+            self._orders[key] = (now + self.settings.orders_ttl_seconds, found)
+            if len(self._orders) > 50_000:
+                self._orders.popitem(last=False)
+        return found
 
     def cached_answer(self, key: tuple[Any, ...]) -> bytes | None:
         hit = self._answers.get(key)

@@ -58,8 +58,7 @@ async def respond(
     public = await runtime.public_facts()
     orders = None
     if user_id is not None and parsed.intent in PERSONAL_INTENTS:
-        async with state.db.read_sessions() as session:
-            orders = await facts_module.buyer_orders(session, buyer_id=user_id, order_id=parsed.order_id)
+        orders = await runtime.buyer_orders(user_id, parsed.order_id)
     question = Question(text, chosen, currency, product_id, signed_in=user_id is not None)
     ctx = Context(index=index, fx=fx, facts=public, now=state.clock.now(), orders=orders)
     result = answer(parsed, question, ctx)
