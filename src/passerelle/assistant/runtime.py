@@ -7,6 +7,7 @@ background while the previous copy keeps answering, so no question waits for a r
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections import OrderedDict
@@ -91,6 +92,9 @@ class Runtime:
         async with self.state.db.read_sessions() as session:
             self._index = await index_module.build(session)
         self._index_at = time.monotonic()
+        # The index is a few hundred thousand long-lived objects: keep the cyclic collector
+        # from rescanning them (they are acyclic, so refcounting still frees an old index).
+        gc.freeze()
 
     async def _load_facts(self) -> None:
         async with self.state.db.read_sessions() as session:
