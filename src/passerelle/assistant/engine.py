@@ -78,8 +78,13 @@ def answer(parsed: Parsed, question: Question, ctx: Context) -> Answer:
 
 
 def _when(moment: datetime, ctx: Context, language: str) -> str:
-    zone = ZoneInfo(ctx.facts.festival.time_zone if ctx.facts.festival else "UTC")
-    return str(format_datetime(moment, "d MMM y HH:mm", tzinfo=zone, locale=language))
+    return _formatted_time(moment, ctx.facts.festival.time_zone if ctx.facts.festival else "UTC", language)
+
+
+@lru_cache(maxsize=16_384)
+def _formatted_time(moment: datetime, zone: str, language: str) -> str:
+    """Babel's date formatting is slow and the same deal and order times come back all day."""
+    return str(format_datetime(moment, "d MMM y HH:mm", tzinfo=ZoneInfo(zone), locale=language))
 
 
 def _money(money: Money, language: str) -> str:

@@ -59,6 +59,7 @@ class Runtime:
         self._answers: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
         self._profiles: dict[int, tuple[float, Profile]] = {}
         self._orders: OrderedDict[tuple[int, int | None], tuple[float, list[OrderFact]]] = OrderedDict()
+        self._orders_loading: dict[tuple[int, int | None], asyncio.Future[list[OrderFact]]] = {}
 
     async def index(self) -> CatalogIndex:
         if self._index is None:
@@ -140,10 +141,23 @@ class Runtime:
         hit = self._orders.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        async with self.state.db.read_sessions() as session:
-            found = await facts_module.buyer_orders(session, buyer_id=user_id, order_id=order_id)
+        pending = self._orders_loading.get(key)
+        if pending is not None:  # the same asker's questions in flight share one read
+            return await asyncio.shield(pending)
+        future: asyncio.Future[list[OrderFact]] = asyncio.get_running_loop().create_future()
+        self._orders_loading[key] = future
+        try:
+            async with self.state.db.read_sessions() as session:
+                found = await facts_module.buyer_orders(session, buyer_id=user_id, order_id=order_id)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+            raise
+        finally:
+            self._orders_loading.pop(key, None)
+        future.set_result(found)
         if self.settings.orders_ttl_seconds > 0:
-            self._orders[key] = (now + self.settings.orders_ttl_seconds, found)
+            self._orders[key] = (time.monotonic() + self.settings.orders_ttl_seconds, found)
             if len(self._orders) > 50_000:
                 self._orders.popitem(last=False)
         return found
