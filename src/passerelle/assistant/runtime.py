@@ -29,6 +29,7 @@ from passerelle.state import AppState
 
 log = logging.getLogger("passerelle.assistant")
 PROFILE_TTL = 60.0
+STALE_ORDERS_SECONDS = 10.0  # past the TTL and within this, the last copy answers while a read refreshes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,16 @@ class Runtime:
         hit = self._orders.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        if hit is not None and hit[0] + STALE_ORDERS_SECONDS > now:
+            # Answer from the copy a few seconds old and refresh behind it: a read can wait
+            # for SQLite's thread for a long time when the loop is busy.
+            if key not in self._orders_loading:
+                self._background(f"orders:{user_id}:{order_id}", lambda: self._read_orders(key))
+            return hit[1]
+        return await self._read_orders(key)
+
+    async def _read_orders(self, key: tuple[int, int | None]) -> list[OrderFact]:
+        user_id, order_id = key
         pending = self._orders_loading.get(key)
         if pending is not None:  # the same asker's questions in flight share one read
             return await asyncio.shield(pending)
