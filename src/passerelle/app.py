@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passerelle import __version__
 from passerelle.accounts.api import router as accounts_api
+from passerelle.assistant.api import conversations as assistant_conversations_api
+from passerelle.assistant.api import router as assistant_api
 from passerelle.auctions.api import router as auctions_api
 from passerelle.cart.api import router as cart_api
 from passerelle.catalog.api import router as catalog_api
@@ -112,6 +114,8 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         live_api,
         logistics_api,
         traceability_api,
+        assistant_api,
+        assistant_conversations_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from passerelle.assistant import api as assistant_api
 from passerelle.festival import claims_api
 from passerelle.logistics import api as logistics_api
 
@@ -36,6 +37,8 @@ def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | Non
         return None
     if path == "/api/v1/claims:batch":
         return claims_api.claim_batch, {}
+    if path == "/api/v1/assistant/messages":
+        return assistant_api.post_message, {}
     if path == "/api/v1/noop":
         return claims_api.noop, {}
     if path.startswith(CARRIER_PREFIX) and path.endswith(CARRIER_SUFFIX):

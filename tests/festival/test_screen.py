@@ -126,7 +126,6 @@ async def test_given_shipments_during_the_festival_then_the_screen_shows_deliver
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     from passerelle.app import create_app
-
     from tests.logistics.helpers import paid_order, ship
 
     create_app(state=state)  # installs the other domains' screen figures

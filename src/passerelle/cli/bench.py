@@ -100,3 +100,17 @@ def tracking(
 
     typer.echo(f"bench tracking: {parcels} parcels in batches of {batch}, {single_parcels} one by one...", err=True)
     typer.echo(json.dumps(run(parcels=parcels, batch=batch, concurrency=concurrency, single_parcels=single_parcels)))
+
+
+@app.command("assistant")
+def assistant(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    seconds: int = typer.Option(8, min=1, help="Duration of each wrk run."),
+    connections: int = typer.Option(32, min=1, help="wrk connections."),
+    uncached: bool = typer.Option(True, help="Also measure a server with the answer cache off."),
+) -> None:
+    """Labelled assistant questions (fr, en, es) from the demo catalog through the real server, wrk for load."""
+    from passerelle.bench.assistant import run
+
+    typer.echo(f"bench assistant: seeding the demo, then {seconds}s per run...", err=True)
+    typer.echo(json.dumps(run(seconds=seconds, connections=connections, uncached=uncached)))

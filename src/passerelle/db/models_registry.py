@@ -1,6 +1,7 @@
 """Imports every domain's models so Alembic and create_all see the whole schema."""
 
 from passerelle.accounts import models as _accounts  # noqa: F401
+from passerelle.assistant import models as _assistant  # noqa: F401
 from passerelle.auctions import models as _auctions  # noqa: F401
 from passerelle.cart import models as _cart  # noqa: F401
 from passerelle.catalog import models as _catalog  # noqa: F401

@@ -30,6 +30,7 @@ GENERIC_ONLY = frozenset({401, 404, 500})
 def install(app: FastAPI) -> None:
     # Imported here: the domain page modules import web helpers, never the other way round.
     from passerelle.accounts.pages import router as accounts_pages
+    from passerelle.assistant.pages import router as assistant_pages
     from passerelle.auctions.pages import router as auction_pages
     from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
@@ -65,6 +66,7 @@ def install(app: FastAPI) -> None:
         logistics_console_pages,
         trace_pages,
         trace_console_pages,
+        assistant_pages,
     ):
         app.include_router(router)
 
