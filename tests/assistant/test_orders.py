@@ -94,3 +94,17 @@ async def test_given_a_delivered_order_when_asking_about_returns_then_the_mercha
         )
     ).json()
     assert guest["intent"] == "returns" and "30 jours" in guest["reply"]
+
+
+async def test_given_a_shipped_order_when_the_buyer_asks_then_the_answer_links_its_tracking_page(
+    client: httpx.AsyncClient, state: AppState, runtime: Runtime
+) -> None:
+    from tests.logistics.helpers import paid_order, ship
+
+    paid = await paid_order(client, state)
+    before = (await client.post(ASK, json={"text": "where is my order?"}, headers=paid.buyer.headers)).json()
+    assert all("tracking" not in link["url"] for link in before["links"])
+    await ship(client, paid)
+    runtime.invalidate()  # the buyer's orders are cached for a few seconds
+    after = (await client.post(ASK, json={"text": "where is my order?"}, headers=paid.buyer.headers)).json()
+    assert {"label": after["links"][-1]["label"], "url": f"/orders/{paid.order_id}/tracking"} in after["links"]

@@ -68,8 +68,13 @@ class OrderFact:
 
 
 async def tracking_url(session: AsyncSession, *, order_id: int) -> str | None:
-    """The parcel's tracking page. The logistics module plugs in here; no shipments exist yet."""
-    return None
+    """The order's tracking page, once a parcel has left (logistics)."""
+    from passerelle.logistics.models import Direction, Shipment
+
+    shipped = await session.execute(
+        select(Shipment.id).where(Shipment.order_id == order_id, Shipment.direction == Direction.outbound).limit(1)
+    )
+    return f"/orders/{order_id}/tracking" if shipped.first() is not None else None
 
 
 async def public_facts(session: AsyncSession, *, now: datetime) -> PublicFacts:
