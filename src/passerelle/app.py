@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from passerelle import __version__
 from passerelle.accounts.api import router as accounts_api
+from passerelle.assistant.api import conversations as assistant_conversations_api
+from passerelle.assistant.api import router as assistant_api
 from passerelle.auctions.api import router as auctions_api
 from passerelle.captions.api import router as captions_api
 from passerelle.captions.pages import router as captions_pages
@@ -39,6 +41,7 @@ from passerelle.live.captions import start_captions, stop_captions
 from passerelle.live.captions_routes import api_router as live_captions_api
 from passerelle.live.captions_routes import pages_router as live_captions_pages
 from passerelle.live.runtime import start_live
+from passerelle.logistics.api import router as logistics_api
 from passerelle.merchants.api import router as merchants_api
 from passerelle.offers.api import router as offers_api
 from passerelle.orders.api import router as orders_api
@@ -46,6 +49,7 @@ from passerelle.payments.api import router as payments_api
 from passerelle.quotes.api import router as quotes_api
 from passerelle.state import AppState
 from passerelle.tasks import HANDLERS
+from passerelle.traceability.api import router as traceability_api
 from passerelle.web import pages as web_pages
 from passerelle.web.middleware import SecurityHeadersMiddleware
 
@@ -115,6 +119,10 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         presale_api,
         auctions_api,
         live_api,
+        logistics_api,
+        traceability_api,
+        assistant_api,
+        assistant_conversations_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if settings.captions:  # caption routes exist where engines load; elsewhere a 404, never a 5xx
@@ -139,8 +147,17 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     web_pages.install(app)
     app.include_router(live_captions_pages)  # replay tracks stay served if captions are later turned off
+    _install_screen_extras()
     _install_error_handlers(app)
     return app
+
+
+def _install_screen_extras() -> None:
+    """Other domains' figures on the festival's big screen (deliveries, live rooms...)."""
+    from passerelle.festival import screen
+    from passerelle.logistics.screen import add_to_screen as logistics_figures
+
+    screen.EXTRAS.providers[:] = [logistics_figures]
 
 
 def _wants_json(request: Request) -> bool:

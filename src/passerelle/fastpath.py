@@ -15,15 +15,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from passerelle.assistant import api as assistant_api
 from passerelle.festival import claims_api
+from passerelle.logistics import api as logistics_api
 
 CLAIMS_PREFIX = "/api/v1/deals/"
 CLAIMS_SUFFIX = "/claims"
+CARRIER_PREFIX = "/api/v1/logistics/carriers/"
+CARRIER_SUFFIX = "/events"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _route(method: str, path: str) -> tuple[Handler, dict[str, int]] | None:
+def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | None:
     if method != "POST":
         return None
     if path.startswith(CLAIMS_PREFIX) and path.endswith(CLAIMS_SUFFIX):
@@ -33,13 +37,22 @@ def _route(method: str, path: str) -> tuple[Handler, dict[str, int]] | None:
         return None
     if path == "/api/v1/claims:batch":
         return claims_api.claim_batch, {}
+    if path == "/api/v1/assistant/messages":
+        return assistant_api.post_message, {}
     if path == "/api/v1/noop":
         return claims_api.noop, {}
+    if path.startswith(CARRIER_PREFIX) and path.endswith(CARRIER_SUFFIX):
+        name = path[len(CARRIER_PREFIX) : -len(CARRIER_SUFFIX)]
+        return (_carrier_events, {"carrier": name}) if name.isalnum() and len(name) <= 30 else None
     return None
 
 
 async def _claim(request: Request) -> Response:
     return await claims_api.claim(request.path_params["deal_id"], request)
+
+
+async def _carrier_events(request: Request) -> Response:
+    return await logistics_api.handle_carrier_events(request, request.path_params["carrier"])
 
 
 class FastPath:

@@ -6,6 +6,7 @@ from passerelle.auctions import tasks as auction_tasks
 from passerelle.cart import tasks as cart_tasks
 from passerelle.festival import tasks as festival_tasks
 from passerelle.infra.outbox import Handler
+from passerelle.logistics import tasks as logistics_tasks
 from passerelle.notifications import tasks as mail_tasks
 from passerelle.offers import tasks as offer_tasks
 from passerelle.orders import tasks as order_tasks
@@ -32,4 +33,6 @@ HANDLERS: dict[str, Handler] = {
     "auctions.paid": auction_tasks.auction_order_paid,
     "auctions.order_dropped": auction_tasks.auction_order_dropped,
     "auctions.unpaid": auction_tasks.expire_unpaid_auction,
+    "logistics.carrier.deliver": logistics_tasks.deliver_carrier_event,
+    "logistics.ship_batch": logistics_tasks.ship_batch,
 }

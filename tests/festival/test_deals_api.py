@@ -214,7 +214,7 @@ async def test_given_a_deal_that_ended_then_its_unsold_units_go_back_to_the_sku(
     from passerelle.infra.clock import FrozenClock
     from tests.commerce import ADDRESS, drain, pay
 
-    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    clock = FrozenClock(datetime.now(UTC) + timedelta(minutes=1))  # ahead of real time, as outbox stamps are
     state.clock = clock
     assert state.engine is not None
     state.engine.clock = clock

@@ -120,3 +120,19 @@ async def test_given_a_festival_then_operators_export_its_report_as_csv_and_pdf(
     buyer = (await make_buyers(state, 1))[0]
     refused = await client.get(f"/api/v1/operator/festivals/{festival_id}/report.pdf", headers=buyer.headers)
     assert refused.status_code == 403
+
+
+async def test_given_shipments_during_the_festival_then_the_screen_shows_deliveries_and_recyclable_share(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.app import create_app
+    from tests.logistics.helpers import paid_order, ship
+
+    create_app(state=state)  # installs the other domains' screen figures
+    await festival_with_deal(client, state)
+    data = await screen.read_snapshot(state, public=True)
+    assert data["deliveries"] == 0 and data["recyclable_share"] is None
+    for _ in range(2):
+        await ship(client, await paid_order(client, state), parcels=2)
+    data = await screen.read_snapshot(state, public=True)
+    assert data["deliveries"] == 2 and 0.0 <= data["recyclable_share"] <= 1.0

@@ -23,7 +23,7 @@ async def _stock(state: AppState, sku_id: int) -> tuple[int, int, int]:
 
 
 async def _setup(client: httpx.AsyncClient, state: AppState, stock: int) -> tuple[int, FrozenClock]:
-    clock = FrozenClock(datetime.now(UTC) + timedelta(seconds=1))
+    clock = FrozenClock(datetime.now(UTC) + timedelta(minutes=1))  # ahead of real time, as outbox stamps are
     state.clock = clock
     seller = await make_user(state)
     shop = await make_merchant(state, seller)

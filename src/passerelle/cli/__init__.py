@@ -10,6 +10,7 @@ from passerelle.cli import festival as festival_cmd
 from passerelle.cli import media as media_cmd
 from passerelle.cli import seed as seed_cmd
 from passerelle.cli import serve as serve_cmd
+from passerelle.cli import trace as trace_cmd
 from passerelle.cli import translate as translate_cmd
 from passerelle.cli import users as users_cmd
 
@@ -29,6 +30,7 @@ app.command("translate", help="Translate a text with the configured engines; pri
 app.command("media", help="Run the live video server (nginx-rtmp, HLS) for the live rooms.")(media_cmd.media)
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
 app.add_typer(festival_cmd.app, name="festival", help="Festival tools: simulate a festival day for the big screen.")
+app.add_typer(trace_cmd.app, name="trace", help="Provenance of traced units: verify a chain.")
 
 
 def main() -> None:

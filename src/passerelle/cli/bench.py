@@ -71,6 +71,7 @@ def captions(
         raise typer.Exit(2) from error
     typer.echo(json.dumps(result))
 
+
 @app.command("live")
 def live(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
@@ -83,3 +84,33 @@ def live(
 
     typer.echo(f"bench live: {viewers} viewers, {rate} messages/s for {seconds}s...", err=True)
     typer.echo(json.dumps(run(viewers=viewers, rate=rate, seconds=seconds)))
+
+
+@app.command("tracking")
+def tracking(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    parcels: int = typer.Option(8000, min=10, help="Parcels in the batched phase (5 events each)."),
+    batch: int = typer.Option(500, min=1, max=1000, help="Events per webhook request in the batched phase."),
+    concurrency: int = typer.Option(8, min=1, help="Concurrent requests in the load process."),
+    single_parcels: int = typer.Option(600, min=10, help="Parcels in the one-event-per-request phase."),
+) -> None:
+    """Carrier tracking events through the real webhook endpoint from a separate process, one per request
+    then in batches; lost and twice-applied events checked in the database afterwards."""
+    from passerelle.bench.tracking import run
+
+    typer.echo(f"bench tracking: {parcels} parcels in batches of {batch}, {single_parcels} one by one...", err=True)
+    typer.echo(json.dumps(run(parcels=parcels, batch=batch, concurrency=concurrency, single_parcels=single_parcels)))
+
+
+@app.command("assistant")
+def assistant(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    seconds: int = typer.Option(8, min=1, help="Duration of each wrk run."),
+    connections: int = typer.Option(32, min=1, help="wrk connections."),
+    uncached: bool = typer.Option(True, help="Also measure a server with the answer cache off."),
+) -> None:
+    """Labelled assistant questions (fr, en, es) from the demo catalog through the real server, wrk for load."""
+    from passerelle.bench.assistant import run
+
+    typer.echo(f"bench assistant: seeding the demo, then {seconds}s per run...", err=True)
+    typer.echo(json.dumps(run(seconds=seconds, connections=connections, uncached=uncached)))

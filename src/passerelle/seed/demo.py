@@ -32,6 +32,7 @@ from passerelle.seed.history import seed_order_history
 from passerelle.seed.images import placeholder_jpeg
 from passerelle.seed.live import ensure_live_rooms
 from passerelle.seed.products import Line, generate_line, load
+from passerelle.seed.traced import seed_traced_deliveries
 from passerelle.slugs import slugify
 from passerelle.state import AppState
 
@@ -137,6 +138,7 @@ async def seed_demo(state: AppState) -> SeedReport:
     await ensure_open_auctions(state)
     await ensure_live_rooms(state)
     report.orders = await seed_order_history(state)
+    report.orders += await seed_traced_deliveries(state)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -30,6 +30,7 @@ GENERIC_ONLY = frozenset({401, 404, 500})
 def install(app: FastAPI) -> None:
     # Imported here: the domain page modules import web helpers, never the other way round.
     from passerelle.accounts.pages import router as accounts_pages
+    from passerelle.assistant.pages import router as assistant_pages
     from passerelle.auctions.pages import router as auction_pages
     from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
@@ -37,11 +38,15 @@ def install(app: FastAPI) -> None:
     from passerelle.festival.pages import router as festival_pages
     from passerelle.festival.pay_pages import router as festival_pay_pages
     from passerelle.live.pages import router as live_pages
+    from passerelle.logistics.pages import buyer_router as logistics_pages
+    from passerelle.logistics.pages import console_router as logistics_console_pages
     from passerelle.merchants.pages import router as merchants_pages
     from passerelle.orders.pages import buyer_router as order_pages
     from passerelle.orders.pages import checkout_router as checkout_pages
     from passerelle.orders.pages import console_router as order_console_pages
     from passerelle.payments.pages import router as payment_pages
+    from passerelle.traceability.pages import console_router as trace_console_pages
+    from passerelle.traceability.pages import router as trace_pages
 
     for router in (
         accounts_pages,
@@ -57,6 +62,11 @@ def install(app: FastAPI) -> None:
         festival_pay_pages,
         auction_pages,
         live_pages,
+        logistics_pages,
+        logistics_console_pages,
+        trace_pages,
+        trace_console_pages,
+        assistant_pages,
     ):
         app.include_router(router)
 

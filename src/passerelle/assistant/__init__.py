@@ -1,0 +1,1 @@
+"""The shopping assistant: intent detection, catalog retrieval and answer templates, in-process."""

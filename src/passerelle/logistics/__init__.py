@@ -1,0 +1,1 @@
+"""Shipments, carriers and parcel tracking, returns, green packaging, recycling points."""

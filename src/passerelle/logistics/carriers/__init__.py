@@ -1,0 +1,2 @@
+"""Carrier integrations. Adding a real carrier = one module implementing `Carrier`,
+listed in `registry.py`."""

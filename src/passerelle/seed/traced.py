@@ -1,0 +1,177 @@
+"""Demo deliveries with traced units: a factory and its line, a production batch, two orders
+packed with scanned units, shipped with the sandbox carrier and delivered (carrier events
+applied through the tracking service), green packaging types and recycling points."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from passerelle.accounts.models import Role, User
+from passerelle.catalog.models import Product, ProductStatus, Sku
+from passerelle.errors import DomainError
+from passerelle.logistics.carriers.base import CarrierEvent
+from passerelle.logistics.carriers.registry import carrier
+from passerelle.logistics.models import PackagingType, Shipment
+from passerelle.logistics.service import packaging, recycling, shipments, tracking
+from passerelle.merchants.models import MemberRole, Merchant, MerchantMember, MerchantShipsTo, MerchantStatus
+from passerelle.orders.service import placement
+from passerelle.payments import service as payments
+from passerelle.payments.providers.base import WebhookEvent
+from passerelle.state import AppState
+from passerelle.traceability import service as traceability
+
+POINTS_CSV = Path(__file__).resolve().parent.parent / "logistics" / "data" / "recycling_points_demo.csv"
+PACKAGING = [
+    ("Carton kraft", "cardboard", True, 180),
+    ("Pochette papier", "paper", True, 60),
+    ("Enveloppe plastique", "plastic", False, 40),
+]
+
+
+async def seed_traced_deliveries(state: AppState, *, orders: int = 2, buyer_email: str | None = None) -> int:
+    """Returns the number of delivered orders made (0 when already there or no catalog).
+    The buyer is `buyer_email`'s account, else the first buyer."""
+    async with state.db.sessions() as session:
+        if (await session.execute(select(func.count()).select_from(Shipment))).scalar_one():
+            return 0
+        if not (await session.execute(select(func.count()).select_from(PackagingType))).scalar_one():
+            for name, material, recyclable, grams in PACKAGING:
+                await packaging.add_type(
+                    session, merchant_id=None, name=name, material=material, recyclable=recyclable, weight_g=grams
+                )
+            await recycling.import_csv(session, text=POINTS_CSV.read_text(encoding="utf-8"))
+        pick = (
+            await session.execute(
+                select(Sku.id, Merchant.id)
+                .join(Product, Product.id == Sku.product_id)
+                .join(Merchant, Merchant.id == Product.merchant_id)
+                .join(MerchantShipsTo, (MerchantShipsTo.merchant_id == Merchant.id) & (MerchantShipsTo.country == "FR"))
+                .where(
+                    Product.status == ProductStatus.published,
+                    Merchant.status == MerchantStatus.approved,
+                    Sku.stock >= 5,
+                    Product.min_order_quantity == 1,
+                )
+                .order_by(Merchant.id, Sku.id)
+                .limit(1)
+            )
+        ).first()
+        who = (
+            select(User).where(User.email == buyer_email)
+            if buyer_email
+            else select(User).where(User.role == Role.buyer)
+        )
+        buyer = (await session.execute(who.order_by(User.id).limit(1))).scalar_one_or_none()
+        await session.commit()
+    if pick is None or buyer is None:
+        return 0
+    sku_id, merchant_id = pick
+    made = 0
+    for index in range(orders):
+        try:
+            await _one(state, buyer, sku_id, merchant_id, index)
+            made += 1
+        except DomainError:
+            continue
+    return made
+
+
+async def _one(state: AppState, buyer: User, sku_id: int, merchant_id: int, index: int) -> None:
+    secret = state.settings.resolved_secret_key
+    now = state.clock.now() - timedelta(days=6 - index)
+    sandbox = carrier(state.settings, "sandbox")
+    async with state.db.sessions() as session:
+        buyer = await session.merge(buyer)
+        owner = (
+            await session.execute(
+                select(User)
+                .join(MerchantMember, MerchantMember.user_id == User.id)
+                .where(MerchantMember.merchant_id == merchant_id, MerchantMember.role == MemberRole.owner)
+            )
+        ).scalar_one()
+        factories = await traceability.factories(session, merchant_id=merchant_id)
+        if factories:
+            factory, lines = factories[0]
+            line = lines[0]
+        else:
+            factory = await traceability.add_factory(
+                session, merchant_id=merchant_id, name="Atelier Canut", city="Lyon", country="FR"
+            )
+            line = await traceability.add_line(
+                session, merchant_id=merchant_id, factory_id=factory.id, number="3", name="Finition"
+            )
+        _batch, units = await traceability.record_batch(
+            session,
+            merchant_id=merchant_id,
+            sku_id=sku_id,
+            factory_id=factory.id,
+            line_id=line.id,
+            started_at=now - timedelta(days=20, hours=8),
+            ended_at=now - timedelta(days=20),
+            materials=[traceability.Material("coton biologique", "IN"), traceability.Material("soie", "FR")],
+            unit_count=1,
+            secret=secret,
+        )
+        fx = await state.fx()
+        quote = await placement.price(
+            session,
+            requests=[placement.LineRequest(sku_id, 1)],
+            country="FR",
+            currency=buyer.currency,
+            fx=fx,
+            language=buyer.language,
+        )
+        address = placement.Address(buyer.display_name, f"{3 + index} rue Paul Bert", "Lyon", "69003", "FR")
+        done = await placement.place(
+            session, buyer=buyer, quote=quote, address=address, now=now, hold_for=timedelta(minutes=15)
+        )
+        provider = state.payment_providers["sandbox"]
+        payment = await payments.open_payment(session, purchase=done.purchase, provider=provider)
+        paid = WebhookEvent(
+            f"evt_trace_{payment.public_id}",
+            "payment.succeeded",
+            payment.public_id,
+            payment.amount,
+            payment.currency,
+            f"ch_trace_{index}",
+            {"seed": True},
+        )
+        await payments.apply_webhook(session, provider=provider, event=paid, now=now + timedelta(minutes=1))
+        order = done.orders[0]
+        for unit in units:
+            await traceability.pack_unit(
+                session,
+                merchant_id=merchant_id,
+                order_id=order.id,
+                serial=unit.serial,
+                now=now + timedelta(hours=2),
+                secret=secret,
+            )
+        kraft = (
+            await session.execute(select(PackagingType.id).where(PackagingType.name == PACKAGING[0][0]))
+        ).scalar_one()
+        shipment = await shipments.create_shipment(
+            session,
+            actor=owner,
+            order_id=order.id,
+            carrier=sandbox,
+            service="standard",
+            parcels=[shipments.ParcelSpec(700, 300, 220, 90, kraft)],
+            now=now + timedelta(hours=3),
+            signing_secret=secret,
+            simulate_carrier=False,
+        )
+        steps = [("picked_up", 5), ("in_transit", 20), ("out_for_delivery", 44), ("delivered", 50)]
+        events = [
+            CarrierEvent(
+                f"trk_seed_{shipment.id}_{kind}", shipment.tracking_number, kind, now + timedelta(hours=h), "Lyon"
+            )
+            for kind, h in steps
+        ]
+        await tracking.apply_events(
+            session, carrier=sandbox.name, events=events, now=now + timedelta(hours=50), signing_secret=secret
+        )
+        await session.commit()
