@@ -19,6 +19,8 @@ from passerelle.accounts.api import router as accounts_api
 from passerelle.assistant.api import conversations as assistant_conversations_api
 from passerelle.assistant.api import router as assistant_api
 from passerelle.auctions.api import router as auctions_api
+from passerelle.captions.api import router as captions_api
+from passerelle.captions.pages import router as captions_pages
 from passerelle.cart.api import router as cart_api
 from passerelle.catalog.api import router as catalog_api
 from passerelle.catalog.csv_api import router as catalog_csv_api
@@ -35,6 +37,9 @@ from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.live.api import router as live_api
+from passerelle.live.captions import start_captions, stop_captions
+from passerelle.live.captions_routes import api_router as live_captions_api
+from passerelle.live.captions_routes import pages_router as live_captions_pages
 from passerelle.live.runtime import start_live
 from passerelle.logistics.api import router as logistics_api
 from passerelle.merchants.api import router as merchants_api
@@ -69,12 +74,14 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
             app_state.outbox_runner.start()
         await start_engine(app_state)
         await start_live(app_state)
+        await start_captions(app, app_state)  # only with PASSERELLE_CAPTIONS=true (live/captions.py)
         tune_collector()  # a server process keeps the shard's millions of tuples alive
         yield
         if app_state.outbox_runner is not None:
             await app_state.outbox_runner.stop()
         if app_state.engine is not None:
             await app_state.engine.stop()
+        await stop_captions(app)
         if app_state.live is not None:
             await app_state.live.stop()
             app_state.live = None
@@ -118,6 +125,10 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         assistant_conversations_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    if settings.captions:  # caption routes exist where engines load; elsewhere a 404, never a 5xx
+        for router in (captions_api, live_captions_api):
+            app.include_router(router, prefix=API_PREFIX)
+        app.include_router(captions_pages)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -135,6 +146,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     web_pages.install(app)
+    app.include_router(live_captions_pages)  # replay tracks stay served if captions are later turned off
     _install_screen_extras()
     _install_error_handlers(app)
     return app

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
     # Live captions and translation (passerelle.captions): local engines only, nothing downloads at run time.
+    captions: bool = Field(default=False, description="Load the caption engines at start-up (live rooms' captions).")
     asr_engine: str = Field(default="faster-whisper", description="faster-whisper, pocketsphinx or none.")
     asr_model_dir: Path | None = Field(default=None, description="A CTranslate2 Whisper model directory.")
     asr_threads: int = 2

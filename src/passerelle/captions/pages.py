@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from passerelle.captions.api import rooms_of
+from passerelle.captions.service import CaptionRoom
 from passerelle.config import SUPPORTED_LANGUAGES
 from passerelle.i18n.languages import negotiate
 from passerelle.i18n.messages import gettext_noop as N_
@@ -36,7 +37,7 @@ async def status_fragment(room_id: str, request: Request) -> HTMLResponse:
     rooms = rooms_of(request)
     cookie = request.cookies.get("lang")
     language = cookie if cookie in SUPPORTED_LANGUAGES else negotiate(request.headers.get("accept-language"), "fr")
-    status = rooms.room(room_id).status(rooms.engines)
+    status = (rooms.get(room_id) or CaptionRoom(room_id)).status(rooms.engines)  # a GET stores nothing
     html = render_template(
         "captions/_status.html",
         {

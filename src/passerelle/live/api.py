@@ -16,6 +16,7 @@ from passerelle.deps import CurrentUser, Session, State, UnitOfWorkRoute, after_
 from passerelle.errors import DomainError
 from passerelle.http import PathId
 from passerelle.live import service
+from passerelle.live.captions import live_captions
 from passerelle.live.chat import announce_sanction
 from passerelle.live.media import APP, stream_name
 from passerelle.live.models import LiveRoom, MemberRole, RoomStatus, SanctionKind
@@ -235,6 +236,8 @@ async def on_publish(request: Request, session: Session, state: State, secret: s
         log.warning("refused a publish on %r from %s", name[:40], form.get("addr"))
         return Response("refused", status_code=403)
     publish_after_commit(session, state, room.id, status_event(room))
+    if (captions := live_captions(request.app)) is not None:
+        after_commit(session, lambda: captions.stream_started(room.id, room.language))
     return Response("ok")
 
 
@@ -245,6 +248,8 @@ async def on_publish_done(request: Request, session: Session, state: State, secr
     room = await service.stop_publishing(session, name=str(form.get("name") or ""))
     if room is not None:
         publish_after_commit(session, state, room.id, status_event(room))
+        if (captions := live_captions(request.app)) is not None:
+            after_commit(session, lambda: captions.stream_ended(room.id))
     return Response("ok")
 
 

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -97,6 +98,7 @@ class Chat:
         self._policies: dict[int, tuple[service.ChatPolicy | None, float]] = {}
         self._history: dict[int, deque[Event]] = {}
         self._last_post: dict[tuple[int, int], float] = {}
+        self.posted: list[Callable[[int, Event], None]] = []  # after a message is published (chat translation)
         hub.observers.append(self._observe)
 
     def _observe(self, room_id: int, events: list[Event]) -> None:
@@ -163,7 +165,10 @@ class Chat:
         self._last_post[key] = now
         sent_at = self.clock.now()
         uid = f"{_PROCESS}-{next(_uids):x}"
-        await self.hub.publish(connection.room_id, _message_event(uid, user_id, connection.name, text, sent_at))
+        event = _message_event(uid, user_id, connection.name, text, sent_at)
+        await self.hub.publish(connection.room_id, event)
+        for hook in self.posted:
+            hook(connection.room_id, event)
         self.writer.add(
             {
                 "room_id": connection.room_id,

@@ -24,6 +24,8 @@ from passerelle.errors import DomainError, NotFound
 from passerelle.i18n.messages import N_
 from passerelle.live import service
 from passerelle.live.api import drop_publisher, hls_url, publish_after_commit, rtmp_url, status_event
+from passerelle.live.captions_routes import console_context as captions_console_context
+from passerelle.live.captions_routes import room_context as captions_room_context
 from passerelle.live.chat import MAX_LENGTH
 from passerelle.live.media import media_paths
 from passerelle.live.models import LiveRoom, MemberRole, RoomStatus
@@ -137,6 +139,7 @@ async def room_page(room_ref: str, page: PageContext, session: Session, state: S
         max_length=MAX_LENGTH,
         is_host=page.user is not None and page.user.id == room.host_id,
         login_next=f"/live/{room.id}",
+        **captions_room_context(page.request, room),
     )
 
 
@@ -156,7 +159,7 @@ async def _console(
         "cards": await _cards(page, session, product_ids),
         "status_label": page.gettext(STATUS_LABELS[room.status.value]),
     }
-    return page.render("live/host.html", status=status, **values)
+    return page.render("live/host.html", status=status, **values, **captions_console_context(page.request, room))
 
 
 async def _hosted(page: Page, session: AsyncSession, room_ref: str) -> LiveRoom:

@@ -4,6 +4,7 @@ Client -> server, one JSON object per message:
   {"type": "message", "text": "..."}          post to the chat (logged-in viewers)
   {"type": "react", "kind": "heart"}          a reaction (counted, sent out once a second)
   {"type": "mute" | "ban", "user_id": 12}     moderators only
+  {"type": "caption_language", "lang": "es"}  captions and chat translations wanted (live/captions.py)
 Server -> client: frames such as [{"type": "history", "messages": [...]}, ...]; see hub.py.
 
 Guests (no session cookie, no bearer token) watch and react but may not post. A cookie
@@ -24,6 +25,7 @@ from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
 from passerelle.deps import SESSION_COOKIE
 from passerelle.infra.ratelimit import MemoryTokenBucket
+from passerelle.live.captions import live_captions
 from passerelle.live.hub import KICKED, SENTINELS, Connection
 from passerelle.live.runtime import LiveRuntime
 from passerelle.state import AppState
@@ -81,6 +83,8 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
         pass
     finally:
         live.hub.leave(connection)
+        if (captions := live_captions(websocket.app)) is not None:
+            captions.leave(connection)
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await writer
@@ -133,6 +137,10 @@ async def _read(websocket: WebSocket, connection: Connection, live: LiveRuntime)
                 connection.send_now({"type": "error", "code": "unknown_reaction"})
         elif kind in ("mute", "ban"):
             rejected = await live.chat.moderate(connection, str(kind), command.get("user_id"))
+        elif kind == "caption_language":
+            captions = live_captions(websocket.app)
+            if captions is not None and not captions.choose(connection, command.get("lang")):
+                connection.send_now({"type": "error", "code": "unknown_language"})
         elif kind != "ping":
             connection.send_now({"type": "error", "code": "unknown_command"})
         if rejected is not None:

@@ -13,6 +13,10 @@
   var hlsUrl = root.dataset.hlsUrl;
   var me = null, moderator = false, socket = null, hls = null, retry = 1000, banned = false, noticeTimer = 0;
   var totals = {};
+  // Captions and chat translation (captions.js): attached once; `link` forwards to whichever socket is open.
+  var link = { opened: [], addEventListener: function (type, fn) { if (type === "open") link.opened.push(fn); },
+               send: function (data) { if (socket && socket.readyState === WebSocket.OPEN) socket.send(data); } };
+  var captions = window.passerelleCaptions ? window.passerelleCaptions.attach(link, root) : null;
 
   function text(key) { return root.getAttribute("data-msg-" + key) || root.getAttribute("data-msg-error"); }
 
@@ -90,6 +94,11 @@
     if (atBottom) list.scrollTop = list.scrollHeight;
   }
 
+  function translateMessage(event) {
+    var item = list.querySelector('[data-message-id="' + CSS.escape(String(event.message_id)) + '"] .chat-text');
+    if (item && captions) window.passerelleCaptions.showChat(item, event, captions.language());
+  }
+
   function handle(event) {
     switch (event.type) {
       case "hello": me = event.user; moderator = !!event.moderator; break;
@@ -105,6 +114,8 @@
         break;
       case "status": showStatus(event.status, event.on_air); break;
       case "error": if (event.code === "banned") banned = true; say(event.code); break;
+      case "chat_translation": translateMessage(event); break;
+      default: if (captions) captions.handle(event);
     }
   }
 
@@ -115,7 +126,10 @@
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.wsUrl);
-    socket.addEventListener("open", function () { retry = 1000; root.dataset.connected = "true"; });
+    socket.addEventListener("open", function () {
+      retry = 1000; root.dataset.connected = "true";
+      link.opened.forEach(function (fn) { fn(); });  // captions.js tells the server the viewer's language
+    });
     socket.addEventListener("message", function (message) {
       var frame;
       try { frame = JSON.parse(message.data); } catch (error) { return; }
