@@ -33,6 +33,7 @@ from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.live.api import router as live_api
+from passerelle.live.commerce_api import router as live_commerce_api
 from passerelle.live.runtime import start_live
 from passerelle.merchants.api import router as merchants_api
 from passerelle.offers.api import router as offers_api
@@ -108,6 +109,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         presale_api,
         auctions_api,
         live_api,
+        live_commerce_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -74,6 +74,7 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
         {"type": "viewers", "count": live.hub.viewers(room_id) + 1},
     )
     live.hub.join(connection)
+    live.recorder.joined(id(connection), room_id=room_id, user_id=connection.user_id)
     writer = asyncio.create_task(_write(websocket, connection))
     try:
         await _read(websocket, connection, live)
@@ -81,6 +82,7 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
         pass
     finally:
         live.hub.leave(connection)
+        live.recorder.left(id(connection))
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await writer
