@@ -335,3 +335,15 @@ async def record_bid(session: AsyncSession, *, auction: Auction, now: datetime) 
     event = auction_event(auction)
     log_event(session, room=room, now=now, event=event)
     return event
+
+
+async def sku_by_id(session: AsyncSession, sku_id: int) -> Sku:
+    found = await session.get(Sku, sku_id)
+    if found is None:
+        raise NotFound("sku")
+    return found
+
+
+async def merchant_currency(session: AsyncSession, merchant_id: int) -> str | None:
+    merchant = await merchants.get(session, merchant_id=merchant_id)
+    return merchant.currency

@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
     from passerelle.catalog.pages import router as catalog_pages
     from passerelle.festival.pages import router as festival_pages
     from passerelle.festival.pay_pages import router as festival_pay_pages
+    from passerelle.live.commerce_pages import router as live_commerce_pages
     from passerelle.live.pages import router as live_pages
     from passerelle.merchants.pages import router as merchants_pages
     from passerelle.orders.pages import buyer_router as order_pages
@@ -56,6 +57,7 @@ def install(app: FastAPI) -> None:
         festival_pages,
         festival_pay_pages,
         auction_pages,
+        live_commerce_pages,
         live_pages,
     ):
         app.include_router(router)

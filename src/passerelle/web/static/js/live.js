@@ -106,6 +106,7 @@
       case "status": showStatus(event.status, event.on_air); break;
       case "error": if (event.code === "banned") banned = true; say(event.code); break;
     }
+    root.dispatchEvent(new CustomEvent("live-event", { detail: event }));  // live_shop.js renders pins, deals, auctions
   }
 
   function send(command) {
