@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from typing import Any
 
 from tests.live.commerce_fixtures import Shop, call, pay_checkout, shop_fixture  # noqa: F401 - fixture
 from tests.live.conftest import connect
@@ -150,3 +152,26 @@ async def test_given_what_a_room_did_when_the_host_reads_analytics_then_the_figu
         {"product_id": shop.product_id, "clicks": 3, "orders": 1, "units": 2,
          "gmv": {"amount": 9800, "currency": "EUR"}, "conversion": 0.3333}
     ]  # fmt: skip
+
+
+async def test_given_two_viewers_in_browsers_when_the_host_pins_then_both_see_the_card_within_a_second(
+    shop: Shop, browser: Any
+) -> None:
+    await call(shop, "DELETE", f"/live/rooms/{shop.room_id}/pins/{shop.product_id}", shop.host)
+    contexts = [await browser.new_context(viewport={"width": 390, "height": 844}) for _ in range(2)]
+    try:
+        pages = [await context.new_page() for context in contexts]
+        for page in pages:
+            await page.goto(f"{shop.server.url}/live/{shop.room_id}")
+            await page.wait_for_selector("[data-live-room][data-connected='true']", timeout=15_000)
+        card = f"[data-pinned-product='{shop.product_id}']"
+        started = time.monotonic()
+        pinned = await call(shop, "PUT", f"/live/rooms/{shop.room_id}/pins/{shop.product_id}", shop.host)
+        assert pinned.status_code == 200
+        for page in pages:
+            await page.wait_for_selector(card, state="visible", timeout=1000)
+        assert time.monotonic() - started < 1.0
+        assert "Buy" in (await pages[1].inner_text(card)) or "Acheter" in (await pages[1].inner_text(card))
+    finally:
+        for context in contexts:
+            await context.close()
