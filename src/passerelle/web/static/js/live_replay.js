@@ -52,7 +52,7 @@
 
   root.querySelector("[data-replay-start]").addEventListener("click", function () { reset(); clockStart = Date.now(); });
   if (window.Hls && window.Hls.isSupported()) {
-    var hls = new window.Hls({ enableWorker: false });
+    var hls = new window.Hls({ enableWorker: false, startPosition: 0 });
     hls.on(window.Hls.Events.ERROR, function (_e, data) { if (data.fatal) { hls.destroy(); noVideo(); } });
     hls.loadSource(root.dataset.hlsUrl);
     hls.attachMedia(video);
