@@ -52,7 +52,7 @@ def _selling(room: LiveRoom) -> None:
 
 async def in_showcase(session: AsyncSession, room: LiveRoom, product_id: int) -> None:
     if product_id not in await service.showcase(session, room_id=room.id):
-        raise Invalid("notin_showcase", "Add the product to the room's showcase first", field="product_id")
+        raise Invalid("not_in_showcase", "Add the product to the room's showcase first", field="product_id")
 
 
 # --- attribution --------------------------------------------------------------------------
