@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
@@ -13,7 +13,8 @@ from passerelle.cart import service as carts
 from passerelle.deps import CurrentUser, Session, State, UnitOfWorkRoute, after_commit
 from passerelle.festival import service as festivals
 from passerelle.festival.models import Deal
-from passerelle.http import PathId
+from passerelle.http import PathId, client_ip
+from passerelle.infra.ratelimit import MemoryTokenBucket
 from passerelle.live import analytics, commerce, service, ticker
 from passerelle.live.api import publish_after_commit
 from passerelle.live.commerce_models import LiveRoomDeal
@@ -32,6 +33,7 @@ from passerelle.live.models import LiveRoom
 from passerelle.state import AppState
 
 router = APIRouter(prefix="/live", tags=["live"], route_class=UnitOfWorkRoute)
+CLICKS = MemoryTokenBucket(rate=2.0, burst=20.0)  # per room and address
 
 
 def announce_pins(session: AsyncSession, state: AppState, room_id: int, pinned: list[int]) -> None:
@@ -158,9 +160,10 @@ async def start_auction(
 
 
 @router.post("/rooms/{room_id}/clicks", status_code=204)
-async def click(room_id: PathId, body: ClickIn, state: State) -> Response:
-    """A viewer opened or bought from a product card (counted in batches, no session needed)."""
-    if state.live is not None:
+async def click(room_id: PathId, body: ClickIn, state: State, request: Request) -> Response:
+    """A viewer opened a product card (counted in batches, no session needed; a client
+    clicking faster than a person can is not counted)."""
+    if state.live is not None and CLICKS.allow(f"{room_id}:{client_ip(request)}")[0]:
         state.live.recorder.clicked(room_id=room_id, product_id=body.product_id)
     return Response(status_code=204)
 

@@ -53,7 +53,8 @@ async def shelf_values(page: Page, session: AsyncSession, state: AppState, room:
     now = state.clock.now()
     pinned = await commerce.pins(session, room_id=room.id)
     deals = await commerce.room_deals(session, room_id=room.id, now=now)
-    auctions = [a for a in await commerce.room_auctions(session, room_id=room.id) if a.status.value == "open"]
+    running = await commerce.room_auctions(session, room_id=room.id)
+    auctions = [a for a in running if a.status.value == "open" and a.ends_at > now]
     skus = {a.id: (await commerce.sku_by_id(session, a.sku_id)) for a in auctions}
     wanted = list(dict.fromkeys([*pinned, *(p for _, p in deals), *(s.product_id for s in skus.values())]))
     cards = {c.id: c for c in await _cards(page, session, wanted)}

@@ -31,6 +31,8 @@
       var left = Math.max(0, Math.round((Date.parse(card.dataset.endsAt) - Date.now()) / 1000));
       var out = card.querySelector("[data-deal-countdown]");
       if (out) out.textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      // Over: the shelf drops it (an anti-sniping extension arrives as an event before that).
+      if (left === 0 && !card.dataset.over) { card.dataset.over = "1"; setTimeout(refresh, 1500); }
     });
   }
 
