@@ -40,6 +40,9 @@ async def test_given_a_live_room_without_orders_when_the_screen_reads_then_it_sh
         {"id": ids[0], "orders": 3, "gmv": 900, "title": "Ventes", "viewers": 0},
         {"id": ids[1], "orders": 0, "gmv": 0, "title": "En direct <b>", "viewers": 0},
     ]
+    registered = live_rooms in EXTRAS.providers
     register()
     register()
     assert EXTRAS.providers.count(live_rooms) == 1
+    if not registered:  # leave the global list as other tests expect it
+        EXTRAS.providers.remove(live_rooms)
