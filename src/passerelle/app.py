@@ -40,6 +40,7 @@ from passerelle.live.api import router as live_api
 from passerelle.live.captions import start_captions, stop_captions
 from passerelle.live.captions_routes import api_router as live_captions_api
 from passerelle.live.captions_routes import pages_router as live_captions_pages
+from passerelle.live.commerce_api import router as live_commerce_api
 from passerelle.live.runtime import start_live
 from passerelle.logistics.api import router as logistics_api
 from passerelle.merchants.api import router as merchants_api
@@ -123,6 +124,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         traceability_api,
         assistant_api,
         assistant_conversations_api,
+        live_commerce_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if settings.captions:  # caption routes exist where engines load; elsewhere a 404, never a 5xx
@@ -155,9 +157,10 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
 def _install_screen_extras() -> None:
     """Other domains' figures on the festival's big screen (deliveries, live rooms...)."""
     from passerelle.festival import screen
+    from passerelle.live.screen_extras import live_rooms
     from passerelle.logistics.screen import add_to_screen as logistics_figures
 
-    screen.EXTRAS.providers[:] = [logistics_figures]
+    screen.EXTRAS.providers[:] = [logistics_figures, live_rooms]
 
 
 def _wants_json(request: Request) -> bool:

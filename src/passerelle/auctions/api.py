@@ -16,6 +16,7 @@ from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import CurrentUser, OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute
 from passerelle.errors import NotFound
 from passerelle.http import IdempotencyKey, PathId, idempotent_json
+from passerelle.live.announce import bid_landed
 from passerelle.orders.checkout_request import terms_for
 from passerelle.orders.schemas import CheckoutIn, CheckoutOut
 
@@ -96,6 +97,7 @@ async def place_bid(
         outcome = await service.bid(
             session, bidder=user, auction_id=auction_id, max_amount=body.max_amount, now=state.clock.now()
         )
+        await bid_landed(session, state, auction_id)
         auction = await session.get(Auction, auction_id, populate_existing=True)
         assert auction is not None
         out = auction_out(auction, user)

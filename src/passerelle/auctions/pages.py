@@ -18,6 +18,7 @@ from passerelle.catalog.models import Sku
 from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError, NotFound
 from passerelle.infra import idempotency
+from passerelle.live.announce import bid_landed
 from passerelle.money import Money
 from passerelle.orders.pages.pay_form import PaySummary, login_first, render_pay_form, submit_pay_form
 from passerelle.orders.service.checkout import CheckoutTerms, PlacedCheckout
@@ -102,6 +103,7 @@ async def bid_from_page(ref: str, page: PageContext, session: Session, state: St
 
     async def work() -> tuple[int, dict[str, str]]:
         await service.bid(session, bidder=user, auction_id=auction.id, max_amount=amount, now=state.clock.now())
+        await bid_landed(session, state, auction.id)
         return 201, {"code": "accepted"}
 
     try:

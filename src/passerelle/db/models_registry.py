@@ -14,6 +14,7 @@ from passerelle.i18n import models as _i18n  # noqa: F401
 from passerelle.infra import idempotency as _idempotency  # noqa: F401
 from passerelle.infra import outbox as _outbox  # noqa: F401
 from passerelle.ledger import models as _ledger  # noqa: F401
+from passerelle.live import commerce_models as _live_commerce  # noqa: F401
 from passerelle.live import models as _live  # noqa: F401
 from passerelle.logistics import models as _logistics  # noqa: F401
 from passerelle.merchants import models as _merchants  # noqa: F401

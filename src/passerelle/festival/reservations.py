@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from passerelle.errors import Conflict, NotFound
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.engine import DealEngine
 from passerelle.festival.models import Deal, DealCheckout
+from passerelle.live import commerce as live_commerce
 from passerelle.orders.models import OrderLine
 from passerelle.orders.service import placement
 from passerelle.orders.service.checkout import CheckoutTerms, PlacedCheckout, place_and_open_payment
@@ -42,11 +44,11 @@ async def checkout(
     deal = await session.get(Deal, deal_id)
     if deal is None:
         raise NotFound("deal")
+    attribution: dict[str, Any] = {"deal_id": deal_id, "reservation": seq}
+    # A deal launched in a live room credits the room, its host and co-hosts.
+    attribution |= await live_commerce.deal_attribution(session, deal_id=deal_id) or {}
     request = placement.LineRequest(
-        sku_id=deal.sku_id,
-        quantity=quantity,
-        unit_amount=deal.price_amount,
-        attribution={"deal_id": deal_id, "reservation": seq},
+        sku_id=deal.sku_id, quantity=quantity, unit_amount=deal.price_amount, attribution=attribution
     )
     # The units are the deal's already (taken from the SKU when it was armed): no stock hold.
     done = await place_and_open_payment(

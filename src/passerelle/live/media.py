@@ -89,6 +89,13 @@ class MediaConfig:
             if self.record
             else "record off;"
         )
+        # Recording also keeps the HLS playlist whole: it is the replay's video (browsers play
+        # HLS, not the FLV recordings).
+        window = (
+            "hls_playlist_length 6h;\n            hls_cleanup off;"
+            if self.record
+            else "hls_playlist_length 6s;\n            hls_cleanup on;"
+        )
         return f"""# Written by `passerelle media`; rewritten on every start.
 load_module {RTMP_MODULE};
 daemon off;
@@ -109,8 +116,7 @@ rtmp {{
             hls on;
             hls_path {p.hls};
             hls_fragment 1s;
-            hls_playlist_length 6s;
-            hls_cleanup on;
+            {window}
             {record}
             notify_method post;
             on_publish {self.callback("on_publish")};

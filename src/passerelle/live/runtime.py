@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from passerelle.live.analytics import Recorder
 from passerelle.live.chat import Chat, ChatWriter
 from passerelle.live.hub import Backend, Hub, LocalBackend, RedisBackend
+from passerelle.live.screen_extras import register as register_screen
 from passerelle.state import AppState
 
 
@@ -14,10 +16,12 @@ class LiveRuntime:
     hub: Hub
     chat: Chat
     writer: ChatWriter
+    recorder: Recorder
 
     async def stop(self) -> None:
         await self.hub.stop()
         await self.writer.stop()
+        await self.recorder.stop()
 
 
 async def start_live(state: AppState) -> LiveRuntime:
@@ -27,7 +31,11 @@ async def start_live(state: AppState) -> LiveRuntime:
         backend: Backend = RedisBackend(url) if url else LocalBackend()
         hub = Hub(backend)
         writer = ChatWriter(state.db)
-        state.live = LiveRuntime(hub=hub, chat=Chat(hub, state.db, state.clock, writer), writer=writer)
+        recorder = Recorder(state.db, state.clock)
+        chat = Chat(hub, state.db, state.clock, writer)
+        state.live = LiveRuntime(hub=hub, chat=chat, writer=writer, recorder=recorder)
         await hub.start()
         writer.start()
+        recorder.start()
+        register_screen()
     return state.live

@@ -76,6 +76,7 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
         {"type": "viewers", "count": live.hub.viewers(room_id) + 1},
     )
     live.hub.join(connection)
+    live.recorder.joined(id(connection), room_id=room_id, user_id=connection.user_id)
     writer = asyncio.create_task(_write(websocket, connection))
     try:
         await _read(websocket, connection, live)
@@ -85,6 +86,7 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
         live.hub.leave(connection)
         if (captions := live_captions(websocket.app)) is not None:
             captions.leave(connection)
+        live.recorder.left(id(connection))
         writer.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await writer

@@ -37,6 +37,7 @@ def install(app: FastAPI) -> None:
     from passerelle.catalog.pages import router as catalog_pages
     from passerelle.festival.pages import router as festival_pages
     from passerelle.festival.pay_pages import router as festival_pay_pages
+    from passerelle.live.commerce_pages import router as live_commerce_pages
     from passerelle.live.pages import router as live_pages
     from passerelle.logistics.pages import buyer_router as logistics_pages
     from passerelle.logistics.pages import console_router as logistics_console_pages
@@ -61,6 +62,7 @@ def install(app: FastAPI) -> None:
         festival_pages,
         festival_pay_pages,
         auction_pages,
+        live_commerce_pages,
         live_pages,
         logistics_pages,
         logistics_console_pages,

@@ -117,6 +117,7 @@
       case "chat_translation": translateMessage(event); break;
       default: if (captions) captions.handle(event);
     }
+    root.dispatchEvent(new CustomEvent("live-event", { detail: event }));  // live_shop.js renders pins, deals, auctions
   }
 
   function send(command) {
