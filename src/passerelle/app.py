@@ -61,8 +61,10 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
             app_state.outbox_runner = OutboxRunner(app_state, HANDLERS)
             app_state.outbox_runner.start()
         await start_engine(app_state)
+        app_state.connect.start()
         tune_collector()  # a server process keeps the shard's millions of tuples alive
         yield
+        await app_state.connect.stop()  # flush the queued clicks before the database goes
         if app_state.outbox_runner is not None:
             await app_state.outbox_runner.stop()
         if app_state.engine is not None:

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from passerelle.connect import redirect
 from passerelle.festival import claims_api
 
 CLAIMS_PREFIX = "/api/v1/deals/"
@@ -23,7 +24,10 @@ CLAIMS_SUFFIX = "/claims"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _route(method: str, path: str) -> tuple[Handler, dict[str, int]] | None:
+def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | None:
+    if method == "GET" and path.startswith(redirect.PREFIX):
+        code = redirect.code_of(path)
+        return (redirect.follow, {"code": code}) if code is not None else None
     if method != "POST":
         return None
     if path.startswith(CLAIMS_PREFIX) and path.endswith(CLAIMS_SUFFIX):

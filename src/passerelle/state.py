@@ -20,6 +20,8 @@ from passerelle.notifications.mail import MailSender, make_mailer
 from passerelle.payments.providers.base import PaymentProvider
 from passerelle.payments.providers.sandbox import SandboxProvider
 
+from passerelle.connect.runtime import ConnectRuntime
+
 if TYPE_CHECKING:
     from passerelle.festival.engine.engine import DealEngine
     from passerelle.festival.token_cache import TokenCache
@@ -41,6 +43,7 @@ class AppState:
     token_cache: TokenCache = field(init=False)
     claim_ip_limiter: RateLimiter = field(init=False)
     claim_account_limiter: RateLimiter = field(init=False)
+    connect: ConnectRuntime = field(init=False)
     # Set by create_app: how the sandbox PSP reaches our webhook endpoint.
     webhook_transport: httpx.AsyncBaseTransport | None = None
     login_limiter: RateLimiter = field(default_factory=lambda: MemoryTokenBucket(rate=10 / 60, burst=10))
@@ -56,6 +59,7 @@ class AppState:
         self.claim_ip_limiter = MemoryTokenBucket(rate=rate, burst=rate * 2)
         per_account = self.settings.claims_per_account_per_second
         self.claim_account_limiter = MemoryTokenBucket(rate=per_account, burst=per_account * 2)
+        self.connect = ConnectRuntime.create(self.db, self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 
 from passerelle.accounts.models import User
 from passerelle.cart import service
+from passerelle.connect.cookies import with_visitor
 from passerelle.cart.cookies import CART_COOKIE
 from passerelle.cart.models import Cart
 from passerelle.cart.schemas import CartItemIn, CartLineOut, CartOut, QuantityIn
@@ -87,7 +88,7 @@ async def add_item(
         cart=cart,
         sku_id=body.sku_id,
         quantity=body.quantity,
-        attribution=dict(body.attribution) if body.attribution else None,
+        attribution=with_visitor(request, dict(body.attribution) if body.attribution else None),
     )
     return await cart_out(session, cart, locale)
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.cart import service
+from passerelle.connect.cookies import with_visitor
 from passerelle.cart.cookies import CART_COOKIE
 from passerelle.cart.models import Cart, CartItem
 from passerelle.catalog.models import Product, ProductStatus
@@ -203,7 +204,8 @@ async def add_to_cart(page: PageContext, session: Session, state: State) -> Resp
     assert cart is not None
     try:
         quantity = _quantity(form_text(form, "quantity", max_length=6) or "1")
-        await service.add_item(session, cart=cart, sku_id=sku_id, quantity=quantity)
+        attribution = with_visitor(page.request, None)
+        await service.add_item(session, cart=cart, sku_id=sku_id, quantity=quantity, attribution=attribution)
     except DomainError as error:
         if not page.is_htmx or error.status_code == 404:
             raise
