@@ -21,6 +21,7 @@ from passerelle.catalog.api import router as catalog_api
 from passerelle.catalog.csv_api import router as catalog_csv_api
 from passerelle.companies.api import router as companies_api
 from passerelle.config import Settings, load_settings
+from passerelle.connect.api import router as connect_api
 from passerelle.errors import DomainError, NotFound
 from passerelle.fastpath import FastPath
 from passerelle.festival.api import router as festival_api
@@ -101,6 +102,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         claims_api,
         coupons_api,
         presale_api,
+        connect_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
 

@@ -10,6 +10,7 @@ import httpx
 
 from passerelle.accounts import passwords
 from passerelle.config import Settings
+from passerelle.connect.runtime import ConnectRuntime
 from passerelle.db.engine import Database
 from passerelle.i18n.fx import load_table
 from passerelle.infra.clock import Clock, SystemClock
@@ -19,8 +20,6 @@ from passerelle.money import FxTable
 from passerelle.notifications.mail import MailSender, make_mailer
 from passerelle.payments.providers.base import PaymentProvider
 from passerelle.payments.providers.sandbox import SandboxProvider
-
-from passerelle.connect.runtime import ConnectRuntime
 
 if TYPE_CHECKING:
     from passerelle.festival.engine.engine import DealEngine

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Request, Response
 
 from passerelle.accounts.models import User
 from passerelle.cart import service
-from passerelle.connect.cookies import with_visitor
 from passerelle.cart.cookies import CART_COOKIE
 from passerelle.cart.models import Cart
 from passerelle.cart.schemas import CartItemIn, CartLineOut, CartOut, QuantityIn
 from passerelle.catalog.schemas import MoneyOut
+from passerelle.connect.cookies import with_visitor
 from passerelle.deps import OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute
 from passerelle.http import PathId
 from passerelle.money import Money

@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.cart import service
-from passerelle.connect.cookies import with_visitor
 from passerelle.cart.cookies import CART_COOKIE
 from passerelle.cart.models import Cart, CartItem
 from passerelle.catalog.models import Product, ProductStatus
+from passerelle.connect.cookies import with_visitor
 from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError, Invalid
 from passerelle.merchants.models import Merchant, MerchantStatus

@@ -6,7 +6,6 @@ no commit on this route; one indexed lookup the first time a code is seen.
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -46,7 +45,7 @@ async def follow(request: Request) -> Response:
         ip=client_ip(request),
         agent=request.headers.get("user-agent", ""),
         referrer=referrer,
-        now=time.time(),
+        now=state.clock.now().timestamp(),
     )
     response = Response(status_code=302, headers={"location": target.url, "cache-control": "no-store"})
     if fresh:
