@@ -79,6 +79,7 @@ class ClickRecorder:
     ip_burst: float = 30.0
     flush_seconds: float = 0.2
     max_batch: int = 5000
+    flood_flag_after: int = FLOOD_FLAG_AFTER
     stats: ClickStats = field(default_factory=ClickStats)
 
     def __post_init__(self) -> None:
@@ -149,7 +150,7 @@ class ClickRecorder:
         """Write everything queued in one transaction. Returns how many clicks were written."""
         async with self._lock:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            floods = [(link_id, n) for link_id, n in self._floods.items() if n >= FLOOD_FLAG_AFTER]
+            floods = [(link_id, n) for link_id, n in self._floods.items() if n >= self.flood_flag_after]
             floods = [(link_id, n) for link_id, n in floods if link_id not in self._flagged]
             if not batch and not floods:
                 return 0
