@@ -24,10 +24,7 @@ CLAIMS_SUFFIX = "/claims"
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | None:
-    if method == "GET" and path.startswith(redirect.PREFIX):
-        code = redirect.code_of(path)
-        return (redirect.follow, {"code": code}) if code is not None else None
+def _route(method: str, path: str) -> tuple[Handler, dict[str, int]] | None:
     if method != "POST":
         return None
     if path.startswith(CLAIMS_PREFIX) and path.endswith(CLAIMS_SUFFIX):
@@ -53,6 +50,12 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["method"] == "GET" and scope["path"].startswith(redirect.PREFIX):
+                # Tracked links: raw ASGI, the cheapest answer there is (see connect/redirect.py).
+                code = redirect.code_of(scope["path"])
+                if code is not None:
+                    await redirect.serve(scope, send, self.state.passerelle, code)
+                    return
             found = _route(scope["method"], scope["path"])
             if found is not None:
                 handler, params = found

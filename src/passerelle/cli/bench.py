@@ -48,3 +48,30 @@ def http(
 
     typer.echo(f"bench http{' --batched' if batched else ''}: {seconds}s per run...", err=True)
     typer.echo(json.dumps(run(batched=batched, seconds=seconds, connections=connections)))
+
+
+@app.command("clicks")
+def clicks(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    seconds: int = typer.Option(10, min=1, help="Duration of the wrk run."),
+    connections: int = typer.Option(64, min=1, help="wrk connections."),
+    workers: int = typer.Option(1, min=1, help="Server processes."),
+) -> None:
+    """Tracked-link redirects + click recording through the real server (wrk in its own process)."""
+    from passerelle.bench.clicks import run
+
+    typer.echo(f"bench clicks: {seconds}s, {connections} connections, {workers} worker(s)...", err=True)
+    typer.echo(json.dumps(run(seconds=seconds, connections=connections, workers=workers)))
+
+
+@app.command("attribution")
+def attribution(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    orders: int = typer.Option(1_000_000, min=1, help="Orders to attribute."),
+    creators: int = typer.Option(100_000, min=1, help="Creators the clicks point to."),
+) -> None:
+    """Attribution rules (last click in window, code, live-room split) over in-memory orders."""
+    from passerelle.bench.attribution import run
+
+    typer.echo(f"bench attribution: {orders} orders...", err=True)
+    typer.echo(json.dumps(run(orders=orders, creators=creators)))

@@ -24,9 +24,13 @@ def new_visitor() -> str:
     return secrets.token_urlsafe(16)
 
 
+def valid_visitor(value: str) -> bool:
+    return _VALID.match(value) is not None
+
+
 def visitor_of(request: Request) -> str | None:
     value = request.cookies.get(VISITOR_COOKIE, "")
-    return value if _VALID.match(value) else None
+    return value if valid_visitor(value) else None
 
 
 def with_visitor(request: Request, attribution: dict[str, Any] | None) -> dict[str, Any] | None:

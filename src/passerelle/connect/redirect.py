@@ -1,22 +1,24 @@
 """`GET /r/{code}`: redirect at once, count the click in memory (see clicks.py).
 
-Served by the fast path (fastpath.py) before FastAPI's router: no ORM object, no session,
-no commit on this route; one indexed lookup the first time a code is seen.
+Served as raw ASGI by the fast path (fastpath.py), before FastAPI and without Starlette's
+request/response objects: no ORM object, no session, no commit; one indexed lookup the first
+time a code is seen, then memory only.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.types import Scope, Send
 
-from passerelle.connect.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE, new_visitor, visitor_of
+from passerelle.connect.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE, new_visitor, valid_visitor
 from passerelle.deps import SESSION_COOKIE
-from passerelle.http import client_ip
 from passerelle.state import AppState
 
 PREFIX = "/r/"
+NOT_FOUND = b"<!doctype html><meta charset=utf-8><title>404</title><p>Unknown link. <a href='/'>Home</a>"
+_VISITOR_KEY = VISITOR_COOKIE + "="
+_SESSION_KEY = SESSION_COOKIE + "="
 
 
 def code_of(path: str) -> str | None:
@@ -24,37 +26,58 @@ def code_of(path: str) -> str | None:
     return code if 4 <= len(code) <= 16 and code.isalnum() else None
 
 
-async def follow(request: Request) -> Response:
-    state: AppState = request.app.state.passerelle
+def cookie(raw: str, key: str) -> str | None:
+    """One cookie's value from a Cookie header (`key` ends with "=")."""
+    for part in raw.split(";"):
+        part = part.strip()
+        if part.startswith(key):
+            return part[len(key) :]
+    return None
+
+
+async def serve(scope: Scope, send: Send, state: AppState, code: str) -> None:
     recorder = state.connect.recorder
-    code = request.path_params.get("code", "")
-    target = await recorder.target(code) if isinstance(code, str) else None
+    target = await recorder.target(code)
     if target is None:
-        return HTMLResponse("<!doctype html><title>404</title><p>Unknown link. <a href='/'>Home</a>", status_code=404)
-    visitor = visitor_of(request)
-    fresh = visitor is None
-    if visitor is None:
+        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(NOT_FOUND)).encode())]
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": NOT_FOUND})
+        return
+    agent = raw_cookie = referer = ""
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            agent = value.decode("latin-1")
+        elif name == b"cookie":
+            raw_cookie = value.decode("latin-1")
+        elif name == b"referer":
+            referer = value.decode("latin-1")
+    visitor = cookie(raw_cookie, _VISITOR_KEY) if raw_cookie else None
+    fresh = visitor is None or not valid_visitor(visitor)
+    if fresh:
         visitor = new_visitor()
-    session_cookie = request.cookies.get(SESSION_COOKIE)
-    user_id = await state.token_cache.user_id(session_cookie, kind="session") if session_cookie else None
-    referrer = urlsplit(request.headers.get("referer", "")).hostname or ""
+    assert visitor is not None
+    session_token = cookie(raw_cookie, _SESSION_KEY) if raw_cookie else None
+    user_id = await state.token_cache.user_id(session_token, kind="session") if session_token else None
+    client = scope.get("client")
     recorder.offer(
         target,
         visitor=visitor,
         user_id=user_id,
-        ip=client_ip(request),
-        agent=request.headers.get("user-agent", ""),
-        referrer=referrer,
+        ip=client[0] if client else "unknown",
+        agent=agent,
+        referrer=(urlsplit(referer).hostname or "") if referer else "",
         now=state.clock.now().timestamp(),
     )
-    response = Response(status_code=302, headers={"location": target.url, "cache-control": "no-store"})
+    headers = [
+        (b"location", target.url.encode()),
+        (b"cache-control", b"no-store"),
+        (b"content-length", b"0"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    ]
     if fresh:
-        response.set_cookie(
-            VISITOR_COOKIE,
-            visitor,
-            max_age=VISITOR_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=state.settings.cookie_secure,
-        )
-    return response
+        secure = "; Secure" if state.settings.cookie_secure else ""
+        value = f"{VISITOR_COOKIE}={visitor}; Max-Age={VISITOR_MAX_AGE}; Path=/; HttpOnly; SameSite=Lax{secure}"
+        headers.append((b"set-cookie", value.encode()))
+    await send({"type": "http.response.start", "status": 302, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})

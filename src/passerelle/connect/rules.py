@@ -81,13 +81,16 @@ def attribute(
     if room is not None:
         return Decision("live_room", room_shares(room), None, room_id=room.room_id)
     best: Touch | None = None
-    for t in touches:
-        if t.at > paid_at or paid_at - t.at > t.window_s:
+    best_at = 0.0
+    latest = mode != "first"
+    for t in touches:  # the hot loop of `bench attribution`: locals only
+        at = t.at
+        if at > paid_at or paid_at - at > t.window_s:
             continue
         if t.merchant_id is not None and t.merchant_id != merchant_id:
             continue
-        if best is None or (t.at > best.at if mode == "last" else t.at < best.at):
-            best = t
+        if best is None or (at > best_at if latest else at < best_at):
+            best, best_at = t, at
     if best is None:
         return None
     rule = "first_click" if mode == "first" else "last_click"
