@@ -34,7 +34,9 @@ OPS = st.lists(
     min_size=1,
     max_size=14,
 )
-LINES = st.lists(st.tuples(st.integers(1, 3), st.integers(7, 99_999)), min_size=1, max_size=3)  # >= 1 unit of commission
+LINES = st.lists(
+    st.tuples(st.integers(1, 3), st.integers(7, 99_999)), min_size=1, max_size=3
+)  # >= 1 unit of commission
 
 
 async def _paid_order(

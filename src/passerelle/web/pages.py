@@ -33,6 +33,7 @@ def install(app: FastAPI) -> None:
     from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
+    from passerelle.connect.pages import router as connect_pages
     from passerelle.festival.pages import router as festival_pages
     from passerelle.festival.pay_pages import router as festival_pay_pages
     from passerelle.merchants.pages import router as merchants_pages
@@ -53,6 +54,7 @@ def install(app: FastAPI) -> None:
         payment_pages,
         festival_pages,
         festival_pay_pages,
+        connect_pages,
     ):
         app.include_router(router)
 

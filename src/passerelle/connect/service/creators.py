@@ -18,6 +18,7 @@ from passerelle.connect.models import Creator, TierRule
 from passerelle.errors import Conflict, Invalid, NotFound
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,39}$")
+RESERVED = frozenset({"apply", "me", "by-handle", "admin", "operator"})
 NETWORKS = frozenset({"instagram", "tiktok", "youtube", "twitch", "blog", "x", "facebook", "other"})
 DEFAULT_TIERS = (
     rules.Tier("nano", 1, 1_000, 10),
@@ -70,7 +71,7 @@ async def apply(
     bio: str = "",
 ) -> Creator:
     handle = handle.strip().lower()
-    if not HANDLE.match(handle):
+    if not HANDLE.match(handle) or handle in RESERVED:
         raise Invalid("invalid_handle", "3-40 lowercase letters, digits, dots, dashes or underscores", field="handle")
     if (await session.execute(select(Creator.id).where(Creator.user_id == user.id))).first():
         raise Conflict("already_applied", "You have already applied")

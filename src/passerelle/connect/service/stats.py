@@ -13,12 +13,18 @@ from passerelle.connect.models import Campaign, CampaignMember, Click, Commissio
 NET = Commission.amount - Commission.reversed_amount
 
 
-async def _clicks_by_day(session: AsyncSession, *, creator_id: int, since: datetime) -> list[dict[str, Any]]:
+async def _clicks_by_day(
+    session: AsyncSession, *, creator_id: int, now: datetime, days: int = 30
+) -> list[dict[str, Any]]:
+    since = now - timedelta(days=days - 1)
     day = func.date(Click.at)
     rows = await session.execute(
         select(day, func.count()).where(Click.creator_id == creator_id, Click.at >= since).group_by(day).order_by(day)
     )
-    return [{"day": str(d), "clicks": int(n)} for d, n in rows.all()]
+    counted = {str(d): int(n) for d, n in rows.all()}
+    # Every day of the period, zeros included, so a chart reads as a period and not as a dot.
+    period = [(since + timedelta(days=i)).date().isoformat() for i in range(days)]
+    return [{"day": day, "clicks": counted.get(day, 0)} for day in period]
 
 
 async def creator(session: AsyncSession, *, creator_id: int, now: datetime) -> dict[str, Any]:
@@ -46,7 +52,7 @@ async def creator(session: AsyncSession, *, creator_id: int, now: datetime) -> d
         "orders": int(orders),
         "conversion_bp": int(orders) * 10_000 // int(clicks) if clicks else 0,
         "earnings": earnings,
-        "clicks_by_day": await _clicks_by_day(session, creator_id=creator_id, since=now - timedelta(days=30)),
+        "clicks_by_day": await _clicks_by_day(session, creator_id=creator_id, now=now),
         "commissions": [
             {
                 "id": c.id,
