@@ -75,3 +75,15 @@ def attribution(
 
     typer.echo(f"bench attribution: {orders} orders...", err=True)
     typer.echo(json.dumps(run(orders=orders, creators=creators)))
+
+
+@app.command("matching")
+def matching(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    queries: int = typer.Option(200, min=1, help="Recommendation queries to time."),
+) -> None:
+    """Recommended creators over the configured database (run `passerelle seed creators` first)."""
+    from passerelle.bench.matching import run
+
+    typer.echo(f"bench matching: {queries} queries...", err=True)
+    typer.echo(json.dumps(run(queries=queries)))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from passerelle.connect import rules
-from passerelle.connect.matching import MatchIndex, recommended_campaigns
+from passerelle.connect.matching import recommended_campaigns
 from passerelle.connect.models import Campaign, Commission, Creator, Link
 from passerelle.connect.schemas import (
     BatchIn,
@@ -220,6 +220,16 @@ async def join(campaign_id: PathId, session: Session, user: CurrentUser, state: 
     return Response(status_code=204)
 
 
+@router.post("/campaigns/{campaign_id}/tasks/{creator_id}/done")
+async def task_done(
+    campaign_id: PathId, creator_id: PathId, session: Session, user: CurrentUser, state: State
+) -> dict[str, Any]:
+    fee = await campaigns.complete_task(
+        session, actor=user, campaign_id=campaign_id, creator_id=creator_id, now=state.clock.now()
+    )
+    return {"paid": fee is not None, "amount": fee.amount if fee is not None else 0}
+
+
 @router.post("/campaigns/{campaign_id}/promo-codes", status_code=201)
 async def promo_code(campaign_id: PathId, body: PromoCodeIn, session: Session, user: CurrentUser) -> dict[str, Any]:
     promo = await links.create_promo_code(
@@ -241,11 +251,7 @@ async def recommended_creators(
     campaign_id: PathId, session: Session, user: CurrentUser, state: State
 ) -> list[MatchOut]:
     campaign = await campaigns.owned(session, actor=user, campaign_id=campaign_id)
-    index = state.connect.matcher
-    if index is None:
-        index = state.connect.matcher = MatchIndex()
-        await index.build(state.db)
-    index.refresh_if_stale(state.db)
+    index = await state.connect.index()
     found = index.recommend(categories=campaign.categories, countries=campaign.countries, languages=campaign.languages)
     handles = dict(
         (await session.execute(select(Creator.id, Creator.handle).where(Creator.id.in_([m.id for m in found]))))

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts.models import User
 from passerelle.connect import rules
 from passerelle.connect.features import CATEGORIES
-from passerelle.connect.models import Campaign, CampaignMember, CampaignRate, Creator
+from passerelle.connect.models import Campaign, CampaignMember, CampaignRate, Commission, Creator
+from passerelle.connect.service import ledger
+from passerelle.connect.service.ledger import owed_account
 from passerelle.errors import Conflict, Invalid, NotFound
 from passerelle.merchants import service as merchants
 
@@ -212,3 +214,54 @@ async def of_merchant(session: AsyncSession, *, merchant_id: int) -> list[Campai
         select(Campaign).where(Campaign.merchant_id == merchant_id).order_by(Campaign.id.desc())
     )
     return list(rows.scalars())
+
+
+async def complete_task(
+    session: AsyncSession, *, actor: User, campaign_id: int, creator_id: int, now: datetime
+) -> Commission | None:
+    """The merchant confirms a creator did a fixed-fee task: the fee is owed at once (no return
+    window). Only the first confirmation pays (conditional move active -> done)."""
+    campaign = await owned(session, actor=actor, campaign_id=campaign_id)
+    if campaign.kind != "task":
+        raise Invalid("not_a_task", "Only task campaigns pay a fixed fee", field="campaign_id")
+    moved = await session.execute(
+        update(CampaignMember)
+        .where(
+            CampaignMember.campaign_id == campaign.id,
+            CampaignMember.creator_id == creator_id,
+            CampaignMember.status == "active",
+        )
+        .values(status="done")
+    )
+    if moved.rowcount == 0:  # type: ignore[attr-defined]
+        return None
+    fee = Commission(
+        kind="task",
+        creator_id=creator_id,
+        campaign_id=campaign.id,
+        merchant_id=campaign.merchant_id,
+        currency=campaign.currency,
+        base_amount=campaign.fixed_fee_amount,
+        rate_bp=0,
+        amount=campaign.fixed_fee_amount,
+        reversed_amount=0,
+        rule="task",
+        detail={"task": campaign.task},
+        status="approved",
+        approve_at=now,
+        created_at=now,
+    )
+    session.add(fee)
+    await session.flush()
+    await ledger.post(
+        session,
+        kind="connect_task",
+        reference=f"connect:task:{campaign.id}:{creator_id}",
+        currency=campaign.currency,
+        postings=[
+            ledger.Posting(ledger.merchant_account(campaign.merchant_id), fee.amount, campaign.merchant_id),
+            ledger.Posting(owed_account(creator_id), -fee.amount),
+        ],
+        memo=f"task fee to creator {creator_id}",
+    )
+    return fee
