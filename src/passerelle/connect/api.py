@@ -164,9 +164,7 @@ async def my_campaigns(session: Session, user: CurrentUser) -> list[MatchOut]:
     creator = await creators.require_creator(session, user=user)
     found = await recommended_campaigns(session, creator=creator)
     titles = dict(
-        (await session.execute(select(Campaign.id, Campaign.title).where(Campaign.id.in_([m.id for m in found]))))
-        .tuples()
-        .all()
+        (await session.execute(select(Campaign.id, Campaign.title).where(Campaign.id.in_([m.id for m in found])))).all()
     )
     return [MatchOut(id=m.id, score=m.score, reasons=m.reasons, title=titles.get(m.id)) for m in found]
 
@@ -254,9 +252,7 @@ async def recommended_creators(
     index = await state.connect.index()
     found = index.recommend(categories=campaign.categories, countries=campaign.countries, languages=campaign.languages)
     handles = dict(
-        (await session.execute(select(Creator.id, Creator.handle).where(Creator.id.in_([m.id for m in found]))))
-        .tuples()
-        .all()
+        (await session.execute(select(Creator.id, Creator.handle).where(Creator.id.in_([m.id for m in found])))).all()
     )
     return [MatchOut(id=m.id, score=m.score, reasons=m.reasons, handle=handles.get(m.id)) for m in found]
 

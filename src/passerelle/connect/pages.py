@@ -126,7 +126,7 @@ async def _titles(session: Session, product_ids: list[int]) -> dict[int, str]:
     if not product_ids:
         return {}
     rows = await session.execute(select(Product.id, Product.slug).where(Product.id.in_(product_ids)))
-    return {pid: slug.replace("-", " ") for pid, slug in rows.tuples().all()}
+    return {pid: slug.replace("-", " ") for pid, slug in rows.all()}
 
 
 @router.post("/connect/links")

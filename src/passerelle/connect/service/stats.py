@@ -108,17 +108,13 @@ async def merchant(session: AsyncSession, *, merchant_id: int) -> dict[str, Any]
 
 
 async def operator(session: AsyncSession) -> dict[str, Any]:
-    creators = dict(
-        (await session.execute(select(Creator.status, func.count()).group_by(Creator.status))).tuples().all()
-    )
+    creators = dict((await session.execute(select(Creator.status, func.count()).group_by(Creator.status))).all())
     tiers = dict(
         (
             await session.execute(
                 select(Creator.tier, func.count()).where(Creator.status == "approved").group_by(Creator.tier)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     commissions: dict[str, dict[str, int]] = {}
     for status, currency, total in (
@@ -130,9 +126,7 @@ async def operator(session: AsyncSession) -> dict[str, Any]:
     ).all():
         commissions.setdefault(status, {})[currency] = int(total or 0)
     paid = dict(
-        (await session.execute(select(Payout.currency, func.sum(Payout.amount)).group_by(Payout.currency)))
-        .tuples()
-        .all()
+        (await session.execute(select(Payout.currency, func.sum(Payout.amount)).group_by(Payout.currency))).all()
     )
     flags = (await session.execute(select(func.count()).where(FraudFlag.status == "open"))).scalar_one()
     clicks = (await session.execute(select(func.coalesce(func.sum(Creator.clicks), 0)))).scalar_one()
