@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from passerelle.bench import wrk_scripts
 from passerelle.bench.fixtures import make_catalog
 from passerelle.bench.server import BenchServer
 from passerelle.catalog.models import Sku
@@ -124,17 +125,24 @@ def run(*, seconds: int = 10, connections: int = 64, workers: int = 1) -> dict[s
             "PASSERELLE_CONNECT_CLICK_BURST": "1000000000",
             "PASSERELLE_RUN_WORKER": "false",
         }
+        noop = data_dir / "noop.lua"
+        noop.write_text(wrk_scripts.noop_script())
         with BenchServer(data_dir, env=env, workers=workers) as server:
+            # The same server's no-op route: the stack's ceiling on this machine, right now.
+            ceiling = _wrk(server.url, noop, seconds=max(3, seconds // 2), connections=connections)
             result = _wrk(server.url, script, seconds=seconds, connections=connections)
         # The server flushed its queue on shutdown: every redirect must be a stored click.
         stored = asyncio.run(_stored(settings))
     clicks_per_s = result["redirects"] / (result["duration_us"] / 1e6)
+    ceiling_per_s = ceiling["requests"] / (ceiling["duration_us"] / 1e6)
     return {
         "clicks_per_s": round(clicks_per_s),
         "p50_ms": round(result["p50_us"] / 1000, 2),
         "p99_ms": round(result["p99_us"] / 1000, 2),
         # Requests still in flight when wrk stops are stored but not counted by wrk: never negative.
         "lost": max(0, result["redirects"] - stored),
+        "ceiling_per_s": round(ceiling_per_s),
+        "ratio": round(clicks_per_s / ceiling_per_s, 2),
         "redirects": result["redirects"],
         "stored": stored,
         "non_redirects": result["others"],
