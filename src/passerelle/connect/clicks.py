@@ -196,12 +196,16 @@ class ClickRecorder:
 
     async def _loop(self) -> None:
         while not self._stopping:
-            await asyncio.sleep(self.flush_seconds)
+            if len(self._queue) < self.max_batch:
+                await asyncio.sleep(self.flush_seconds)
+            else:
+                await asyncio.sleep(0)
             try:
-                while len(self._queue) > 0 and await self.flush() >= self.max_batch:
-                    await asyncio.sleep(0)  # let waiting requests through between batches
+                # One batch per turn, then back to the requests: a backlog drains over several turns.
+                await self.flush()
             except Exception:  # noqa: BLE001 - the flusher must survive a failed batch; it retries
                 log.exception("click flush failed")
+                await asyncio.sleep(self.flush_seconds * 10)  # back off; the batch is kept
 
 
 def _flag_statement(is_sqlite: bool, link_id: int, creator_id: int | None, n: int) -> Any:
