@@ -23,6 +23,14 @@ LEAK_MIN_USES = 20
 LEAK_FACTOR = 5
 
 
+def is_refund_abuse(*, commissions: int, reversed_: int) -> bool:
+    return commissions >= REFUND_ABUSE_MIN_ORDERS and reversed_ >= REFUND_ABUSE_SHARE * commissions
+
+
+def is_code_leak(*, uses_last_day: int, uses_week_before: int) -> bool:
+    return uses_last_day >= LEAK_MIN_USES and uses_last_day > LEAK_FACTOR * max(uses_week_before / 7, 1)
+
+
 async def flag(
     session: AsyncSession, *, kind: str, subject: str, creator_id: int | None, detail: dict[str, Any]
 ) -> bool:
@@ -67,7 +75,7 @@ async def check_refund_abuse(session: AsyncSession, *, order_id: int) -> None:
             )
         ).one()
         reversed_ = int(reversed_ or 0)
-        if total >= REFUND_ABUSE_MIN_ORDERS and reversed_ >= REFUND_ABUSE_SHARE * total:
+        if is_refund_abuse(commissions=int(total), reversed_=reversed_):
             await flag(
                 session,
                 kind="refund_abuse",
@@ -99,7 +107,7 @@ async def check_code_leak(session: AsyncSession, *, order_id: int, now: datetime
                 )
             )
         ).scalar_one()
-        if last_day >= LEAK_MIN_USES and last_day > LEAK_FACTOR * max(week / 7, 1):
+        if is_code_leak(uses_last_day=int(last_day), uses_week_before=int(week)):
             await flag(
                 session,
                 kind="code_leak",
