@@ -47,7 +47,9 @@ class Settings(BaseSettings):
         default=14, description="Days after payment before a creator commission is approved."
     )
     connect_debtor_name: str = Field(default="Passerelle", description="Payer name on creator SEPA payouts.")
-    connect_debtor_iban: str = Field(default="FR7630006000011234567890189", description="Account creators are paid from.")
+    connect_debtor_iban: str = Field(
+        default="FR7630006000011234567890189", description="Account creators are paid from."
+    )
     connect_debtor_bic: str = Field(default="AGRIFRPP", description="BIC of that account.")
     claims_per_ip_per_second: float = Field(
         default=1000.0, description="Per-address claim rate (behind a proxy, the forwarded address)."
