@@ -124,3 +124,52 @@ def test_given_an_index_then_country_and_language_fit_rank_and_are_explained() -
     # 11: category + country + language; 12: country + language + the best conversion; 10: category only.
     assert [m.id for m in found] == [11, 12, 10]
     assert found[0].reasons == {"categories": ["beauty"], "conversion_bp": 200, "country": "FR", "language": "fr"}
+
+
+async def test_given_a_rate_cut_then_existing_members_keep_the_old_rate_until_the_notice_ends(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    shop = await make_shop(client, state, price=10000, rate_bp=1000)
+    member, member_id = await make_creator(client, state)
+    newcomer, newcomer_id = await make_creator(client, state)
+    assert (await client.post(f"/api/v1/campaigns/{shop.campaign_id}/join", headers=member.headers)).status_code == 204
+    cut = await client.put(
+        f"/api/v1/campaigns/{shop.campaign_id}/rates",
+        json={"scope": "store", "rate_bp": 400},
+        headers=shop.seller.headers,
+    )
+    assert cut.status_code == 204
+    assert (
+        await client.post(f"/api/v1/campaigns/{shop.campaign_id}/join", headers=newcomer.headers)
+    ).status_code == 204
+    rates = {}
+    for creator, creator_id in ((member, member_id), (newcomer, newcomer_id)):
+        client.cookies.clear()
+        await click(client, await make_link(client, creator, shop))
+        await state.connect.recorder.flush()
+        _, order_id = await buy(client, state, shop)
+        async with state.db.read_sessions() as session:
+            (commission,) = (await session.execute(select(Commission).where(Commission.order_id == order_id))).scalars()
+        rates[creator_id] = commission.rate_bp
+    assert rates == {member_id: 1000, newcomer_id: 400}
+
+
+async def test_given_campaigns_when_a_creator_asks_then_fitting_ones_come_first(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    beauty = await make_shop(client, state)  # "beauty"
+    games = await client.post(
+        "/api/v1/campaigns",
+        json={
+            "merchant_id": beauty.merchant.id,
+            "kind": "open",
+            "title": "Jeux",
+            "rate_bp": 900,
+            "categories": ["games"],
+        },
+        headers=beauty.seller.headers,
+    )
+    creator, _ = await make_creator(client, state, categories=["beauty"])
+    found = (await client.get("/api/v1/creators/me/recommended-campaigns", headers=creator.headers)).json()
+    assert [m["id"] for m in found][:2] == [beauty.campaign_id, games.json()["id"]]
+    assert found[0]["reasons"]["categories"] == ["beauty"] and found[0]["title"] == "Rentrée"
