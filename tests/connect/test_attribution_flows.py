@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 
 from passerelle.cart.models import CartItem
@@ -91,6 +92,7 @@ async def test_given_a_live_room_purchase_then_host_and_cohosts_share_exactly(
     await assert_balanced(state)
 
 
+@pytest.mark.both_backends
 async def test_given_a_paid_attributed_order_when_refunded_in_part_then_in_full_then_the_commission_is_reversed(
     client: httpx.AsyncClient, state: AppState
 ) -> None:

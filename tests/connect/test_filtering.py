@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from passerelle.connect.models import Click, FraudFlag
@@ -42,6 +43,7 @@ async def test_given_known_bots_when_they_follow_a_link_then_they_are_redirected
     assert await clicks_stored(state) == 1
 
 
+@pytest.mark.both_backends
 async def test_given_a_click_flood_from_one_address_then_only_the_burst_counts_and_the_link_is_flagged(
     client: httpx.AsyncClient, state: AppState
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from passerelle.connect.models import Click, Commission
@@ -22,6 +23,7 @@ async def commissions_of(state: AppState, order_id: int) -> list[Commission]:
         return list(rows.scalars())
 
 
+@pytest.mark.both_backends
 async def test_given_a_creator_link_when_a_buyer_clicks_and_pays_then_a_pending_commission_is_booked_and_balanced(
     client: httpx.AsyncClient, state: AppState
 ) -> None:

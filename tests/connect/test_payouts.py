@@ -8,6 +8,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from lxml import etree
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from tests.factories import make_user
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 
 
+@pytest.mark.both_backends
 async def test_given_approved_commissions_when_a_batch_is_paid_and_re_run_then_each_creator_is_paid_once(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
