@@ -54,7 +54,8 @@ async def test_given_a_click_and_another_creators_promo_code_then_the_code_wins(
     _, order_id = await buy(client, state, shop, coupon_code="ANNA10")
     (commission,) = await commissions(state, order_id)
     assert (commission.creator_id, commission.rule, commission.detail["code"]) == (coder_id, "promo_code", "ANNA10")
-    assert commission.amount == 2000
+    # 10 % of what the buyer paid for the line: 200.00 - the 10.00 coupon.
+    assert (commission.base_amount, commission.amount) == (19000, 1900)
     await assert_balanced(state)
 
 

@@ -30,6 +30,14 @@ class Credit:
     amount: int
     campaign_id: int | None
     detail: dict[str, Any]
+    base: int
+
+
+def line_discount(order: Order, line: OrderLine) -> int:
+    """The line's share of the order's coupon discount (floor, in proportion to its amount)."""
+    if not order.discount_amount or order.subtotal_amount <= 0:
+        return 0
+    return order.discount_amount * line.line_amount // order.subtotal_amount
 
 
 async def _touches(session: AsyncSession, *, visitors: set[str], paid_at: datetime) -> dict[str, list[rules.Touch]]:
@@ -149,9 +157,11 @@ async def credits_for(session: AsyncSession, *, order: Order, paid_at: datetime)
                 notice_s=notice_days * DAY,
             )
             amounts.append((creator_id, share_bp, rate, scope))
+        # Commission on what the buyer paid for the line: its share of a coupon comes off first.
+        base = line.line_amount - line_discount(order, line)
         # Co-hosts share the line's commission at the host's rate: one pot, split exactly.
         lead_rate = amounts[0][2]
-        pot = min(rules.commission(line.line_amount, lead_rate), line.merchant_net_amount)
+        pot = min(rules.commission(base, lead_rate), line.merchant_net_amount)
         parts = rules.split(pot, [(c, bp) for c, bp, _, _ in amounts])
         for index, ((creator_id, share_bp, _rate, scope), part) in enumerate(zip(amounts, parts, strict=True)):
             if part <= 0:
@@ -166,5 +176,5 @@ async def credits_for(session: AsyncSession, *, order: Order, paid_at: datetime)
                 detail["room_id"] = decision.room_id
             if code is not None and decision.rule == "promo_code":
                 detail["code"] = code.code
-            credits.append(Credit(line, creator_id, rule, lead_rate, part, decision.campaign_id, detail))
+            credits.append(Credit(line, creator_id, rule, lead_rate, part, decision.campaign_id, detail, base))
     return credits

@@ -42,7 +42,7 @@ async def accrue(session: AsyncSession, *, order_id: int, now: datetime, return_
             buyer_id=order.buyer_id,
             room_id=credit.detail.get("room_id"),
             currency=order.currency,
-            base_amount=credit.line.line_amount,
+            base_amount=credit.base,
             rate_bp=credit.rate_bp,
             amount=credit.amount,
             reversed_amount=0,
