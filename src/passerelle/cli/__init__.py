@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from passerelle.cli import bench as bench_cmd
+from passerelle.cli import connect as connect_cmd
 from passerelle.cli import db as db_cmd
 from passerelle.cli import seed as seed_cmd
 from passerelle.cli import serve as serve_cmd
@@ -21,6 +22,7 @@ app.add_typer(db_cmd.app, name="db", help="Database schema: upgrade, current rev
 app.add_typer(seed_cmd.app, name="seed", help="Load data: the demo marketplace.")
 app.add_typer(users_cmd.app, name="users", help="Create and list accounts (operators, sellers...).")
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
+app.add_typer(connect_cmd.app, name="connect", help="Influencer program jobs: creator payout batches.")
 
 
 def main() -> None:
