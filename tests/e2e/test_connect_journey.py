@@ -143,5 +143,6 @@ async def test_given_the_creator_pages_then_they_fit_a_phone(
         await page.goto(f"{program.url}{path}")
         await expect(page.locator("h1")).to_be_visible()
         await no_sideways_scroll(page, path)
-    await page.screenshot(path=str(artifacts / "connect-dashboard-phone.png"), full_page=True)
+        name = "dashboard" if path == "/connect" else "creator"
+        await page.screenshot(path=str(artifacts / f"connect-{name}-phone.png"), full_page=True)
     assert not problems, problems

@@ -36,6 +36,7 @@ DEDUP_SECONDS = 3600
 FLOOD_FLAG_AFTER = 100  # capped clicks on one link (per process) before it is flagged for review
 MAX_AGENTS = 50_000
 MAX_LINKS = 200_000
+MAX_SEEN = 2_000_000  # (visitor, link) pairs remembered for dedup
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +131,8 @@ class ClickRecorder:
             return "repeat"
         self._seen[key] = now
         self._seen.move_to_end(key)
-        while self._seen and now - next(iter(self._seen.values())) >= DEDUP_SECONDS:
-            self._seen.popitem(last=False)
+        while self._seen and (now - next(iter(self._seen.values())) >= DEDUP_SECONDS or len(self._seen) > MAX_SEEN):
+            self._seen.popitem(last=False)  # oldest first; the cap bounds memory under a flood of new visitors
         self._queue.append(
             {
                 "link_id": link.link_id,
