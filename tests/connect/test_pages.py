@@ -39,6 +39,8 @@ async def test_given_applications_when_an_operator_approves_them_in_bulk_then_th
             token_from="/creators/apply",
         )
         assert applied.status_code == 303, applied.text
+        waiting = await client.get(applied.headers["location"])
+        assert "Votre candidature attend d’être examinée." in waiting.text  # the buyer's account is French
         handles.append(handle)
     assert (await client.get(f"/creators/{handles[0]}")).status_code == 404  # not approved yet
 
