@@ -65,3 +65,27 @@ async def test_given_applications_when_an_operator_approves_them_in_bulk_then_th
     assert reviewed.status_code == 303 and reviewed.headers["location"] == "/operator/creators?done=2"
     public = await client.get(f"/creators/{handles[1]}")
     assert public.status_code == 200 and "Zoé" in text_of(public.text) and "micro" in public.text
+
+
+async def test_given_a_seller_when_opening_a_campaign_from_the_page_then_it_lists_with_its_rate(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from tests.factories import make_merchant
+
+    client.headers.update(HTML)
+    seller = await make_user(state)
+    shop = await make_merchant(state, seller)
+    other = await make_user(state)
+    await log_in(client, other.user.email)
+    assert (await client.get(f"/console/m/{shop.id}/creators")).status_code == 404
+    client.cookies.clear()
+    await log_in(client, seller.user.email)
+    made = await submit(
+        client,
+        f"/console/m/{shop.id}/campaigns",
+        {"title": "Noël", "rate_percent": "12,5", "categories": ["beauty", "nope"]},
+        token_from=f"/console/m/{shop.id}/creators",
+    )
+    assert made.status_code == 303, made.text
+    page = await client.get(made.headers["location"])
+    assert "La campagne est ouverte aux créateurs." in page.text and "12.5 %" in text_of(page.text)

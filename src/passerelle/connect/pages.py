@@ -192,4 +192,28 @@ async def merchant_page(merchant_ref: str, page: PageContext, session: Session) 
         merchant=merchant,
         data=data,
         campaigns=await campaigns.of_merchant(session, merchant_id=merchant.id),
+        categories=CATEGORIES,
+        created=page.request.query_params.get("created", ""),
     )
+
+
+@router.post("/console/m/{merchant_ref}/campaigns")
+async def create_campaign(merchant_ref: str, page: PageContext, session: Session) -> Response:
+    user = page.require_user()
+    merchant_id = path_id(merchant_ref, "merchant")
+    form = await page.form()
+    percent = form_text(form, "rate_percent", max_length=6).replace(",", ".")
+    try:
+        rate_bp = round(float(percent) * 100) if percent else 0
+    except ValueError:
+        rate_bp = -1  # refused below with the service's message
+    await campaigns.create(
+        session,
+        actor=user,
+        merchant_id=merchant_id,
+        kind=form_text(form, "kind", max_length=10) or "open",
+        title=form_text(form, "title", max_length=120),
+        rate_bp=rate_bp,
+        categories=[c for c in form_list(form, "categories", max_items=10, max_length=30) if c in CATEGORIES],
+    )
+    return _see_other(f"/console/m/{merchant_id}/creators?created=1")
