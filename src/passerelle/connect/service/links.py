@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts.models import User
 from passerelle.catalog.models import Product
 from passerelle.connect.models import Campaign, Creator, Link, PromoCode
+from passerelle.connect.service import campaigns
+from passerelle.db.base import utcnow
 from passerelle.errors import Invalid, NotFound
 from passerelle.festival import coupons
 from passerelle.merchants.models import Merchant
@@ -46,6 +48,9 @@ async def create_link(
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None or (merchant_id is not None and campaign.merchant_id != merchant_id):
             raise Invalid("invalid_campaign", "This campaign is not the target's merchant's", field="campaign_id")
+        if campaign.kind == "open":
+            # Promoting an open campaign is joining it: later rate cuts then wait out the notice.
+            await campaigns.join(session, creator=creator, campaign_id=campaign.id, now=utcnow())
     link = Link(
         code=new_code(),
         creator_id=creator.id,
