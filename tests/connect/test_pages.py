@@ -89,3 +89,22 @@ async def test_given_a_seller_when_opening_a_campaign_from_the_page_then_it_list
     assert made.status_code == 303, made.text
     page = await client.get(made.headers["location"])
     assert "La campagne est ouverte aux créateurs." in page.text and "12.5 %" in text_of(page.text)
+
+
+async def test_given_an_approved_creator_then_the_dashboard_suggests_campaigns_to_join(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from tests.connect.helpers import make_creator, make_shop
+
+    shop = await make_shop(client, state)
+    creator, creator_id = await make_creator(client, state)
+    client.headers.update(HTML)
+    await log_in(client, creator.user.email)
+    dashboard = await client.get("/connect")
+    assert "Campagnes pour vous" in dashboard.text and "Rentrée" in dashboard.text
+    joined = await submit(client, f"/connect/campaigns/{shop.campaign_id}/join", {}, token_from="/connect")
+    assert joined.status_code == 303
+    async with state.db.read_sessions() as session:
+        from passerelle.connect.models import CampaignMember
+
+        assert await session.get(CampaignMember, (shop.campaign_id, creator_id)) is not None

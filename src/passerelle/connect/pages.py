@@ -12,6 +12,8 @@ from sqlalchemy import select
 from passerelle.accounts.models import Role, User
 from passerelle.catalog.models import Product
 from passerelle.connect.features import CATEGORIES
+from passerelle.connect.matching import recommended_campaigns
+from passerelle.connect.models import Campaign
 from passerelle.connect.service import campaigns, creators, fraud, links, stats
 from passerelle.connect.service.ledger import balances
 from passerelle.deps import Session, State, UnitOfWorkRoute
@@ -107,12 +109,19 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
         for c in data["commissions"]:
             c["amount_text"] = Money(c["amount"], c["currency"]).format(lang)
     my_links = await links.links_of(session, creator_id=creator.id)
+    suggested: list[tuple[Campaign, dict[str, Any]]] = []
+    if creator.status == "approved":
+        for match in await recommended_campaigns(session, creator=creator, limit=5):
+            campaign = await session.get(Campaign, match.id)
+            if campaign is not None:
+                suggested.append((campaign, match.reasons))
     titles = await _titles(session, [link.target_id for link in my_links if link.target_kind == "product"])
     return page.render(
         "connect/dashboard.html",
         creator=creator,
         data=data,
         earnings=earnings,
+        suggested=suggested,
         links=my_links,
         titles=titles,
         balances=await balances(session, creator_id=creator.id),
@@ -127,6 +136,13 @@ async def _titles(session: Session, product_ids: list[int]) -> dict[int, str]:
         return {}
     rows = await session.execute(select(Product.id, Product.slug).where(Product.id.in_(product_ids)))
     return {pid: slug.replace("-", " ") for pid, slug in rows.all()}
+
+
+@router.post("/connect/campaigns/{campaign_ref}/join")
+async def join_campaign(campaign_ref: str, page: PageContext, session: Session, state: State) -> Response:
+    creator = await creators.require_creator(session, user=page.require_user())
+    await campaigns.join(session, creator=creator, campaign_id=path_id(campaign_ref, "campaign"), now=state.clock.now())
+    return _see_other("/connect?joined=1")
 
 
 @router.post("/connect/links")
