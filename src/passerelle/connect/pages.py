@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_percent
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
@@ -106,6 +107,7 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
         lang = page.locale.language
         for status, by_currency in sorted(data["earnings"].items()):
             earnings += [(status, Money(a, cur).format(lang)) for cur, a in sorted(by_currency.items())]
+        data["conversion_text"] = format_percent(data["conversion_bp"] / 10_000, "#,##0.00 %", locale=lang)
         for c in data["commissions"]:
             c["amount_text"] = Money(c["amount"], c["currency"]).format(lang)
     my_links = await links.links_of(session, creator_id=creator.id)
