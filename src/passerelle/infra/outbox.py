@@ -97,15 +97,15 @@ class OutboxRunner:
             due = list(
                 (
                     await session.execute(
-                        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload)
+                        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.available_at)
                         .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now)
                         .order_by(OutboxMessage.id)
                         .limit(self.batch)
                     )
                 ).all()
             )
-        for message_id, topic, payload in due:
-            await self._handle(message_id, topic, payload)
+        for message_id, topic, payload, available_at in due:
+            await self._handle(message_id, topic, payload, available_at)
         return len(due)
 
     def _handler(self, topic: str) -> Handler | tuple[Handler, ...] | None:
@@ -115,7 +115,9 @@ class OutboxRunner:
             return found[int(index)] if index.isdigit() and int(index) < len(found) else None
         return found
 
-    async def _handle(self, message_id: int, topic: str, payload: dict[str, Any]) -> None:
+    async def _handle(
+        self, message_id: int, topic: str, payload: dict[str, Any], available_at: datetime | None = None
+    ) -> None:
         handler = self._handler(topic)
         async with self.state.db.writing() as session:
             # Claim: only one runner marks it processed, even with several worker processes.
@@ -126,7 +128,11 @@ class OutboxRunner:
             )
             if claimed.rowcount > 0 and isinstance(handler, tuple):
                 for i in range(len(handler)):
-                    session.add(OutboxMessage(topic=f"{topic}{FANOUT}{i}", payload=payload))
+                    # Due when the original was (an injected clock in tests may lag the wall clock).
+                    copy = OutboxMessage(
+                        topic=f"{topic}{FANOUT}{i}", payload=payload, available_at=available_at or utcnow()
+                    )
+                    session.add(copy)
         if claimed.rowcount == 0:
             return
         if isinstance(handler, tuple):
