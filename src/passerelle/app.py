@@ -26,6 +26,7 @@ from passerelle.catalog.api import router as catalog_api
 from passerelle.catalog.csv_api import router as catalog_csv_api
 from passerelle.companies.api import router as companies_api
 from passerelle.config import Settings, load_settings
+from passerelle.connect.api import router as connect_api
 from passerelle.errors import DomainError, NotFound
 from passerelle.fastpath import FastPath
 from passerelle.festival.api import router as festival_api
@@ -76,8 +77,10 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         await start_engine(app_state)
         await start_live(app_state)
         await start_captions(app, app_state)  # only with PASSERELLE_CAPTIONS=true (live/captions.py)
+        app_state.connect.start()
         tune_collector()  # a server process keeps the shard's millions of tuples alive
         yield
+        await app_state.connect.stop()  # flush the queued clicks before the database goes
         if app_state.outbox_runner is not None:
             await app_state.outbox_runner.stop()
         if app_state.engine is not None:
@@ -125,6 +128,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         assistant_api,
         assistant_conversations_api,
         live_commerce_api,
+        connect_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if settings.captions:  # caption routes exist where engines load; elsewhere a 404, never a 5xx

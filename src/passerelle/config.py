@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     sandbox_webhook_secret: str | None = None
     run_worker: bool = Field(default=True, description="Run the outbox consumer inside the server process.")
     claim_queue_limit: int = Field(default=50_000, description="Claims waiting for a batch before 429 busy.")
+    connect_clicks_per_ip_per_second: float = Field(
+        default=2.0, description="Tracked-link clicks counted per address (more are redirected, not counted)."
+    )
+    connect_click_burst: float = Field(default=30.0, description="Burst of counted clicks per address.")
+    connect_return_window_days: int = Field(
+        default=14, description="Days after payment before a creator commission is approved."
+    )
+    connect_debtor_name: str = Field(default="Passerelle", description="Payer name on creator SEPA payouts.")
+    connect_debtor_iban: str = Field(
+        default="FR7630006000011234567890189", description="Account creators are paid from."
+    )
+    connect_debtor_bic: str = Field(default="AGRIFRPP", description="BIC of that account.")
     claims_per_ip_per_second: float = Field(
         default=1000.0, description="Per-address claim rate (behind a proxy, the forwarded address)."
     )

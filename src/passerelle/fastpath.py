@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from passerelle.assistant import api as assistant_api
+from passerelle.connect import redirect
 from passerelle.festival import claims_api
 from passerelle.logistics import api as logistics_api
 
@@ -62,6 +63,12 @@ class FastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["method"] == "GET" and scope["path"].startswith(redirect.PREFIX):
+                # Tracked links: raw ASGI, the cheapest answer there is (see connect/redirect.py).
+                code = redirect.code_of(scope["path"])
+                if code is not None:
+                    await redirect.serve(scope, send, self.state.passerelle, code)
+                    return
             found = _route(scope["method"], scope["path"])
             if found is not None:
                 handler, params = found

@@ -10,6 +10,7 @@ import httpx
 
 from passerelle.accounts import passwords
 from passerelle.config import Settings
+from passerelle.connect.runtime import ConnectRuntime
 from passerelle.db.engine import Database
 from passerelle.i18n.fx import load_table
 from passerelle.infra.clock import Clock, SystemClock
@@ -43,6 +44,7 @@ class AppState:
     token_cache: TokenCache = field(init=False)
     claim_ip_limiter: RateLimiter = field(init=False)
     claim_account_limiter: RateLimiter = field(init=False)
+    connect: ConnectRuntime = field(init=False)
     # Set by create_app: how the sandbox PSP reaches our webhook endpoint.
     webhook_transport: httpx.AsyncBaseTransport | None = None
     login_limiter: RateLimiter = field(default_factory=lambda: MemoryTokenBucket(rate=10 / 60, burst=10))
@@ -58,6 +60,7 @@ class AppState:
         self.claim_ip_limiter = MemoryTokenBucket(rate=rate, burst=rate * 2)
         per_account = self.settings.claims_per_account_per_second
         self.claim_account_limiter = MemoryTokenBucket(rate=per_account, burst=per_account * 2)
+        self.connect = ConnectRuntime.create(self.db, self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:

@@ -1,11 +1,13 @@
-"""Which outbox topic goes to which consumer."""
+"""Which outbox topic goes to which consumers (several: each gets its own copy of the message,
+retried on its own; see OutboxRunner)."""
 
 from __future__ import annotations
 
 from passerelle.auctions import tasks as auction_tasks
 from passerelle.cart import tasks as cart_tasks
+from passerelle.connect import tasks as connect_tasks
 from passerelle.festival import tasks as festival_tasks
-from passerelle.infra.outbox import Handler
+from passerelle.infra.outbox import Handlers
 from passerelle.logistics import tasks as logistics_tasks
 from passerelle.notifications import tasks as mail_tasks
 from passerelle.offers import tasks as offer_tasks
@@ -13,13 +15,13 @@ from passerelle.orders import tasks as order_tasks
 from passerelle.payments import tasks as payment_tasks
 from passerelle.quotes import tasks as quote_tasks
 
-HANDLERS: dict[str, Handler] = {
+HANDLERS: Handlers = {
     "orders.expire_due": order_tasks.expire_due_orders,
     "cart.restore": cart_tasks.restore_cart,
     "payments.sandbox.deliver": payment_tasks.deliver_sandbox_webhook,
-    "orders.paid": mail_tasks.on_paid,
-    "orders.status_changed": mail_tasks.on_status_changed,
-    "orders.refunded": mail_tasks.on_refunded,
+    "orders.paid": (mail_tasks.on_paid, connect_tasks.on_order_paid),
+    "orders.status_changed": (mail_tasks.on_status_changed, connect_tasks.on_status_changed),
+    "orders.refunded": (mail_tasks.on_refunded, connect_tasks.on_order_refunded),
     "orders.unfulfillable": mail_tasks.on_unfulfillable,
     "quotes.expire_due": quote_tasks.expire_due_quotes,
     "offers.expire_due": offer_tasks.expire_due_offers,
@@ -35,4 +37,5 @@ HANDLERS: dict[str, Handler] = {
     "auctions.unpaid": auction_tasks.expire_unpaid_auction,
     "logistics.carrier.deliver": logistics_tasks.deliver_carrier_event,
     "logistics.ship_batch": logistics_tasks.ship_batch,
+    "connect.approve_due": connect_tasks.approve_due,
 }

@@ -13,6 +13,7 @@ from passerelle.cart.cookies import CART_COOKIE
 from passerelle.cart.models import Cart
 from passerelle.cart.schemas import CartItemIn, CartLineOut, CartOut, QuantityIn
 from passerelle.catalog.schemas import MoneyOut
+from passerelle.connect.cookies import with_visitor
 from passerelle.deps import OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute
 from passerelle.http import PathId
 from passerelle.money import Money
@@ -87,7 +88,7 @@ async def add_item(
         cart=cart,
         sku_id=body.sku_id,
         quantity=body.quantity,
-        attribution=dict(body.attribution) if body.attribution else None,
+        attribution=with_visitor(request, dict(body.attribution) if body.attribution else None),
     )
     return await cart_out(session, cart, locale)
 

@@ -18,6 +18,7 @@ from passerelle.cart import service
 from passerelle.cart.cookies import CART_COOKIE
 from passerelle.cart.models import Cart, CartItem
 from passerelle.catalog.models import Product, ProductStatus
+from passerelle.connect.cookies import with_visitor
 from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError, Invalid
 from passerelle.merchants.models import Merchant, MerchantStatus
@@ -203,7 +204,8 @@ async def add_to_cart(page: PageContext, session: Session, state: State) -> Resp
     assert cart is not None
     try:
         quantity = _quantity(form_text(form, "quantity", max_length=6) or "1")
-        await service.add_item(session, cart=cart, sku_id=sku_id, quantity=quantity)
+        attribution = with_visitor(page.request, None)
+        await service.add_item(session, cart=cart, sku_id=sku_id, quantity=quantity, attribution=attribution)
     except DomainError as error:
         if not page.is_htmx or error.status_code == 404:
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from passerelle.cli import bench as bench_cmd
+from passerelle.cli import connect as connect_cmd
 from passerelle.cli import db as db_cmd
 from passerelle.cli import festival as festival_cmd
 from passerelle.cli import media as media_cmd
@@ -31,6 +32,7 @@ app.command("media", help="Run the live video server (nginx-rtmp, HLS) for the l
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
 app.add_typer(festival_cmd.app, name="festival", help="Festival tools: simulate a festival day for the big screen.")
 app.add_typer(trace_cmd.app, name="trace", help="Provenance of traced units: verify a chain.")
+app.add_typer(connect_cmd.app, name="connect", help="Influencer program jobs: creator payout batches.")
 
 
 def main() -> None:

@@ -114,3 +114,42 @@ def assistant(
 
     typer.echo(f"bench assistant: seeding the demo, then {seconds}s per run...", err=True)
     typer.echo(json.dumps(run(seconds=seconds, connections=connections, uncached=uncached)))
+
+
+@app.command("clicks")
+def clicks(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    seconds: int = typer.Option(10, min=1, help="Duration of the wrk run."),
+    connections: int = typer.Option(64, min=1, help="wrk connections."),
+    workers: int = typer.Option(1, min=1, help="Server processes."),
+) -> None:
+    """Tracked-link redirects + click recording through the real server (wrk in its own process)."""
+    from passerelle.bench.clicks import run
+
+    typer.echo(f"bench clicks: {seconds}s, {connections} connections, {workers} worker(s)...", err=True)
+    typer.echo(json.dumps(run(seconds=seconds, connections=connections, workers=workers)))
+
+
+@app.command("attribution")
+def attribution(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    orders: int = typer.Option(1_000_000, min=1, help="Orders to attribute."),
+    creators: int = typer.Option(100_000, min=1, help="Creators the clicks point to."),
+) -> None:
+    """Attribution rules (last click in window, code, live-room split) over in-memory orders."""
+    from passerelle.bench.attribution import run
+
+    typer.echo(f"bench attribution: {orders} orders...", err=True)
+    typer.echo(json.dumps(run(orders=orders, creators=creators)))
+
+
+@app.command("matching")
+def matching(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
+    queries: int = typer.Option(200, min=1, help="Recommendation queries to time."),
+) -> None:
+    """Recommended creators over the configured database (run `passerelle seed creators` first)."""
+    from passerelle.bench.matching import run
+
+    typer.echo(f"bench matching: {queries} queries...", err=True)
+    typer.echo(json.dumps(run(queries=queries)))

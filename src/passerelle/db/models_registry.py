@@ -6,6 +6,7 @@ from passerelle.auctions import models as _auctions  # noqa: F401
 from passerelle.cart import models as _cart  # noqa: F401
 from passerelle.catalog import models as _catalog  # noqa: F401
 from passerelle.companies import models as _companies  # noqa: F401
+from passerelle.connect import models as _connect  # noqa: F401
 from passerelle.db.base import Base
 from passerelle.festival import coupons_models as _coupons  # noqa: F401
 from passerelle.festival import models as _festival  # noqa: F401

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,11 @@ from passerelle.db.base import Base, UTCDateTime, utcnow
 log = logging.getLogger("passerelle.outbox")
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+# A topic maps to one consumer, or to several: then the runner copies the message once per
+# consumer ("orders.paid#1"...) in the claiming transaction, so each is retried on its own and a
+# failing consumer never makes another run twice.
+Handlers = Mapping[str, Handler | tuple[Handler, ...]]
+FANOUT = "#"
 MAX_ATTEMPTS = 8
 
 
@@ -52,9 +57,7 @@ class OutboxRunner:
     for messages written by other processes or scheduled for later.
     """
 
-    def __init__(
-        self, state: Any, handlers: dict[str, Handler], *, poll_seconds: float = 0.5, batch: int = 100
-    ) -> None:
+    def __init__(self, state: Any, handlers: Handlers, *, poll_seconds: float = 0.5, batch: int = 100) -> None:
         self.state = state
         self.handlers = handlers
         self.poll_seconds = poll_seconds
@@ -94,19 +97,28 @@ class OutboxRunner:
             due = list(
                 (
                     await session.execute(
-                        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload)
+                        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.available_at)
                         .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now)
                         .order_by(OutboxMessage.id)
                         .limit(self.batch)
                     )
                 ).all()
             )
-        for message_id, topic, payload in due:
-            await self._handle(message_id, topic, payload)
+        for message_id, topic, payload, available_at in due:
+            await self._handle(message_id, topic, payload, available_at)
         return len(due)
 
-    async def _handle(self, message_id: int, topic: str, payload: dict[str, Any]) -> None:
-        handler = self.handlers.get(topic)
+    def _handler(self, topic: str) -> Handler | tuple[Handler, ...] | None:
+        base, _, index = topic.partition(FANOUT)
+        found = self.handlers.get(base)
+        if index and isinstance(found, tuple):
+            return found[int(index)] if index.isdigit() and int(index) < len(found) else None
+        return found
+
+    async def _handle(
+        self, message_id: int, topic: str, payload: dict[str, Any], available_at: datetime | None = None
+    ) -> None:
+        handler = self._handler(topic)
         async with self.state.db.writing() as session:
             # Claim: only one runner marks it processed, even with several worker processes.
             claimed = await session.execute(
@@ -114,8 +126,17 @@ class OutboxRunner:
                 .where(OutboxMessage.id == message_id, OutboxMessage.processed_at.is_(None))
                 .values(processed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
             )
+            if claimed.rowcount > 0 and isinstance(handler, tuple):
+                for i in range(len(handler)):
+                    # Due when the original was (an injected clock in tests may lag the wall clock).
+                    copy = OutboxMessage(
+                        topic=f"{topic}{FANOUT}{i}", payload=payload, available_at=available_at or utcnow()
+                    )
+                    session.add(copy)
         if claimed.rowcount == 0:
             return
+        if isinstance(handler, tuple):
+            return  # the copies are handled on the next rounds
         if handler is None:
             log.warning("no handler for outbox topic %s", topic)
             return

@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
     from passerelle.cart.pages import router as cart_pages
     from passerelle.catalog.pages import console_router as catalog_console_pages
     from passerelle.catalog.pages import router as catalog_pages
+    from passerelle.connect.pages import router as connect_pages
     from passerelle.festival.pages import router as festival_pages
     from passerelle.festival.pay_pages import router as festival_pay_pages
     from passerelle.live.commerce_pages import router as live_commerce_pages
@@ -69,6 +70,7 @@ def install(app: FastAPI) -> None:
         trace_pages,
         trace_console_pages,
         assistant_pages,
+        connect_pages,
     ):
         app.include_router(router)
 

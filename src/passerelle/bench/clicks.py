@@ -1,0 +1,153 @@
+"""`passerelle bench clicks`: `GET /r/{code}` through the real server over loopback, driven by
+wrk from a separate process. Every request is a new visitor, so every redirect must become a
+stored click: `lost` = redirects answered - clicks in the database after the server stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from passerelle.bench import wrk_scripts
+from passerelle.bench.fixtures import make_catalog
+from passerelle.bench.server import BenchServer
+from passerelle.catalog.models import Sku
+from passerelle.config import Settings
+from passerelle.connect.models import Click, Creator, Link
+from passerelle.connect.service.links import new_code
+from passerelle.db import migrate
+from passerelle.state import AppState
+
+LINKS = 50
+
+SCRIPT = """
+local codes = {%s}
+local counter = 0
+local tag = "t"
+redirects = 0
+others = 0
+local threads = {}
+function setup(thread)
+  thread:set("tag", string.format("v%%09d", math.random(1, 999999999)))
+  table.insert(threads, thread)
+end
+request = function()
+  counter = counter + 1
+  local code = codes[(counter %% #codes) + 1]
+  return wrk.format("GET", "/r/" .. code, {
+    ["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36",
+    ["Cookie"] = string.format("pc_v=%%s%%012d", tag, counter)})
+end
+response = function(status, headers, body)
+  if status == 302 then redirects = redirects + 1 else others = others + 1 end
+end
+done = function(summary, latency, requests)
+  local r, o = 0, 0
+  for _, t in ipairs(threads) do r = r + t:get("redirects"); o = o + t:get("others") end
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format('{"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, "redirects": %%d, "others": %%d, "socket_errors": %%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), r, o, errors))
+end
+"""
+
+
+async def _prepare(settings: Settings) -> list[str]:
+    state = AppState.from_settings(settings)
+    try:
+        catalog = await make_catalog(state, merchants_count=1, products_each=5)
+        async with state.db.sessions() as session:
+            product_ids = list(
+                (await session.execute(select(Sku.product_id).where(Sku.id.in_(catalog.sku_ids)))).scalars()
+            )
+            creator = Creator(handle="benchcreator", display_name="Bench", status="approved")
+            session.add(creator)
+            await session.flush()
+            codes = [new_code() for _ in range(LINKS)]
+            for i, code in enumerate(codes):
+                product_id = product_ids[i % len(product_ids)]
+                session.add(
+                    Link(
+                        code=code,
+                        creator_id=creator.id,
+                        target_kind="product",
+                        target_id=product_id,
+                        url=f"/p/{product_id}",
+                    )
+                )
+            await session.commit()
+        return codes
+    finally:
+        await state.db.dispose()
+
+
+async def _stored(settings: Settings) -> int:
+    state = AppState.from_settings(settings)
+    try:
+        async with state.db.read_sessions() as session:
+            return int((await session.execute(select(func.count()).select_from(Click))).scalar_one())
+    finally:
+        await state.db.dispose()
+
+
+def _wrk(url: str, script: Path, *, seconds: int, connections: int) -> dict[str, Any]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("bench clicks needs wrk: apt-get install wrk")
+    done = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"wrk failed: {done.stderr or done.stdout}")
+    out = done.stdout
+    return dict(json.loads(next(line for line in out.splitlines() if line.startswith("{"))))
+
+
+def run(*, seconds: int = 10, connections: int = 64, workers: int = 1) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="passerelle-clicks-") as tmp:
+        data_dir = Path(tmp)
+        settings = Settings(data_dir=data_dir)
+        migrate.upgrade(settings.resolved_database_url)
+        codes = asyncio.run(_prepare(settings))
+        script = data_dir / "clicks.lua"
+        script.write_text(SCRIPT % ",".join(f'"{c}"' for c in codes))
+        env = {
+            # Loopback is one address: lift the per-address flood cap for the load generator.
+            "PASSERELLE_CONNECT_CLICKS_PER_IP_PER_SECOND": "1000000000",
+            "PASSERELLE_CONNECT_CLICK_BURST": "1000000000",
+            "PASSERELLE_RUN_WORKER": "false",
+        }
+        noop = data_dir / "noop.lua"
+        noop.write_text(wrk_scripts.noop_script())
+        with BenchServer(data_dir, env=env, workers=workers) as server:
+            # The same server's no-op route: the stack's ceiling on this machine, right now.
+            ceiling = _wrk(server.url, noop, seconds=max(3, seconds // 2), connections=connections)
+            result = _wrk(server.url, script, seconds=seconds, connections=connections)
+        # The server flushed its queue on shutdown: every redirect must be a stored click.
+        stored = asyncio.run(_stored(settings))
+    clicks_per_s = result["redirects"] / (result["duration_us"] / 1e6)
+    ceiling_per_s = ceiling["requests"] / (ceiling["duration_us"] / 1e6)
+    return {
+        "clicks_per_s": round(clicks_per_s),
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        # Requests still in flight when wrk stops are stored but not counted by wrk: never negative.
+        "lost": max(0, result["redirects"] - stored),
+        "ceiling_per_s": round(ceiling_per_s),
+        "ratio": round(clicks_per_s / ceiling_per_s, 2),
+        "redirects": result["redirects"],
+        "stored": stored,
+        "non_redirects": result["others"],
+        "socket_errors": result["socket_errors"],
+        "connections": connections,
+        "workers": workers,
+        "seconds": seconds,
+    }

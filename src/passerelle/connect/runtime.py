@@ -1,0 +1,52 @@
+"""What the program keeps in memory per process: the click recorder and the matching index."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from passerelle.connect.clicks import ClickRecorder
+from passerelle.connect.matching import MatchIndex
+from passerelle.db.engine import Database
+
+if TYPE_CHECKING:
+    from passerelle.config import Settings
+
+
+@dataclass
+class ConnectRuntime:
+    db: Database
+    recorder: ClickRecorder
+    return_window_days: int = 14
+    matcher: MatchIndex | None = field(default=None)
+    _building: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @classmethod
+    def create(cls, db: Database, settings: Settings) -> ConnectRuntime:
+        recorder = ClickRecorder(
+            db, ip_rate=settings.connect_clicks_per_ip_per_second, ip_burst=settings.connect_click_burst
+        )
+        return cls(db=db, recorder=recorder, return_window_days=settings.connect_return_window_days)
+
+    def start(self) -> None:
+        self.recorder.start()
+        self._start_index()  # a million creators take seconds to load: start before anyone asks
+
+    def _start_index(self) -> None:
+        self.matcher = MatchIndex()
+        self._building = asyncio.create_task(self.matcher.build(self.db), name="connect-match-index")
+
+    async def index(self) -> MatchIndex:
+        if self.matcher is None:
+            self._start_index()
+        if self._building is not None and not self._building.done():
+            await asyncio.shield(self._building)
+        assert self.matcher is not None
+        self.matcher.refresh_if_stale(self.db)
+        return self.matcher
+
+    async def stop(self) -> None:
+        if self._building is not None and not self._building.done():
+            self._building.cancel()
+        await self.recorder.stop()

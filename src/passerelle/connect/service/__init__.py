@@ -1,0 +1,1 @@
+"""Business rules of the influencer program (no HTTP, never commits)."""

@@ -1,0 +1,33 @@
+"""Outbox consumers of the influencer program. Each is idempotent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from passerelle.connect.service import commissions
+from passerelle.state import AppState
+
+
+async def on_order_paid(state: AppState, payload: dict[str, Any]) -> None:
+    async with state.db.writing() as session:
+        await commissions.accrue(
+            session,
+            order_id=int(payload["order_id"]),
+            now=state.clock.now(),
+            return_window_days=state.connect.return_window_days,
+        )
+
+
+async def approve_due(state: AppState, payload: dict[str, Any]) -> None:
+    async with state.db.writing() as session:
+        await commissions.approve_due(session, order_id=int(payload["order_id"]), now=state.clock.now())
+
+
+async def on_order_refunded(state: AppState, payload: dict[str, Any]) -> None:
+    async with state.db.writing() as session:
+        await commissions.reverse_for_order(session, order_id=int(payload["order_id"]))
+
+
+async def on_status_changed(state: AppState, payload: dict[str, Any]) -> None:
+    if payload.get("status") in ("cancelled", "refunded"):
+        await on_order_refunded(state, payload)
