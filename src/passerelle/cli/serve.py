@@ -23,6 +23,9 @@ def _run(host: str, port: int, workers: int) -> None:
         loop="uvloop",
         http="httptools",
         proxy_headers=True,
+        # A live room sends the same frame to thousands of sockets: compressing it once per
+        # socket costs more CPU than the bandwidth it saves on short JSON frames.
+        ws_per_message_deflate=False,
         log_level=os.environ.get("PASSERELLE_LOG_LEVEL", "info"),
     )
 
