@@ -25,8 +25,9 @@ SENTENCES = [
 
 def build_tiny_model(directory: Path) -> Path:
     """An OPUS-MT-shaped pair directory: SentencePiece model + CTranslate2 Transformer (2 heads, d=16)."""
-    ctranslate2 = pytest.importorskip("ctranslate2")
-    sentencepiece = pytest.importorskip("sentencepiece")
+    # Runtime dependencies of passerelle (pyproject): a missing one is an error, never a skip.
+    import ctranslate2
+    import sentencepiece
     from ctranslate2.specs import TransformerSpec
 
     work = directory.with_name(directory.name + ".work")
