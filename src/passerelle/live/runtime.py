@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from passerelle.live.analytics import Recorder
 from passerelle.live.chat import Chat, ChatWriter
 from passerelle.live.hub import Backend, Hub, LocalBackend, RedisBackend
-from passerelle.live.screen_extras import register as register_screen
 from passerelle.state import AppState
 
 
@@ -37,5 +36,4 @@ async def start_live(state: AppState) -> LiveRuntime:
         await hub.start()
         writer.start()
         recorder.start()
-        register_screen()
     return state.live

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from passerelle.festival.models import Festival
-from passerelle.festival.screen import EXTRAS
 from passerelle.live import service
 from passerelle.live.models import LiveRoom, RoomStatus
 
@@ -40,8 +39,3 @@ async def live_rooms(state: Any, festival: Festival, data: dict[str, Any]) -> No
             if not data.get("public", True):
                 row["gmv"] = 0
             rows.append(row)
-
-
-def register() -> None:
-    if live_rooms not in EXTRAS.providers:
-        EXTRAS.providers.append(live_rooms)
