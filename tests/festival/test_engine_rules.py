@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from passerelle.festival.engine import rules
@@ -97,3 +99,58 @@ async def test_given_a_shard_when_restarted_then_it_rebuilds_exactly_what_was_ac
     assert rules.counts(again.book, 1) == (4, 0, 1)
     await again.stop()
     reopened.close()
+
+
+class _StallingJournal(SqliteJournal):
+    """A real journal whose next commit waits for a signal, then fails once when asked to."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.fail_next = False
+        self.entered = threading.Event()
+        self.proceed = threading.Event()
+        self.proceed.set()
+
+    def commit(self, rows: Sequence[rules.Row], status_changes: Iterable[tuple[int, int]] = ()) -> None:
+        self.entered.set()
+        self.proceed.wait(10)
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError("disk full")
+        super().commit(rows, status_changes)
+
+
+async def test_given_a_commit_fails_while_the_next_batch_is_applied_then_both_fail_and_memory_is_undone(
+    tmp_path: Path,
+) -> None:
+    now = time.time()
+    journal = _StallingJournal(tmp_path / "journal.db")
+    shard = Shard(journal)
+    shard.add_deals([(Deal(1, 0, 5, now - 1, now + 3600, 60), 10)])
+    shard.start()
+    kept = await shard.claim((1, 1, "kept", 1, 1))
+    assert kept.code == rules.RESERVED
+
+    # Batch N stalls in its commit; batch N+1 is applied in memory meanwhile.
+    journal.fail_next = True
+    journal.entered.clear()
+    journal.proceed.clear()
+    first = asyncio.create_task(shard.claim((1, 2, "n", 2, 2)))
+    await asyncio.to_thread(journal.entered.wait, 10)
+    second = asyncio.create_task(shard.claim((1, 3, "n+1", 3, 3)))
+    for _ in range(100):
+        if shard.book.deals[1].remaining == 4:
+            break
+        await asyncio.sleep(0.01)
+    assert shard.book.deals[1].remaining == 4  # 10 - 1 - 2 - 3: N+1 ran on top of N
+    journal.proceed.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert all(isinstance(result, BaseException) for result in results)
+
+    # Nothing of N or N+1 is kept, in memory or on disk; the shard goes on.
+    assert rules.counts(shard.book, 1) == (9, 1, 0)
+    again = await shard.claim((1, 3, "n+1", 3, 3))
+    assert again.code == rules.RESERVED
+    await shard.stop()
+    assert journal.totals(1) == (10, 4, 0, 0)
+    journal.close()

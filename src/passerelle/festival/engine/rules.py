@@ -53,12 +53,22 @@ class BookState:
     reservations: dict[int, Row] = field(default_factory=dict)
     statuses: dict[int, int] = field(default_factory=dict)
     next_seq: int = 1
-    # Denial-of-inventory defence: unpaid holds a buyer may keep at once (0 = no cap).
+    # Denial-of-inventory defence: unpaid holds a buyer may keep at once (0 = no cap;
+    # holds are then not counted, which keeps the claim loop shorter).
     max_open_per_buyer: int = 0
     open_by_buyer: dict[int, int] = field(default_factory=dict)
 
     def status(self, seq: int) -> int:
         return self.statuses.get(seq, HELD)
+
+
+# Refusals carry no data: one shared tuple per code, not one per claim.
+_SOLD_OUT = (SOLD_OUT, 0)
+_LIMIT_REACHED = (LIMIT_REACHED, 0)
+_KEY_REUSED = (KEY_REUSED, 0)
+_UNKNOWN_DEAL = (UNKNOWN_DEAL, 0)
+_INVALID_QUANTITY = (INVALID_QUANTITY, 0)
+_TOO_MANY = (TOO_MANY_RESERVATIONS, 0)
 
 
 def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list[tuple[str, int]], list[Row]]:
@@ -67,8 +77,7 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
     body) or `idempotency_key_reused` (another body), even inside one batch."""
     deals = book.deals
     keys = book.keys
-    reservations = book.reservations
-    seq = book.next_seq
+    seq = first_seq = book.next_seq
     answers: list[tuple[str, int]] = []
     rows: list[Row] = []
     answer = answers.append
@@ -78,37 +87,41 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
     for deal_id, buyer, key, quantity, fingerprint in claims:
         known = keys.get((buyer, key))
         if known is not None:
-            answer((RESERVED, known[1]) if known[0] == fingerprint else (KEY_REUSED, 0))
+            answer((RESERVED, known[1]) if known[0] == fingerprint else _KEY_REUSED)
             continue
         deal = deals.get(deal_id)
         if deal is None:
-            answer((UNKNOWN_DEAL, 0))
-        elif deal.remaining < quantity:
-            answer((SOLD_OUT, 0) if deal.starts_at <= now < deal.ends_at else _window(deal, now))
-        elif not deal.starts_at <= now < deal.ends_at:
+            answer(_UNKNOWN_DEAL)
+            continue
+        if deal.remaining < quantity:
+            answer(_SOLD_OUT if deal.starts_at <= now < deal.ends_at else _window(deal, now))
+            continue
+        if not deal.starts_at <= now < deal.ends_at:
             answer(_window(deal, now))
-        elif quantity <= 0:
-            answer((INVALID_QUANTITY, 0))
-        else:
-            bought = deal.bought
-            already = bought.get(buyer, 0)
-            if already + quantity > deal.per_buyer_limit:
-                answer((LIMIT_REACHED, 0))
-                continue
+            continue
+        if quantity <= 0:
+            answer(_INVALID_QUANTITY)
+            continue
+        bought = deal.bought
+        already = bought.get(buyer, 0)
+        if already + quantity > deal.per_buyer_limit:
+            answer(_LIMIT_REACHED)
+            continue
+        if max_open:
             holding = open_by_buyer.get(buyer, 0)
-            if max_open and holding >= max_open:
-                answer((TOO_MANY_RESERVATIONS, 0))
+            if holding >= max_open:
+                answer(_TOO_MANY)
                 continue
             open_by_buyer[buyer] = holding + 1
-            deal.remaining -= quantity
-            bought[buyer] = already + quantity
-            keys[(buyer, key)] = (fingerprint, seq)
-            row = (seq, deal_id, buyer, key, fingerprint, quantity, now, now + deal.hold_seconds)
-            reservations[seq] = row
-            keep(row)
-            answer((RESERVED, seq))
-            seq += 1
+        deal.remaining -= quantity
+        bought[buyer] = already + quantity
+        keys[(buyer, key)] = (fingerprint, seq)
+        keep((seq, deal_id, buyer, key, fingerprint, quantity, now, now + deal.hold_seconds))
+        answer((RESERVED, seq))
+        seq += 1
     book.next_seq = seq
+    # Seqs are consecutive: index the new rows in one C-level pass.
+    book.reservations.update(zip(range(first_seq, seq), rows, strict=True))
     return answers, rows
 
 

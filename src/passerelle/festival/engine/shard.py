@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from passerelle.festival.engine import rules
-from passerelle.festival.engine.batcher import ClaimBatcher
+from passerelle.festival.engine.batcher import Answers, ClaimBatcher, Group
 from passerelle.festival.engine.journal import SqliteJournal
-from passerelle.festival.engine.rules import BookState, Claim, Deal
+from passerelle.festival.engine.rules import BookState, Claim, Deal, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,31 +124,90 @@ class Shard(ClaimBatcher):
         await future
 
     # -- the writer ---------------------------------------------------------------
+    #
+    # Two stages overlap: while batch N is being made durable in a thread (the fsync
+    # releases the GIL), batch N+1 is applied in memory. Commits stay strictly in order,
+    # and N+1 is answered only after its own commit, which follows N's. If N's commit
+    # fails, N+1 was computed on top of it: both are undone (reload) and both fail.
 
     def _has_work(self) -> bool:
         return bool(self._waiting or self._changes)
 
-    async def _one_batch(self) -> None:
+    async def _run(self) -> None:
+        committing: asyncio.Task[bool] | None = None
+        try:
+            while True:
+                if not self._has_work():
+                    if committing is None:
+                        await self._wake.wait()
+                        self._wake.clear()
+                        continue
+                    # New claims may arrive before the commit ends: take them at once.
+                    woken = asyncio.ensure_future(self._wake.wait())
+                    await asyncio.wait((committing, woken), return_when=asyncio.FIRST_COMPLETED)
+                    if woken.done():
+                        self._wake.clear()
+                    else:
+                        woken.cancel()
+                    if committing.done():
+                        if not committing.result():
+                            self._reload()
+                        committing = None
+                    continue
+                prepared = self._prepare()
+                if committing is not None and not await committing:
+                    self._reload()
+                    prepared.fail(RuntimeError("an earlier batch of this shard could not be made durable"))
+                    committing = None
+                    continue
+                committing = asyncio.create_task(self._make_durable(prepared))
+        finally:
+            if committing is not None and not committing.done():
+                # Stopping: let the batch in flight finish and answer its claims.
+                await asyncio.shield(committing)
+
+    def _prepare(self) -> _Prepared:
         batch = self._take_batch()
         changes, self._changes = self._changes, []
         waiters, self._change_waiters = self._change_waiters, []
-        started = time.perf_counter()
-        now = self.clock()
         flat = [claim for claims, _ in batch for claim in claims]
-        answers, rows = rules.apply_claims(self.book, flat, now)
+        answers, rows = rules.apply_claims(self.book, flat, self.clock())
+        return _Prepared(batch, answers, rows, changes, waiters, time.perf_counter())
+
+    async def _make_durable(self, prepared: _Prepared) -> bool:
         try:
-            if rows or changes:
-                await asyncio.to_thread(self.journal.commit, rows, changes)
+            if prepared.rows or prepared.changes:
+                await asyncio.to_thread(self.journal.commit, prepared.rows, prepared.changes)
         except BaseException as error:
-            # Nothing of this batch is durable: undo it in memory and fail its claims.
-            self.book = self.journal.load()
-            self._fail(batch, error)
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_exception(error)
-            return
-        self.batch_seconds.append(time.perf_counter() - started)
-        self._answer(batch, answers)
-        for waiter in waiters:
+            # Nothing of this batch is durable: its claims fail (the writer undoes memory).
+            prepared.fail(error)
+            return False
+        self.batch_seconds.append(time.perf_counter() - prepared.started)
+        self._answer(prepared.batch, prepared.answers)
+        for waiter in prepared.waiters:
             if not waiter.done():
                 waiter.set_result(None)
+        return True
+
+    def _reload(self) -> None:
+        cap = self.book.max_open_per_buyer
+        self.book = self.journal.load()
+        self.book.max_open_per_buyer = cap
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A batch applied in memory, waiting for its commit."""
+
+    batch: list[Group]
+    answers: Answers
+    rows: list[Row]
+    changes: list[tuple[int, int]]
+    waiters: list[asyncio.Future[None]]
+    started: float
+
+    def fail(self, error: BaseException) -> None:
+        ClaimBatcher._fail(self.batch, error)
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
