@@ -28,6 +28,15 @@ async def on_order_refunded(state: AppState, payload: dict[str, Any]) -> None:
         await commissions.reverse_for_order(session, order_id=int(payload["order_id"]))
 
 
+async def on_order_delivered(state: AppState, payload: dict[str, Any]) -> None:
+    async with state.db.writing() as session:
+        await commissions.schedule_approval(
+            session, order_id=int(payload["order_id"]), return_window_days=state.connect.return_window_days
+        )
+
+
 async def on_status_changed(state: AppState, payload: dict[str, Any]) -> None:
     if payload.get("status") in ("cancelled", "refunded"):
         await on_order_refunded(state, payload)
+    elif payload.get("status") in ("delivered", "completed"):
+        await on_order_delivered(state, payload)
