@@ -78,6 +78,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         await start_live(app_state)
         await start_captions(app, app_state)  # only with PASSERELLE_CAPTIONS=true (live/captions.py)
         app_state.connect.start()
+        await app_state.connect.schedule_payouts(app_state.clock)  # monthly creator payouts run by themselves
         tune_collector()  # a server process keeps the shard's millions of tuples alive
         yield
         await app_state.connect.stop()  # flush the queued clicks before the database goes

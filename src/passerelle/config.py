@@ -44,7 +44,16 @@ class Settings(BaseSettings):
     )
     connect_click_burst: float = Field(default=30.0, description="Burst of counted clicks per address.")
     connect_return_window_days: int = Field(
-        default=14, description="Days after payment before a creator commission is approved."
+        default=14, description="Days after delivery before a creator commission is approved."
+    )
+    connect_payout_day: int = Field(
+        default=1, ge=1, le=28, description="Day of the month the creator payout batches run by themselves."
+    )
+    connect_payout_threshold: int = Field(
+        default=5000, ge=1, description="Creators owed at least this (minor units) are paid, monthly or on request."
+    )
+    operator_time_zone: str = Field(
+        default="Europe/Paris", description="The operator's time zone (when the monthly payouts run)."
     )
     connect_debtor_name: str = Field(default="Passerelle", description="Payer name on creator SEPA payouts.")
     connect_debtor_iban: str = Field(

@@ -38,4 +38,5 @@ HANDLERS: Handlers = {
     "logistics.carrier.deliver": logistics_tasks.deliver_carrier_event,
     "logistics.ship_batch": logistics_tasks.ship_batch,
     "connect.approve_due": connect_tasks.approve_due,
+    "connect.monthly_payouts": connect_tasks.monthly_payouts,
 }

@@ -10,7 +10,7 @@ import httpx
 from passerelle.connect.service import creators
 from passerelle.merchants.models import Merchant
 from passerelle.state import AppState
-from tests.commerce import add_to_cart, checkout, make_buyers, pay, sku_of
+from tests.commerce import add_to_cart, checkout, drain, make_buyers, pay, sku_of
 from tests.factories import Actor, make_merchant, make_product, make_user
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
@@ -96,3 +96,13 @@ async def buy(
     body = placed.json()
     await pay(client, state, body["payment"]["id"])
     return buyer, int(body["orders"][0]["id"])
+
+
+async def deliver(client: httpx.AsyncClient, state: AppState, shop: Shop, order_id: int) -> None:
+    """The seller ships the order and marks it delivered (at the state's clock), then the outbox runs."""
+    for status in ("shipped", "delivered"):
+        moved = await client.post(
+            f"/api/v1/orders/{order_id}/status", json={"status": status}, headers=shop.seller.headers
+        )
+        assert moved.status_code == 200, moved.text
+    await drain(state)

@@ -14,7 +14,7 @@ from passerelle.infra.clock import FrozenClock
 from passerelle.ledger import service as ledger
 from passerelle.state import AppState
 from tests.commerce import drain
-from tests.connect.helpers import buy, click, make_creator, make_link, make_shop
+from tests.connect.helpers import buy, click, deliver, make_creator, make_link, make_shop
 
 
 async def commissions_of(state: AppState, order_id: int) -> list[Commission]:
@@ -41,6 +41,7 @@ async def test_given_a_creator_link_when_a_buyer_clicks_and_pays_then_a_pending_
     _, order_id = await buy(client, state, shop)
     (commission,) = await commissions_of(state, order_id)
     assert (commission.creator_id, commission.status, commission.rule) == (creator_id, "pending", "last_click")
+    assert commission.approve_at is None  # the return window opens at delivery
     assert commission.amount == 1000 and commission.rate_bp == 1000
 
     async with state.db.read_sessions() as session:
@@ -55,6 +56,7 @@ async def test_given_a_creator_link_when_a_buyer_clicks_and_pays_then_a_pending_
     dashboard = await client.get("/api/v1/creators/me/dashboard", headers=creator.headers)
     assert dashboard.json()["earnings"] == {"pending": {"EUR": 1000}} and dashboard.json()["clicks"] == 1
 
+    await deliver(client, state, shop, order_id)
     clock.advance(days=15)
     await drain(state)
     (commission,) = await commissions_of(state, order_id)

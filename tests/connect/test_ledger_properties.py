@@ -17,6 +17,7 @@ from passerelle.connect.service import commissions, payouts
 from passerelle.connect.service.ledger import owed_account, pending_account
 from passerelle.ledger import service as ledger
 from passerelle.orders.models import Order, OrderLine, OrderStatus, Purchase
+from passerelle.orders.service import lifecycle
 from passerelle.orders.service.payment_outcomes import book_sale
 from passerelle.state import AppState
 from tests.commerce import make_buyers
@@ -27,7 +28,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 OPS = st.lists(
     st.tuples(
-        st.sampled_from(["pay", "refund_one", "refund_all", "approve", "payout"]),
+        st.sampled_from(["pay", "refund_one", "refund_all", "deliver", "approve", "payout"]),
         st.integers(min_value=0, max_value=7),  # which order
         st.booleans(),  # replay the operation at once
     ),
@@ -149,6 +150,8 @@ async def test_given_random_lifecycles_then_accounts_balance_and_nothing_is_paid
                 elif op in ("refund_one", "refund_all") and which in orders:
                     await _refund(session, orders[which], whole=op == "refund_all")
                     await commissions.reverse_for_order(session, order_id=orders[which])
+                elif op == "deliver" and which in orders:
+                    await _deliver(session, orders[which], now)
                 elif op == "approve" and which in orders:
                     await commissions.approve_due(session, order_id=orders[which], now=now + timedelta(days=15))
                 elif op == "payout":
@@ -160,6 +163,20 @@ async def test_given_random_lifecycles_then_accounts_balance_and_nothing_is_paid
                 await session.execute(select(func.count()).where(Commission.order_id.in_(orders.values())))
             ).scalar_one()
         assert made >= len(orders)  # every paid order was attributed (the invariants were not vacuous)
+
+
+async def _deliver(session: AsyncSession, order_id: int, now: datetime) -> None:
+    """The parcel arrives (a refunded order is not delivered); the approval is scheduled."""
+    await lifecycle.set_status(
+        session,
+        order_id=order_id,
+        from_statuses=frozenset({OrderStatus.paid}),
+        to_status=OrderStatus.delivered,
+        actor_id=None,
+        actor_kind="system",
+        now=now,
+    )
+    await commissions.schedule_approval(session, order_id=order_id, return_window_days=14)
 
 
 async def _refund(session: AsyncSession, order_id: int, *, whole: bool) -> None:

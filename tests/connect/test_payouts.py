@@ -20,7 +20,7 @@ from passerelle.infra.clock import FrozenClock
 from passerelle.ledger import service as ledger
 from passerelle.state import AppState
 from tests.commerce import drain
-from tests.connect.helpers import buy, click, make_creator, make_link, make_shop
+from tests.connect.helpers import buy, click, deliver, make_creator, make_link, make_shop
 from tests.factories import make_user
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
@@ -39,7 +39,8 @@ async def test_given_approved_commissions_when_a_batch_is_paid_and_re_run_then_e
         client.cookies.clear()
         await click(client, await make_link(client, creator, shop))
         await state.connect.recorder.flush()
-        await buy(client, state, shop)
+        _, order_id = await buy(client, state, shop)
+        await deliver(client, state, shop, order_id)
     bad = await client.put(
         "/api/v1/creators/me/payout-details",
         json={"iban": "FR7630006000011234567890188", "account_holder": "Anna Dupont"},

@@ -1,4 +1,5 @@
-"""`passerelle connect ...`: the influencer program's operator jobs (run monthly from cron)."""
+"""`passerelle connect ...`: the influencer program's operator jobs, run by hand (the monthly payouts
+run by themselves inside the server: see connect/service/payouts.py)."""
 
 from __future__ import annotations
 

@@ -25,12 +25,16 @@ from passerelle.connect.schemas import (
     MatchOut,
     PayoutDetailsIn,
     PayoutOut,
+    PayoutRequestIn,
     PromoCodeIn,
     RateIn,
     ReviewIn,
+    SampleRequestIn,
+    SampleRequestOut,
     TierIn,
 )
-from passerelle.connect.service import campaigns, commissions, creators, fraud, links, payouts, stats
+from passerelle.connect.service import campaigns, commissions, creators, fraud, links, payouts, samples, stats
+from passerelle.connect.service import review as flag_review
 from passerelle.deps import CurrentUser, Operator, Session, State, UnitOfWorkRoute
 from passerelle.errors import NotFound
 from passerelle.http import PathId
@@ -80,6 +84,23 @@ def campaign_out(c: Campaign) -> CampaignOut:
         notice_days=c.notice_days,
         fixed_fee_amount=c.fixed_fee_amount,
         categories=c.categories,
+        sample_sku_id=c.sample_sku_id,
+        sample_stock=c.sample_stock,
+        sample_limit=c.sample_limit,
+    )
+
+
+def sample_out(view: samples.SampleView) -> SampleRequestOut:
+    r = view.request
+    return SampleRequestOut(
+        id=r.id,
+        campaign_id=r.campaign_id,
+        campaign_title=view.campaign_title,
+        creator_id=r.creator_id,
+        creator_handle=view.creator_handle,
+        status=view.status,
+        order_id=r.order_id,
+        created_at=r.created_at,
     )
 
 
@@ -276,6 +297,23 @@ async def flags(session: Session, operator: Operator) -> list[dict[str, Any]]:
     ]
 
 
+@router.post("/operator/connect/flags/{flag_id}/clear")
+async def clear_flag(flag_id: PathId, session: Session, operator: Operator, state: State) -> dict[str, int]:
+    """A false alarm: the flag closes and the commissions it held are released."""
+    return {"released": await flag_review.resolve_flag(session, flag_id=flag_id, confirm=False, now=state.clock.now())}
+
+
+@router.post("/operator/connect/flags/{flag_id}/confirm")
+async def confirm_flag(flag_id: PathId, session: Session, operator: Operator, state: State) -> dict[str, int]:
+    """Fraud confirmed: the flag closes and the commissions it held go back to the merchant."""
+    return {"voided": await flag_review.resolve_flag(session, flag_id=flag_id, confirm=True, now=state.clock.now())}
+
+
+@router.post("/operator/connect/commissions/{commission_id}/void")
+async def void_commission(commission_id: PathId, session: Session, operator: Operator) -> dict[str, int]:
+    return {"reversed": await commissions.void_held(session, commission_id=commission_id)}
+
+
 @router.post("/operator/connect/commissions/{commission_id}/release")
 async def release(commission_id: PathId, session: Session, operator: Operator, state: State) -> dict[str, bool]:
     if await session.get(Commission, commission_id) is None:
@@ -296,6 +334,59 @@ async def _batch_out(session: Session, batch_id: int, currency: str) -> BatchOut
 async def create_batch(body: BatchIn, session: Session, operator: Operator, state: State) -> BatchOut:
     batch = await payouts.create_batch(session, currency=body.currency, threshold=body.threshold, now=state.clock.now())
     return await _batch_out(session, batch.id, batch.currency)
+
+
+@router.post("/creators/me/payouts", status_code=201, response_model=BatchOut)
+async def request_payout(body: PayoutRequestIn, session: Session, user: CurrentUser, state: State) -> BatchOut:
+    """On demand: pay me now what I am owed, if it is at least the program's threshold."""
+    creator = await creators.require_creator(session, user=user)
+    batch = await payouts.request_payout(
+        session,
+        creator=creator,
+        currency=body.currency,
+        threshold=state.settings.connect_payout_threshold,
+        now=state.clock.now(),
+    )
+    return await _batch_out(session, batch.id, batch.currency)
+
+
+@router.post("/campaigns/{campaign_id}/samples", status_code=201, response_model=SampleRequestOut)
+async def request_sample(
+    campaign_id: PathId, body: SampleRequestIn, session: Session, user: CurrentUser, state: State
+) -> SampleRequestOut:
+    creator = await creators.require_creator(session, user=user)
+    made = await samples.request_sample(
+        session,
+        creator=creator,
+        campaign_id=campaign_id,
+        address=body.address.model_dump(),
+        note=body.note,
+        now=state.clock.now(),
+    )
+    return sample_out(await samples.view_of(session, request_id=made.id))
+
+
+@router.get("/creators/me/samples", response_model=list[SampleRequestOut])
+async def my_samples(session: Session, user: CurrentUser) -> list[SampleRequestOut]:
+    creator = await creators.require_creator(session, user=user, approved=False)
+    return [sample_out(v) for v in await samples.of_creator(session, creator_id=creator.id)]
+
+
+@router.get("/merchants/{merchant_id}/sample-requests", response_model=list[SampleRequestOut])
+async def merchant_samples(merchant_id: PathId, session: Session, user: CurrentUser) -> list[SampleRequestOut]:
+    return [sample_out(v) for v in await samples.of_merchant(session, actor=user, merchant_id=merchant_id)]
+
+
+@router.post("/sample-requests/{request_id}/approve", response_model=SampleRequestOut)
+async def approve_sample(request_id: PathId, session: Session, user: CurrentUser, state: State) -> SampleRequestOut:
+    made = await samples.approve(session, actor=user, request_id=request_id, now=state.clock.now())
+    return sample_out(await samples.view_of(session, request_id=made.id))
+
+
+@router.post("/sample-requests/{request_id}/decline", response_model=SampleRequestOut)
+async def decline_sample(request_id: PathId, session: Session, user: CurrentUser, state: State) -> SampleRequestOut:
+    made = await samples.decline(session, actor=user, request_id=request_id, now=state.clock.now())
+    return sample_out(await samples.view_of(session, request_id=made.id))
 
 
 @router.post("/operator/payout-batches/{batch_id}/run", response_model=BatchOut)

@@ -55,7 +55,10 @@ class Creator(Base):
 
 class Campaign(Base):
     __tablename__ = "connect_campaigns"
-    __table_args__ = (CheckConstraint("default_rate_bp >= 0 AND default_rate_bp <= 5000", name="rate_range"),)
+    __table_args__ = (
+        CheckConstraint("default_rate_bp >= 0 AND default_rate_bp <= 5000", name="rate_range"),
+        CheckConstraint("sample_stock >= 0", name="sample_stock_non_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
@@ -70,6 +73,10 @@ class Campaign(Base):
     fixed_fee_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # task campaigns
     task: Mapped[str] = mapped_column(String(300), default="")
     sample_sku_id: Mapped[int | None] = mapped_column(ForeignKey("skus.id"))
+    # Sample campaigns: samples still to give (taken by a conditional UPDATE at approval) and
+    # how many one creator may have (requested or approved) at once.
+    sample_stock: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sample_limit: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -176,7 +183,9 @@ class Commission(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(10))  # pending | held | approved | reversed | paid
     hold_reason: Mapped[str] = mapped_column(String(40), default="")
-    approve_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the order is delivered (delivery + return window); null until then: an order
+    # never delivered keeps its commissions pending.
+    approve_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     payout_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -187,7 +196,22 @@ class PayoutBatch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | exported
+    # manual (operator or CLI) | monthly (the scheduler) | on_demand (one creator's request)
+    kind: Mapped[str] = mapped_column(String(10), default="manual", server_default="manual")
+    creator_id: Mapped[int | None] = mapped_column(Integer)  # on_demand: the only creator it pays
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PayoutRun(Base):
+    """One monthly payout run per period ("2026-12"): the row is the schedule's lock, so however
+    many processes start, one message is scheduled and one run pays."""
+
+    __tablename__ = "connect_payout_runs"
+
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ran_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    batch_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
 
 class Payout(Base):
@@ -218,4 +242,31 @@ class FraudFlag(Base):
     creator_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | cleared | confirmed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SampleRequest(Base):
+    """A creator asks a sample campaign for a free sample; the merchant approves (a zero-price
+    order with source "sample", shipped through logistics) or declines.
+
+    `slot` numbers a creator's live requests in the campaign (1..sample_limit); the unique key
+    makes the per-creator limit hold under concurrent requests. A declined request frees it."""
+
+    __tablename__ = "connect_sample_requests"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "creator_id", "slot"),
+        Index("ix_connect_sample_requests_merchant_status", "merchant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("connect_campaigns.id"), index=True)
+    creator_id: Mapped[int] = mapped_column(ForeignKey("connect_creators.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    slot: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="requested")  # requested | approved | declined
+    # Where to ship: {"name", "line1", "postal_code", "city", "country"}
+    address: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

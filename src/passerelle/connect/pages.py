@@ -11,14 +11,15 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from passerelle.accounts.models import Role, User
-from passerelle.catalog.models import Product
+from passerelle.catalog.models import Product, Sku
 from passerelle.connect.features import CATEGORIES
 from passerelle.connect.matching import recommended_campaigns
-from passerelle.connect.models import Campaign
-from passerelle.connect.service import campaigns, creators, fraud, links, stats
+from passerelle.connect.models import Campaign, SampleRequest
+from passerelle.connect.operator_pages import router as operator_router
+from passerelle.connect.service import campaigns, creators, fraud, links, payouts, samples, stats
 from passerelle.connect.service.ledger import balances
 from passerelle.deps import Session, State, UnitOfWorkRoute
-from passerelle.errors import DomainError, Forbidden
+from passerelle.errors import DomainError, Forbidden, NotFound
 from passerelle.merchants import service as merchants
 from passerelle.money import Money
 from passerelle.web.context import Page, PageContext, form_list, form_text, page_guard, path_id
@@ -118,6 +119,8 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
             if campaign is not None:
                 suggested.append((campaign, match.reasons))
     titles = await _titles(session, [link.target_id for link in my_links if link.target_kind == "product"])
+    my_balances = await balances(session, creator_id=creator.id)
+    threshold = state.settings.connect_payout_threshold
     return page.render(
         "connect/dashboard.html",
         creator=creator,
@@ -126,10 +129,14 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
         suggested=suggested,
         links=my_links,
         titles=titles,
-        balances=await balances(session, creator_id=creator.id),
+        balances=my_balances,
+        payable=sorted(cur for cur, owed in my_balances["owed"].items() if owed >= threshold),
+        sample_campaigns=await samples.open_campaigns(session) if creator.status == "approved" else [],
+        my_samples=await samples.of_creator(session, creator_id=creator.id),
         base_url=str(page.request.base_url).rstrip("/"),
         created=page.request.query_params.get("created", ""),
         applied=page.request.query_params.get("applied", ""),
+        notice=page.request.query_params.get("notice", ""),
     )
 
 
@@ -159,6 +166,36 @@ async def make_link(page: PageContext, session: Session) -> Response:
     target_id = _number(tail.split("/", 1)[0].split("?", 1)[0])
     link = await links.create_link(session, creator=creator, target_kind=kind or "product", target_id=target_id)
     return _see_other(f"/connect?created={link.code}")
+
+
+@router.post("/connect/samples/{campaign_ref}")
+async def ask_sample(campaign_ref: str, page: PageContext, session: Session, state: State) -> Response:
+    creator = await creators.require_creator(session, user=page.require_user())
+    form = await page.form()
+    address = {key: form_text(form, key, max_length=120) for key in samples.ADDRESS_FIELDS}
+    await samples.request_sample(
+        session,
+        creator=creator,
+        campaign_id=path_id(campaign_ref, "campaign"),
+        address=address,
+        note=form_text(form, "note", max_length=300),
+        now=state.clock.now(),
+    )
+    return _see_other("/connect?notice=sample")
+
+
+@router.post("/connect/payouts")
+async def ask_payout(page: PageContext, session: Session, state: State) -> Response:
+    creator = await creators.require_creator(session, user=page.require_user())
+    form = await page.form()
+    await payouts.request_payout(
+        session,
+        creator=creator,
+        currency=form_text(form, "currency", max_length=3) or "EUR",
+        threshold=state.settings.connect_payout_threshold,
+        now=state.clock.now(),
+    )
+    return _see_other("/connect?notice=payout")
 
 
 def _require_operator(page: Page) -> User:
@@ -205,14 +242,39 @@ async def merchant_page(merchant_ref: str, page: PageContext, session: Session) 
         row["commission_text"] = Money(row["commission"], row["currency"]).format(lang)
     for row in data["gmv_by_room"]:
         row["gmv_text"] = Money(row["gmv"], row["currency"]).format(lang)
+    skus = await session.execute(
+        select(Sku.id, Sku.code).where(Sku.merchant_id == merchant.id).order_by(Sku.id.desc()).limit(200)
+    )
     return page.render(
         "connect/merchant.html",
         merchant=merchant,
         data=data,
         campaigns=await campaigns.of_merchant(session, merchant_id=merchant.id),
         categories=CATEGORIES,
+        skus=skus.all(),
+        sample_requests=await samples.of_merchant(session, actor=user, merchant_id=merchant.id),
         created=page.request.query_params.get("created", ""),
+        sample=page.request.query_params.get("sample", ""),
     )
+
+
+@router.post("/console/m/{merchant_ref}/samples/{request_ref}/{decision}")
+async def answer_sample(
+    merchant_ref: str, request_ref: str, decision: str, page: PageContext, session: Session, state: State
+) -> Response:
+    user = page.require_user()
+    merchant = await merchants.require_staff(session, user=user, merchant_id=path_id(merchant_ref, "merchant"))
+    request_id = path_id(request_ref, "sample request")
+    found = await session.get(SampleRequest, request_id)
+    if found is None or found.merchant_id != merchant.id:
+        raise NotFound("sample request")
+    if decision == "approve":
+        done = await samples.approve(session, actor=user, request_id=request_id, now=state.clock.now())
+    elif decision == "decline":
+        done = await samples.decline(session, actor=user, request_id=request_id, now=state.clock.now())
+    else:
+        raise DomainError("invalid_decision", "Choose approve or decline", status=422)
+    return _see_other(f"/console/m/{merchant.id}/creators?sample={done.status}")
 
 
 @router.post("/console/m/{merchant_ref}/campaigns")
@@ -225,13 +287,22 @@ async def create_campaign(merchant_ref: str, page: PageContext, session: Session
         rate_bp = round(float(percent) * 100) if percent else 0
     except ValueError:
         rate_bp = -1  # refused below with the service's message
+    kind = form_text(form, "kind", max_length=10) or "open"
+    sample_sku = _number(form_text(form, "sample_sku_id", max_length=18))
     await campaigns.create(
         session,
         actor=user,
         merchant_id=merchant_id,
-        kind=form_text(form, "kind", max_length=10) or "open",
+        kind=kind,
         title=form_text(form, "title", max_length=120),
         rate_bp=rate_bp,
+        sample_sku_id=sample_sku or None,
+        sample_stock=_number(form_text(form, "sample_stock", max_length=6)),
+        sample_limit=max(1, _number(form_text(form, "sample_limit", max_length=3))),
         categories=[c for c in form_list(form, "categories", max_items=10, max_length=30) if c in CATEGORIES],
     )
     return _see_other(f"/console/m/{merchant_id}/creators?created=1")
+
+
+# The operator's payout and fraud-review pages live apart (operator_pages.py), served with these.
+router.include_router(operator_router)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from passerelle.connect.clicks import ClickRecorder
 from passerelle.connect.matching import MatchIndex
 from passerelle.db.engine import Database
+from passerelle.infra.clock import Clock
 
 if TYPE_CHECKING:
     from passerelle.config import Settings
@@ -19,6 +20,8 @@ class ConnectRuntime:
     db: Database
     recorder: ClickRecorder
     return_window_days: int = 14
+    payout_day: int = 1
+    time_zone: str = "Europe/Paris"
     matcher: MatchIndex | None = field(default=None)
     _building: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -27,7 +30,20 @@ class ConnectRuntime:
         recorder = ClickRecorder(
             db, ip_rate=settings.connect_clicks_per_ip_per_second, ip_burst=settings.connect_click_burst
         )
-        return cls(db=db, recorder=recorder, return_window_days=settings.connect_return_window_days)
+        return cls(
+            db=db,
+            recorder=recorder,
+            return_window_days=settings.connect_return_window_days,
+            payout_day=settings.connect_payout_day,
+            time_zone=settings.operator_time_zone,
+        )
+
+    async def schedule_payouts(self, clock: Clock) -> None:
+        """Make sure the next monthly payout run is queued (once, whatever the number of processes)."""
+        from passerelle.connect.service import payouts
+
+        async with self.db.writing() as session:
+            await payouts.ensure_scheduled(session, now=clock.now(), day=self.payout_day, time_zone=self.time_zone)
 
     def start(self) -> None:
         self.recorder.start()

@@ -101,6 +101,8 @@ class CampaignIn(BaseModel):
     fixed_fee_amount: int = Field(default=0, ge=0, le=10**10)
     task: Annotated[str, StringConstraints(max_length=300)] = ""
     sample_sku_id: int | None = Field(default=None, ge=1, le=2**62)
+    sample_stock: int = Field(default=0, ge=0, le=100_000, description="Samples to give (sample campaigns)")
+    sample_limit: int = Field(default=1, ge=1, le=100, description="Samples one creator may ask for")
     categories: list[Slug] = Field(default_factory=list, max_length=10)
     countries: list[Code2] = Field(default_factory=list, max_length=50)
     languages: list[Lang] = Field(default_factory=list, max_length=20)
@@ -119,6 +121,9 @@ class CampaignOut(BaseModel):
     notice_days: int
     fixed_fee_amount: int
     categories: list[str]
+    sample_sku_id: int | None = None
+    sample_stock: int = 0
+    sample_limit: int = 1
 
 
 class RateIn(BaseModel):
@@ -175,3 +180,37 @@ class BatchOut(BaseModel):
     currency: str
     payouts: list[PayoutOut]
     total: int
+
+
+class PayoutRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] = "EUR"
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    line1: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    country: Code2
+
+
+class SampleRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: AddressIn
+    note: Annotated[str, StringConstraints(max_length=300)] = ""
+
+
+class SampleRequestOut(BaseModel):
+    id: int
+    campaign_id: int
+    campaign_title: str
+    creator_id: int
+    creator_handle: str
+    status: str = Field(description="requested | approved | declined | shipped | delivered")
+    order_id: int | None
+    created_at: datetime

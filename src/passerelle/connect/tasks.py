@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from passerelle.connect.service import commissions
+from passerelle.connect.service import commissions, payouts
 from passerelle.state import AppState
 
 
@@ -28,6 +28,28 @@ async def on_order_refunded(state: AppState, payload: dict[str, Any]) -> None:
         await commissions.reverse_for_order(session, order_id=int(payload["order_id"]))
 
 
+async def on_order_delivered(state: AppState, payload: dict[str, Any]) -> None:
+    async with state.db.writing() as session:
+        await commissions.schedule_approval(
+            session, order_id=int(payload["order_id"]), return_window_days=state.connect.return_window_days
+        )
+
+
 async def on_status_changed(state: AppState, payload: dict[str, Any]) -> None:
     if payload.get("status") in ("cancelled", "refunded"):
         await on_order_refunded(state, payload)
+    elif payload.get("status") in ("delivered", "completed"):
+        await on_order_delivered(state, payload)
+
+
+async def monthly_payouts(state: AppState, payload: dict[str, Any]) -> None:
+    """The month's payout batches, then the next month's run scheduled (in the same transaction)."""
+    settings = state.settings
+    async with state.db.writing() as session:
+        now = state.clock.now()
+        await payouts.run_monthly(
+            session, period=str(payload["period"]), now=now, threshold=settings.connect_payout_threshold
+        )
+        await payouts.ensure_scheduled(
+            session, now=now, day=settings.connect_payout_day, time_zone=settings.operator_time_zone
+        )

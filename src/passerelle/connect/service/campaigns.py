@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
+from passerelle.catalog.models import Sku
 from passerelle.connect import rules
 from passerelle.connect.features import CATEGORIES
 from passerelle.connect.models import Campaign, CampaignMember, CampaignRate, Commission, Creator
@@ -42,6 +43,8 @@ async def create(
     fixed_fee_amount: int = 0,
     task: str = "",
     sample_sku_id: int | None = None,
+    sample_stock: int = 0,
+    sample_limit: int = 1,
     categories: Sequence[str] = (),
     countries: Sequence[str] = (),
     languages: Sequence[str] = (),
@@ -55,6 +58,14 @@ async def create(
         raise Invalid("invalid_fee", "A task pays a positive fixed fee", field="fixed_fee_amount")
     if any(c not in CATEGORIES for c in categories):
         raise Invalid("unknown_category", "Unknown category", field="categories")
+    if kind == "sample":
+        sku = await session.get(Sku, sample_sku_id) if sample_sku_id else None
+        if sku is None or sku.merchant_id != merchant.id:
+            raise Invalid("invalid_sample_sku", "A sample campaign sends one of your products", field="sample_sku_id")
+        if not (0 <= sample_stock <= 100_000 and 1 <= sample_limit <= 100):
+            raise Invalid("invalid_sample_terms", "Samples 0-100000, per creator 1-100", field="sample_stock")
+    else:
+        sample_sku_id, sample_stock, sample_limit = None, 0, 1
     campaign = Campaign(
         merchant_id=merchant.id,
         kind=kind,
@@ -67,6 +78,8 @@ async def create(
         fixed_fee_amount=max(0, fixed_fee_amount),
         task=task.strip()[:300],
         sample_sku_id=sample_sku_id,
+        sample_stock=sample_stock,
+        sample_limit=sample_limit,
         categories=list(categories),
         countries=[c.upper()[:2] for c in countries],
         languages=[lang.lower()[:8] for lang in languages],

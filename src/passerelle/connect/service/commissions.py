@@ -1,6 +1,7 @@
-"""Commission lifecycle: pending at payment, approved when the return window closes, reversed
-on refund or cancellation (in part for a partial refund), paid in a payout. Every movement is
-one balanced ledger transaction with a unique reference, so a replay books nothing twice."""
+"""Commission lifecycle: pending at payment, approved when the return window closes (it opens
+when the order is delivered: an order never delivered stays pending), reversed on refund or
+cancellation (in part for a partial refund), paid in a payout. Every movement is one balanced
+ledger transaction with a unique reference, so a replay books nothing twice."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from passerelle.connect.models import Commission, Creator
 from passerelle.connect.service import fraud
 from passerelle.connect.service.attribution import credits_for
 from passerelle.connect.service.ledger import Posting, merchant_account, owed_account, pending_account, post
+from passerelle.errors import Conflict, NotFound
 from passerelle.infra import outbox
+from passerelle.logistics.service.returns import delivered_at
 from passerelle.orders.models import Order, OrderLine, OrderStatus
 
 OPEN = ("pending", "held")
+DELIVERED = frozenset({OrderStatus.delivered, OrderStatus.completed})
 
 
 async def accrue(session: AsyncSession, *, order_id: int, now: datetime, return_window_days: int) -> list[Commission]:
@@ -26,7 +30,6 @@ async def accrue(session: AsyncSession, *, order_id: int, now: datetime, return_
         return []
     if (await session.execute(select(Commission.id).where(Commission.order_id == order_id).limit(1))).first():
         return []
-    approve_at = now + timedelta(days=return_window_days)
     made: list[Commission] = []
     for credit in await credits_for(session, order=order, paid_at=now):
         creator = await session.get(Creator, credit.creator_id)
@@ -50,7 +53,7 @@ async def accrue(session: AsyncSession, *, order_id: int, now: datetime, return_
             detail=credit.detail,
             status="held" if hold else "pending",
             hold_reason=hold,
-            approve_at=approve_at,
+            approve_at=None,  # set when the order is delivered (schedule_approval)
             created_at=now,
         )
         session.add(commission)
@@ -71,9 +74,33 @@ async def accrue(session: AsyncSession, *, order_id: int, now: datetime, return_
     for creator_id in {c.creator_id for c in made}:
         await session.execute(update(Creator).where(Creator.id == creator_id).values(orders=Creator.orders + 1))
     if made:
-        outbox.emit(session, topic="connect.approve_due", payload={"order_id": order.id}, at=approve_at)
         await fraud.check_code_leak(session, order_id=order.id, now=now)
+        if order.status in DELIVERED:  # delivered before its payment message was handled
+            await schedule_approval(session, order_id=order.id, return_window_days=return_window_days)
     return made
+
+
+async def schedule_approval(session: AsyncSession, *, order_id: int, return_window_days: int) -> datetime | None:
+    """The order is delivered: its open commissions approve `return_window_days` after the
+    delivery (the last parcel's arrival, or when it was marked delivered). Idempotent: only
+    commissions without a date get one, and the approval message is queued only then."""
+    order = await session.get(Order, order_id, populate_existing=True)
+    if order is None or order.status not in DELIVERED:
+        return None
+    arrived = await delivered_at(session, order=order)
+    if arrived is None:
+        return None
+    approve_at = arrived + timedelta(days=return_window_days)
+    dated = await session.execute(
+        update(Commission)
+        .where(Commission.order_id == order_id, Commission.approve_at.is_(None), Commission.status.in_(OPEN))
+        .values(approve_at=approve_at)
+        .execution_options(synchronize_session=False)
+    )
+    if dated.rowcount == 0:  # type: ignore[attr-defined]
+        return None
+    outbox.emit(session, topic="connect.approve_due", payload={"order_id": order_id}, at=approve_at)
+    return approve_at
 
 
 async def approve_due(session: AsyncSession, *, order_id: int, now: datetime) -> int:
@@ -122,10 +149,43 @@ async def release(session: AsyncSession, *, commission_id: int, now: datetime) -
     )
     if moved.rowcount == 0:  # type: ignore[attr-defined]
         return False
-    c = await session.get(Commission, commission_id)
-    if c is not None and c.approve_at <= now:
+    c = await session.get(Commission, commission_id, populate_existing=True)
+    if c is not None and c.approve_at is not None and c.approve_at <= now:
         await _approve_one(session, commission_id=commission_id)
     return True
+
+
+async def void_held(session: AsyncSession, *, commission_id: int) -> int:
+    """An operator confirms fraud on a held commission: what is left of it goes back to the
+    merchant and it is reversed for good. Returns the amount reversed."""
+    c = await session.get(Commission, commission_id, populate_existing=True)
+    if c is None:
+        raise NotFound("commission")
+    if c.status != "held":
+        raise Conflict("not_held", "Only a held commission can be voided", field="status")
+    delta = c.amount - c.reversed_amount
+    moved = await session.execute(
+        update(Commission)
+        .where(Commission.id == c.id, Commission.status == "held", Commission.reversed_amount == c.reversed_amount)
+        .values(status="reversed", reversed_amount=c.amount, hold_reason="fraud_confirmed")
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict("commission_changed", "The commission changed meanwhile; reload it")
+    if delta > 0:
+        await post(
+            session,
+            kind="connect_reverse",
+            reference=f"connect:reverse:{c.id}:{c.amount}",
+            currency=c.currency,
+            order_id=c.order_id,
+            postings=[
+                Posting(pending_account(c.creator_id), delta),
+                Posting(merchant_account(c.merchant_id), -delta, c.merchant_id),
+            ],
+            memo=f"creator {c.creator_id} commission voided (fraud confirmed)",
+        )
+    return delta
 
 
 def _remaining(c: Commission, order: Order, line: OrderLine | None) -> int:
