@@ -57,7 +57,8 @@ end
 """
 
 
-async def _prepare(settings: Settings) -> list[str]:
+async def prepare_links(settings: Settings, count: int = LINKS) -> list[str]:
+    """One approved creator with `count` product links; returns their codes."""
     state = AppState.from_settings(settings)
     try:
         catalog = await make_catalog(state, merchants_count=1, products_each=5)
@@ -68,7 +69,7 @@ async def _prepare(settings: Settings) -> list[str]:
             creator = Creator(handle="benchcreator", display_name="Bench", status="approved")
             session.add(creator)
             await session.flush()
-            codes = [new_code() for _ in range(LINKS)]
+            codes = [new_code() for _ in range(count)]
             for i, code in enumerate(codes):
                 product_id = product_ids[i % len(product_ids)]
                 session.add(
@@ -116,7 +117,7 @@ def run(*, seconds: int = 10, connections: int = 64, workers: int = 1) -> dict[s
         data_dir = Path(tmp)
         settings = Settings(data_dir=data_dir)
         migrate.upgrade(settings.resolved_database_url)
-        codes = asyncio.run(_prepare(settings))
+        codes = asyncio.run(prepare_links(settings))
         script = data_dir / "clicks.lua"
         script.write_text(SCRIPT % ",".join(f'"{c}"' for c in codes))
         env = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sys
 from types import FrameType
 
 import typer
@@ -36,13 +35,14 @@ def edge(
     )
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        server.stop()
-        sys.exit(0)
+        # Only ask: the wait below returns when nginx has written its buffered log and exited
+        # (waiting inside the handler would contend with that wait).
+        server.nginx.signal(signal.SIGQUIT)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     assert server.nginx.process is not None
     code = server.nginx.process.wait()
-    if code:
+    if code > 0:
         typer.echo(server.nginx.error_log(), err=True)
-    raise typer.Exit(code)
+    raise typer.Exit(max(code, 0))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import signal
 import socket
@@ -17,8 +19,10 @@ def nginx_binary() -> str | None:
 
 def process_directives(root: Path, *, master: bool = False, workers: int | str = 1) -> str:
     """The main-context lines: foreground, our own pid and error log (a non-root user cannot
-    write /run or /var/log)."""
-    return f"""daemon off;
+    write /run or /var/log). Started as root, a master would hand its workers to `nobody`, who
+    cannot use our data dir: the workers stay the launching user (run it as a service user)."""
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if master and os.geteuid() == 0 else ""
+    return f"""{user}daemon off;
 master_process {"on" if master else "off"};
 worker_processes {workers};
 pid {root / "nginx.pid"};
