@@ -1,6 +1,9 @@
 """The edge's nginx config and process.
 
-`/r/{code}` is answered from nginx's proxy cache, keyed on the code: on a miss nginx asks the
+`/r/{code}` is answered from a map file of the links (code -> target, written from the
+database at start and refreshed by `passerelle edge`; links never change target), the cheapest
+answer nginx has: no file or upstream per request. A code not in the map yet (a link made since
+the last refresh) is answered from nginx's proxy cache, keyed on the code: on a miss nginx asks the
 server `/_edge/r/{code}` (redirect.serve_edge), which answers the target with X-Accel-Expires;
 one request per code goes upstream at a time (cache lock), and a stale answer is served while
 the server restarts. The visitor cookie is decided per request (never cached): a valid `pc_v`
@@ -12,6 +15,7 @@ click log (buffered writes), which the server ingests (ingest.py). Everything el
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +44,10 @@ class EdgeConfig:
     def config_path(self) -> Path:
         return self.root / "nginx.conf"
 
+    @property
+    def links_path(self) -> Path:
+        return self.root / "links.map"
+
     def render(self) -> str:
         secure = "; Secure" if self.cookie_secure else ""
         new_cookie = f"{VISITOR_COOKIE}=$request_id; Max-Age={VISITOR_MAX_AGE}; Path=/; HttpOnly; SameSite=Lax{secure}"
@@ -65,6 +73,10 @@ http {{
         "{_VALID_VISITOR}" "";
         default "{new_cookie}";
     }}
+    map $pc_code $pc_target {{
+        default "";
+        include {self.links_path};
+    }}
     map "$request_method $status" $pc_click {{
         "GET 302" 1;
         default 0;
@@ -78,6 +90,14 @@ http {{
         listen {self.bind}:{self.port} backlog=4096;
         keepalive_requests 100000;
         location ~ "^/r/(?<pc_code>[A-Za-z0-9]{{4,16}})$" {{
+            absolute_redirect off;  # the Location redirect.py gives, as is
+            if ($pc_target) {{
+                return 302 $pc_target;
+                add_header Set-Cookie $pc_set_cookie;
+                add_header Cache-Control no-store;
+                add_header X-Content-Type-Options nosniff;
+                add_header Referrer-Policy strict-origin-when-cross-origin;
+            }}
             proxy_pass http://passerelle/_edge/r/$pc_code;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -127,6 +147,14 @@ def config_for(
     )
 
 
+def map_line(code: str, url: str) -> str | None:
+    """One links.map entry, or None for a URL nginx would read as more than text (a `$`
+    variable, quotes, separators): that link is served by the cached upstream path instead."""
+    if not code.isalnum() or any(c in url for c in '$"\\;{}') or not url.isprintable() or " " in url:
+        return None
+    return f'{code} "{url}";\n'
+
+
 class EdgeServer:
     """nginx in the foreground with a master (SIGHUP reloads, SIGUSR1 reopens the log)."""
 
@@ -139,17 +167,28 @@ class EdgeServer:
         host = "127.0.0.1" if self.config.bind in ("0.0.0.0", "::") else self.config.bind
         return f"http://{host}:{self.config.port}"
 
-    def write(self) -> Path:
+    def write(self, links: Iterable[tuple[str, str]] = ()) -> Path:
         self.config.root.mkdir(parents=True, exist_ok=True)
         self.config.log.parent.mkdir(parents=True, exist_ok=True)
+        self.write_links(links)
         self.config.config_path.write_text(self.config.render())
         return self.config.config_path
 
-    def start(self, *, wait: float = 10.0) -> None:
+    def write_links(self, links: Iterable[tuple[str, str]]) -> None:
+        """Replace the map file atomically (nginx reads it whole on start and on reload)."""
+        temp = self.config.links_path.with_suffix(".tmp")
+        with temp.open("w") as out:
+            out.writelines(line for code, url in links if (line := map_line(code, url)))
+        temp.replace(self.config.links_path)
+
+    def reload(self) -> None:
+        self.nginx.signal(signal.SIGHUP)
+
+    def start(self, links: Iterable[tuple[str, str]] = (), *, wait: float = 10.0) -> None:
         binary = nginx.nginx_binary()
         if binary is None:
             raise RuntimeError("nginx is not installed (apt-get install nginx)")
-        self.write()
+        self.write(links)
         self.nginx.start(binary, wait=wait)
 
     def reopen_log(self) -> None:
