@@ -117,7 +117,7 @@ def _wrk(url: str, script: Path, *, seconds: int, connections: int) -> dict[str,
 
 
 def _rate(result: dict[str, Any], key: str = "redirects") -> float:
-    return float(result[key]) / (result["duration_us"] / 1e6)
+    return float(result[key]) / (float(result["duration_us"]) / 1e6)
 
 
 def run(*, seconds: int = 10, connections: int = 64, workers: int = 1, edge: bool = True) -> dict[str, Any]:
