@@ -121,11 +121,12 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
     except Exception:
         server.stop()
         raise
+    found = Edge(data_dir, server, nginx, codes, port)
     try:
-        yield Edge(data_dir, server, nginx, codes, port)
+        yield found
     finally:
         nginx.stop()
-        server.stop()
+        found.server.stop()  # the one running now: a test may have restarted it
 
 
 def test_given_a_new_visitor_when_they_click_through_the_edge_then_redirected_with_a_cookie_and_counted_once(
