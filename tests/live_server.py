@@ -54,8 +54,8 @@ def prepare(data_dir: Path, setup: Callable[[AppState], Awaitable[object]] | Non
     asyncio.run(run())
 
 
-def start(data_dir: Path, *, extra_env: dict[str, str] | None = None) -> LiveServer:
-    port = free_port()
+def start(data_dir: Path, *, extra_env: dict[str, str] | None = None, port: int = 0) -> LiveServer:
+    port = port or free_port()  # a fixed port: a restart behind a proxy that knows it
     log_path = data_dir / "server.log"
     env = {
         **os.environ,

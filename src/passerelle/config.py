@@ -60,6 +60,16 @@ class Settings(BaseSettings):
         default="FR7630006000011234567890189", description="Account creators are paid from."
     )
     connect_debtor_bic: str = Field(default="AGRIFRPP", description="BIC of that account.")
+    connect_edge: bool = Field(
+        default=False, description="Ingest the click log of the nginx edge for tracked links (`passerelle edge`)."
+    )
+    connect_edge_log: Path | None = Field(
+        default=None, description="The edge's click log; default data_dir/edge/clicks.log (edge and server agree)."
+    )
+    connect_edge_port: int = Field(default=8080, description="HTTP port of `passerelle edge`.")
+    connect_edge_link_seconds: int = Field(
+        default=60, description="How long the edge keeps a link's target before asking the server again."
+    )
     claims_per_ip_per_second: float = Field(
         default=1000.0, description="Per-address claim rate (behind a proxy, the forwarded address)."
     )
@@ -103,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def resolved_edge_log(self) -> Path:
+        return (self.connect_edge_log or self.data_dir / "edge" / "clicks.log").resolve()
 
     @property
     def media_dir(self) -> Path:

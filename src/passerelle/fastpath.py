@@ -69,6 +69,11 @@ class FastPath:
                 if code is not None:
                     await redirect.serve(scope, send, self.state.passerelle, code)
                     return
+            if scope["method"] == "GET" and scope["path"].startswith(redirect.EDGE_PREFIX):
+                code = redirect.code_of(scope["path"], redirect.EDGE_PREFIX)
+                if code is not None:
+                    await redirect.serve_edge(send, self.state.passerelle, code)
+                    return
             found = _route(scope["method"], scope["path"])
             if found is not None:
                 handler, params = found

@@ -60,7 +60,7 @@ class AppState:
         self.claim_ip_limiter = MemoryTokenBucket(rate=rate, burst=rate * 2)
         per_account = self.settings.claims_per_account_per_second
         self.claim_account_limiter = MemoryTokenBucket(rate=per_account, burst=per_account * 2)
-        self.connect = ConnectRuntime.create(self.db, self.settings)
+        self.connect = ConnectRuntime.create(self.db, self.settings, users=self.token_cache)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppState:

@@ -7,6 +7,7 @@ import typer
 from passerelle.cli import bench as bench_cmd
 from passerelle.cli import connect as connect_cmd
 from passerelle.cli import db as db_cmd
+from passerelle.cli import edge as edge_cmd
 from passerelle.cli import festival as festival_cmd
 from passerelle.cli import media as media_cmd
 from passerelle.cli import seed as seed_cmd
@@ -29,6 +30,7 @@ app.command("translate", help="Translate a text with the configured engines; pri
     translate_cmd.translate
 )
 app.command("media", help="Run the live video server (nginx-rtmp, HLS) for the live rooms.")(media_cmd.media)
+app.command("edge", help="Run the nginx edge for tracked links (/r/...) in front of the server.")(edge_cmd.edge)
 app.add_typer(bench_cmd.app, name="bench", help="Benchmarks against real servers; JSON on stdout.")
 app.add_typer(festival_cmd.app, name="festival", help="Festival tools: simulate a festival day for the big screen.")
 app.add_typer(trace_cmd.app, name="trace", help="Provenance of traced units: verify a chain.")

@@ -122,12 +122,14 @@ def clicks(
     seconds: int = typer.Option(10, min=1, help="Duration of the wrk run."),
     connections: int = typer.Option(64, min=1, help="wrk connections."),
     workers: int = typer.Option(1, min=1, help="Server processes."),
+    edge: bool = typer.Option(True, help="Also measure through the nginx edge (the headline figure)."),
 ) -> None:
-    """Tracked-link redirects + click recording through the real server (wrk in its own process)."""
+    """Tracked-link redirects + click recording: through the nginx edge in front of the real server,
+    and through the server's own Python redirect (wrk in its own process)."""
     from passerelle.bench.clicks import run
 
     typer.echo(f"bench clicks: {seconds}s, {connections} connections, {workers} worker(s)...", err=True)
-    typer.echo(json.dumps(run(seconds=seconds, connections=connections, workers=workers)))
+    typer.echo(json.dumps(run(seconds=seconds, connections=connections, workers=workers, edge=edge)))
 
 
 @app.command("attribution")

@@ -270,3 +270,14 @@ class SampleRequest(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EdgeCursor(Base):
+    """How far the server has read the edge's click log: updated in the same transaction as the
+    clicks read up to there, so a restart neither loses nor counts a line twice."""
+
+    __tablename__ = "connect_edge_cursors"
+
+    source: Mapped[str] = mapped_column(String(40), primary_key=True)
+    inode: Mapped[int] = mapped_column(BigInteger, default=0)  # which file: a rotated log is a new inode
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes of whole lines already ingested

@@ -7,8 +7,6 @@ time a code is seen, then memory only.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.types import Scope, Send
 
 from passerelle.connect.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE, new_visitor, valid_visitor
@@ -16,13 +14,15 @@ from passerelle.deps import SESSION_COOKIE
 from passerelle.state import AppState
 
 PREFIX = "/r/"
+EDGE_PREFIX = "/_edge/r/"  # what the nginx edge asks (connect/edge): the target only, cacheable
+EDGE_MISS_SECONDS = 5  # unknown codes: short, so a new link works at once, yet a guessing bot hits the cache
 NOT_FOUND = b"<!doctype html><meta charset=utf-8><title>404</title><p>Unknown link. <a href='/'>Home</a>"
 _VISITOR_KEY = VISITOR_COOKIE + "="
 _SESSION_KEY = SESSION_COOKIE + "="
 
 
-def code_of(path: str) -> str | None:
-    code = path[len(PREFIX) :]
+def code_of(path: str, prefix: str = PREFIX) -> str | None:
+    code = path[len(prefix) :]
     return code if 4 <= len(code) <= 16 and code.isalnum() else None
 
 
@@ -35,13 +35,41 @@ def cookie(raw: str, key: str) -> str | None:
     return None
 
 
+async def _not_found(send: Send, extra: list[tuple[bytes, bytes]]) -> None:
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(NOT_FOUND)).encode())]
+    await send({"type": "http.response.start", "status": 404, "headers": headers + extra})
+    await send({"type": "http.response.body", "body": NOT_FOUND})
+
+
+def _redirect_headers(url: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"location", url.encode()),
+        (b"cache-control", b"no-store"),
+        (b"content-length", b"0"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    ]
+
+
+async def serve_edge(send: Send, state: AppState, code: str) -> None:
+    """The edge's question "where does this code go?": the redirect without cookie or click
+    (the edge sets the cookie per visitor and logs the click), plus how long nginx may keep it.
+    Harmless if asked directly: nothing is counted."""
+    target = await state.connect.recorder.target(code)
+    if target is None:
+        await _not_found(send, [(b"x-accel-expires", str(EDGE_MISS_SECONDS).encode())])
+        return
+    seconds = str(state.settings.connect_edge_link_seconds).encode()
+    headers = [(b"x-accel-expires", seconds), *_redirect_headers(target.url)]
+    await send({"type": "http.response.start", "status": 302, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
 async def serve(scope: Scope, send: Send, state: AppState, code: str) -> None:
     recorder = state.connect.recorder
     target = await recorder.target(code)
     if target is None:
-        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(NOT_FOUND)).encode())]
-        await send({"type": "http.response.start", "status": 404, "headers": headers})
-        await send({"type": "http.response.body", "body": NOT_FOUND})
+        await _not_found(send, [])
         return
     agent = raw_cookie = referer = ""
     for name, value in scope["headers"]:
@@ -56,25 +84,18 @@ async def serve(scope: Scope, send: Send, state: AppState, code: str) -> None:
     if fresh:
         visitor = new_visitor()
     assert visitor is not None
-    session_token = cookie(raw_cookie, _SESSION_KEY) if raw_cookie else None
-    user_id = await state.token_cache.user_id(session_token, kind="session") if session_token else None
     client = scope.get("client")
-    recorder.offer(
+    await recorder.record(
         target,
         visitor=visitor,
-        user_id=user_id,
+        session=cookie(raw_cookie, _SESSION_KEY) if raw_cookie else None,
+        users=state.token_cache,
         ip=client[0] if client else "unknown",
         agent=agent,
-        referrer=(urlsplit(referer).hostname or "") if referer else "",
+        referer=referer,
         now=state.clock.now().timestamp(),
     )
-    headers = [
-        (b"location", target.url.encode()),
-        (b"cache-control", b"no-store"),
-        (b"content-length", b"0"),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    ]
+    headers = _redirect_headers(target.url)
     if fresh:
         secure = "; Secure" if state.settings.cookie_secure else ""
         value = f"{VISITOR_COOKIE}={visitor}; Max-Age={VISITOR_MAX_AGE}; Path=/; HttpOnly; SameSite=Lax{secure}"

@@ -25,14 +25,17 @@ class MemoryTokenBucket:
         self.max_keys = max_keys
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def allow(self, key: str, *, cost: float = 1.0) -> tuple[bool, float]:
-        now = time.monotonic()
+    def allow(self, key: str, *, cost: float = 1.0, now: float | None = None) -> tuple[bool, float]:
+        """`now` (seconds, one clock per bucket set): the event's own time when it is replayed
+        later, e.g. clicks read back from a log, so a backlog is not mistaken for a burst."""
+        if now is None:
+            now = time.monotonic()
         tokens, stamp = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
+        tokens = min(self.burst, tokens + max(0.0, now - stamp) * self.rate)
         allowed = tokens >= cost
         if allowed:
             tokens -= cost
-        self._buckets[key] = (tokens, now)
+        self._buckets[key] = (tokens, max(now, stamp))  # out-of-order events never refill twice
         if len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
         wait = 0.0 if allowed else (cost - tokens) / self.rate

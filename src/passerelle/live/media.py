@@ -14,16 +14,13 @@ with `/control` on loopback so passerelle can drop a publisher when the host end
 
 from __future__ import annotations
 
-import shutil
-import signal
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from passerelle.config import Settings
+from passerelle.infra import nginx
 
 RTMP_MODULE = Path("/usr/lib/nginx/modules/ngx_rtmp_module.so")
 APP = "live"
@@ -83,7 +80,6 @@ class MediaConfig:
 
     def render(self) -> str:
         p = self.paths
-        temp = p.nginx / "temp"
         record = (
             f"record all;\n            record_path {p.recordings};\n            record_unique on;"
             if self.record
@@ -98,11 +94,7 @@ class MediaConfig:
         )
         return f"""# Written by `passerelle media`; rewritten on every start.
 load_module {RTMP_MODULE};
-daemon off;
-master_process off;
-worker_processes 1;
-pid {p.nginx / "nginx.pid"};
-error_log {p.nginx / "error.log"} warn;
+{nginx.process_directives(p.nginx)}
 events {{ worker_connections 4096; }}
 
 rtmp {{
@@ -127,11 +119,7 @@ rtmp {{
 
 http {{
     access_log off;
-    client_body_temp_path {temp / "body"};
-    proxy_temp_path {temp / "proxy"};
-    fastcgi_temp_path {temp / "fastcgi"};
-    uwsgi_temp_path {temp / "uwsgi"};
-    scgi_temp_path {temp / "scgi"};
+    {nginx.temp_paths(p.nginx)}
     types {{
         application/vnd.apple.mpegurl m3u8;
         video/mp2t ts;
@@ -166,7 +154,7 @@ def config_for(settings: Settings, *, app_url: str, bind: str = "0.0.0.0") -> Me
 
 
 def nginx_binary() -> str | None:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    found = nginx.nginx_binary()
     return found if found and RTMP_MODULE.exists() else None
 
 
@@ -175,7 +163,12 @@ class MediaServer:
 
     def __init__(self, config: MediaConfig) -> None:
         self.config = config
-        self.process: subprocess.Popen[bytes] | None = None
+        ports = (config.rtmp_port, config.http_port)
+        self.nginx = nginx.NginxProcess(config.paths.nginx, config.paths.config, ports)
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.nginx.process
 
     def write(self) -> Path:
         self.config.paths.create()
@@ -186,40 +179,15 @@ class MediaServer:
         binary = nginx_binary()
         if binary is None:
             raise RuntimeError("nginx with the RTMP module is not installed (apt-get install nginx libnginx-mod-rtmp)")
-        return [binary, "-p", str(self.config.paths.nginx), "-c", str(self.config.paths.config)]
+        return self.nginx.command(binary)
 
     def start(self, *, wait: float = 10.0) -> None:
         self.write()
-        log = (self.config.paths.nginx / "stdout.log").open("wb")
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.error_log()}")
-            if _listening(self.config.rtmp_port) and _listening(self.config.http_port):
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"nginx did not start: {self.error_log()}")
+        binary = self.command()[0]
+        self.nginx.start(binary, wait=wait)
 
     def error_log(self) -> str:
-        path = self.config.paths.nginx / "error.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        return self.nginx.error_log()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGQUIT)  # graceful: publishers get on_publish_done
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
+        self.nginx.stop()  # graceful: publishers get on_publish_done
