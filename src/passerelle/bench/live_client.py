@@ -6,15 +6,15 @@
   python -m passerelle.bench.live_client posters URL PLAN_JSON RATE SECONDS
       logged-in posters sending "bench <CLOCK_MONOTONIC ns>" at RATE messages/s in total.
 
-Frames are scanned with a regex rather than parsed, so that the viewers process spends its
-core on sockets, not on JSON. CLOCK_MONOTONIC is one clock for every process on Linux.
+Viewers are bare WebSocket protocols (bench/ws_viewer.py) whose frames are scanned with a
+regex rather than parsed, so that the viewers process costs less than the server it
+measures. CLOCK_MONOTONIC is one clock for every process on Linux.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sys
 import time
 from array import array
@@ -23,7 +23,8 @@ from typing import Any
 
 import websockets
 
-STAMP = re.compile(r'"text":"bench (\d+)"')
+from passerelle.bench.ws_viewer import latency_recorder, open_viewer
+
 CONNECTS_AT_ONCE = 200
 
 
@@ -52,27 +53,22 @@ class Tally:
 
 
 async def viewer(url: str, tally: Tally, gate: asyncio.Semaphore) -> None:
+    def arrived() -> None:
+        tally.last_arrival = time.monotonic()
+
     try:
-        async with gate:
-            socket = await websockets.connect(url, compression=None, ping_interval=None, open_timeout=120, max_queue=64)
-    except (OSError, websockets.WebSocketException, TimeoutError):
+        async with gate, asyncio.timeout(120):
+            socket = await open_viewer(url, latency_recorder(tally.latencies, arrived))
+    except (OSError, ConnectionError, TimeoutError):
         tally.connected(False)
         return
     tally.connected(True)
-    latencies = tally.latencies
     try:
-        async for frame in socket:
-            stamps = STAMP.findall(frame if isinstance(frame, str) else frame.decode())
-            if stamps:
-                now = time.monotonic_ns()
-                for stamp in stamps:
-                    latencies.append((now - int(stamp)) / 1e6)
-                tally.last_arrival = time.monotonic()
-    except websockets.ConnectionClosed:
+        await asyncio.shield(socket.closed)
         if not tally.stopping:
             tally.closed_early += 1
     finally:
-        await socket.close()
+        socket.close()
 
 
 async def run_viewers(base: str, room_id: int, viewers: int) -> dict[str, Any]:

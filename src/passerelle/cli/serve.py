@@ -26,6 +26,9 @@ def _run(host: str, port: int, workers: int) -> None:
         # A live room sends the same frame to thousands of sockets: compressing it once per
         # socket costs more CPU than the bandwidth it saves on short JSON frames.
         ws_per_message_deflate=False,
+        # The same WebSocket implementation as uvicorn's default, letting the live hub write a
+        # room's frame, encoded once, to each viewer's socket (passerelle/live/direct.py).
+        ws="passerelle.live.direct:DirectWebSocketProtocol",
         log_level=os.environ.get("PASSERELLE_LOG_LEVEL", "info"),
     )
 

@@ -26,6 +26,7 @@ from passerelle.accounts.models import User
 from passerelle.deps import SESSION_COOKIE
 from passerelle.infra.ratelimit import MemoryTokenBucket
 from passerelle.live.captions import live_captions
+from passerelle.live.direct import DirectSocket
 from passerelle.live.hub import KICKED, SENTINELS, Connection
 from passerelle.live.runtime import LiveRuntime
 from passerelle.state import AppState
@@ -75,6 +76,8 @@ async def room_socket(websocket: WebSocket, room_id: int) -> None:
         {"type": "history", "messages": await live.chat.history(room_id)},
         {"type": "viewers", "count": live.hub.viewers(room_id) + 1},
     )
+    # The hub may write room frames to this socket itself (see live/direct.py).
+    connection.direct = DirectSocket.of(websocket.scope)
     live.hub.join(connection)
     live.recorder.joined(id(connection), room_id=room_id, user_id=connection.user_id)
     writer = asyncio.create_task(_write(websocket, connection))
