@@ -69,6 +69,24 @@ def test_given_expired_holds_then_they_are_due() -> None:
     assert rules.due_for_release(book, NOW + 900) == [1]
 
 
+def test_given_deals_with_different_holds_then_each_hold_is_due_at_its_own_time_and_settled_batches_are_dropped() -> (
+    None
+):
+    book = _book(stock=10, limit=10)
+    book.deals[8] = Deal(8, 10, 10, NOW - 10, NOW + 10, 60)
+    apply_claims(book, [(7, 1, "a", 1, 1), (8, 1, "b", 1, 2)], NOW)  # holds of 900 s and 60 s
+    apply_claims(book, [(8, 2, "c", 1, 3), (8, 2, "d", 1, 4)], NOW + 5)
+    assert rules.confirm(book, 4) is True  # paid: never due
+    assert rules.due_for_release(book, NOW + 59) == []
+    assert rules.due_for_release(book, NOW + 65) == [2, 3]
+    for seq in (2, 3):
+        rules.release(book, seq)
+    # The second batch is settled; the first still waits for its 900 s hold.
+    assert list(book.expiry_ranges) == [(NOW, 1, 3)]
+    assert rules.due_for_release(book, NOW + 600) == []
+    assert rules.due_for_release(book, NOW + 900) == [1]
+
+
 async def test_given_a_shard_when_restarted_then_it_rebuilds_exactly_what_was_acknowledged(tmp_path: Path) -> None:
     clock = [time.time()]
     journal = SqliteJournal(tmp_path / "journal.db")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 from pathlib import Path
 
@@ -21,6 +22,7 @@ SWEEP_SECONDS = 1.0
 ReservationView = tuple[int, int, int, float, int]
 
 
+@functools.lru_cache(maxsize=65_536)  # a batch intake asks for the same few pairs thousands of times
 def fingerprint(deal_id: int, quantity: int) -> int:
     """What makes two claims with one Idempotency-Key "the same request"."""
     return int.from_bytes(hashlib.blake2b(f"{deal_id}:{quantity}".encode(), digest_size=7).digest(), "big")

@@ -97,6 +97,8 @@ class SqliteJournal:
                 book.deals[deal_id] = Deal(deal_id, stock, limit, starts, ends, hold)
         max_seq = 0
         for rows, changes in self.replay():
+            if rows:
+                book.expiry_ranges.append((rows[0][6], rows[0][0], rows[-1][0] + 1))
             for row in rows:
                 seq, deal_id, buyer, key, fingerprint, quantity = row[:6]
                 max_seq = max(max_seq, seq)

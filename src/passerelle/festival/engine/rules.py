@@ -7,6 +7,7 @@ the returned journal rows durable before answering anyone.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 # Outcome codes, stable across the API.
@@ -57,6 +58,11 @@ class BookState:
     # holds are then not counted, which keeps the claim loop shorter).
     max_open_per_buyer: int = 0
     open_by_buyer: dict[int, int] = field(default_factory=dict)
+
+    # Where to look for expired holds: (created_at, first seq, end seq) per batch, oldest
+    # first, so a sweep reads the batches old enough to hold expired claims, not every
+    # reservation ever made.
+    expiry_ranges: deque[tuple[float, int, int]] = field(default_factory=deque)
 
     def status(self, seq: int) -> int:
         return self.statuses.get(seq, HELD)
@@ -120,8 +126,10 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
         answer((RESERVED, seq))
         seq += 1
     book.next_seq = seq
-    # Seqs are consecutive: index the new rows in one C-level pass.
-    book.reservations.update(zip(range(first_seq, seq), rows, strict=True))
+    if rows:
+        # Seqs are consecutive: index the new rows in one C-level pass.
+        book.reservations.update(zip(range(first_seq, seq), rows, strict=True))
+        book.expiry_ranges.append((now, first_seq, seq))
     return answers, rows
 
 
@@ -166,8 +174,30 @@ def _close_hold(book: BookState, buyer: int) -> None:
 
 
 def due_for_release(book: BookState, now: float) -> list[int]:
+    """Held reservations whose time is up. Batches whose holds are all settled are dropped
+    from `expiry_ranges`; the scan stops at the first batch too recent to hold one."""
+    if not book.expiry_ranges:
+        return []
+    shortest_hold = min((deal.hold_seconds for deal in book.deals.values()), default=0.0)
     statuses = book.statuses
-    return [seq for seq, row in book.reservations.items() if row[7] <= now and statuses.get(seq, HELD) == HELD]
+    reservations = book.reservations
+    due: list[int] = []
+    kept: list[tuple[float, int, int]] = []
+    ranges = book.expiry_ranges
+    while ranges and ranges[0][0] + shortest_hold <= now:
+        span = ranges.popleft()
+        waiting = False
+        for seq in range(span[1], span[2]):
+            row = reservations.get(seq)  # absent when its deal is not loaded in this book
+            if row is not None and statuses.get(seq, HELD) == HELD:
+                if row[7] <= now:
+                    due.append(seq)
+                else:
+                    waiting = True
+        if waiting:
+            kept.append(span)
+    ranges.extendleft(reversed(kept))
+    return due
 
 
 def counts(book: BookState, deal_id: int) -> tuple[int, int, int]:
