@@ -117,6 +117,11 @@ async def test_given_a_deal_not_started_then_not_started_and_unauthenticated_cla
     assert anonymous.status_code == 401
     bad = await client.post(f"/api/v1/deals/{setup['deal']['id']}/claims", content=b"{", headers=buyer.headers)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_request"
+    huge = await client.post(
+        f"/api/v1/deals/{setup['deal']['id']}/claims", content=b" " * 20_000 + b'{"quantity":1}', headers=buyer.headers
+    )
+    assert huge.status_code == 413 and huge.json()["code"] == "body_too_large"
+    assert huge.headers["x-content-type-options"] == "nosniff"
 
 
 @pytest.mark.both_backends

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.requests import cookie_parser
 
 from passerelle.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from passerelle.festival.engine import rules
@@ -72,64 +74,82 @@ def problem(status: int, code: str, message: str, headers: dict[str, str] | None
     )
 
 
-async def _buyer(request: Request, state: AppState) -> int | None:
-    header = request.headers.get("authorization", "")
+@dataclass(frozen=True, slots=True)
+class ClaimRequest:
+    """What a claim needs from its HTTP request, read by the FastAPI route or the raw fast path."""
+
+    ip: str
+    authorization: str
+    cookie_header: str
+    csrf_header: str
+    idempotency_key: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimReply:
+    status: int
+    body: bytes
+    retry_after: str | None = None
+
+
+def _refusal(status: int, code: str, message: str, retry_after: str | None = None, **extra: Any) -> ClaimReply:
+    return ClaimReply(status, orjson.dumps({"code": code, "message": message, **extra}), retry_after)
+
+
+async def _buyer(asked: ClaimRequest, state: AppState) -> int | None:
+    header = asked.authorization
     if header[:7].lower() == "bearer ":
         return await state.token_cache.user_id(header[7:].strip(), kind="bearer")
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        # A browser claim: the page's script echoes the CSRF cookie in a header.
-        expected = request.cookies.get(CSRF_COOKIE, "")
-        if not expected or not hmac.compare_digest(expected, request.headers.get(CSRF_HEADER, "")):
-            return None
-        return await state.token_cache.user_id(cookie, kind="session")
-    return None
+    if not asked.cookie_header:
+        return None
+    cookies = cookie_parser(asked.cookie_header)
+    session = cookies.get(SESSION_COOKIE)
+    if not session:
+        return None
+    # A browser claim: the page's script echoes the CSRF cookie in a header.
+    expected = cookies.get(CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, asked.csrf_header):
+        return None
+    return await state.token_cache.user_id(session, kind="session")
 
 
-@router.post("/deals/{deal_id}/claims", status_code=201, openapi_extra=CLAIM_BODY)
-async def claim(deal_id: PathId, request: Request) -> Response:
-    """Claim units of a flash deal. 201 reserved (pay before `pay_by`); 409 sold_out,
-    limit_reached, not_started, ended, too_many_reservations; 422 idempotency_key_reused;
-    429 busy (with Retry-After and a queue position) when admission control sheds load."""
-    state: AppState = request.app.state.passerelle
+async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> ClaimReply:
+    """The whole claim, from admission control to the durable reservation; no HTTP objects."""
     engine = state.engine
     if engine is None:
-        return problem(503, "engine_offline", "The festival engine is not running")
-    ip = client_ip(request)
-    allowed, wait = state.claim_ip_limiter.allow(ip)
+        return _refusal(503, "engine_offline", "The festival engine is not running")
+    allowed, wait = state.claim_ip_limiter.allow(asked.ip)
     if not allowed:
-        return problem(
-            429, "rate_limited", "Too many claims from this address", {"Retry-After": str(max(1, round(wait)))}
-        )
-    buyer = await _buyer(request, state)
+        return _refusal(429, "rate_limited", "Too many claims from this address", str(max(1, round(wait))))
+    buyer = await _buyer(asked, state)
     if buyer is None:
-        return problem(401, "unauthorized", "Authentication required")
+        return _refusal(401, "unauthorized", "Authentication required")
     allowed, wait = state.claim_account_limiter.allow(str(buyer))
     if not allowed:
-        return problem(429, "rate_limited", "Slow down", {"Retry-After": str(max(1, round(wait)))})
+        return _refusal(429, "rate_limited", "Slow down", str(max(1, round(wait))))
     depth = engine.queue_depth
     if depth >= state.settings.claim_queue_limit:
         # The waiting room: shed load with a clear answer instead of a timeout.
-        return problem(
-            429, "busy", "Many buyers right now; retry in a moment", {"Retry-After": "1"}, queue_position=depth
-        )
+        return _refusal(429, "busy", "Many buyers right now; retry in a moment", "1", queue_position=depth)
     try:
-        body = orjson.loads(await request.body())
+        body = orjson.loads(asked.body)
         quantity = body["quantity"]
         if type(quantity) is not int or len(body) != 1:
             raise ValueError
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return problem(422, "invalid_request", 'Send {"quantity": <positive integer>}', field="quantity")
-    key = request.headers.get("idempotency-key") or secrets.token_hex(12)
+        return _refusal(422, "invalid_request", 'Send {"quantity": <positive integer>}', field="quantity")
+    key = asked.idempotency_key or secrets.token_hex(12)
     if len(key) > 200:
-        return problem(
+        return _refusal(
             422, "invalid_idempotency_key", "Idempotency-Key is at most 200 characters", field="Idempotency-Key"
         )
     answer = await engine.claim(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity)
     if answer.code != rules.RESERVED:
-        return problem(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
+        return _refusal(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
     pay_by = datetime.fromtimestamp(answer.expires_at, UTC).isoformat()
-    return Response(
+    return ClaimReply(
+        201,
         orjson.dumps(
             {
                 "status": "reserved",
@@ -140,8 +160,30 @@ async def claim(deal_id: PathId, request: Request) -> Response:
                 "checkout_url": f"/api/v1/deals/reservations/{answer.seq}/checkout",
             }
         ),
-        status_code=201,
+    )
+
+
+@router.post("/deals/{deal_id}/claims", status_code=201, openapi_extra=CLAIM_BODY)
+async def claim(deal_id: PathId, request: Request) -> Response:
+    """Claim units of a flash deal. 201 reserved (pay before `pay_by`); 409 sold_out,
+    limit_reached, not_started, ended, too_many_reservations; 422 idempotency_key_reused;
+    429 busy (with Retry-After and a queue position) when admission control sheds load.
+    (Served by the raw fast path, fastpath.py; this route documents it and answers alike.)"""
+    headers = request.headers
+    asked = ClaimRequest(
+        ip=client_ip(request),
+        authorization=headers.get("authorization", ""),
+        cookie_header=headers.get("cookie", ""),
+        csrf_header=headers.get(CSRF_HEADER, ""),
+        idempotency_key=headers.get("idempotency-key", ""),
+        body=await request.body(),
+    )
+    reply = await answer_claim(request.app.state.passerelle, deal_id, asked)
+    return Response(
+        reply.body,
+        status_code=reply.status,
         media_type="application/json",
+        headers={"Retry-After": reply.retry_after} if reply.retry_after else None,
     )
 
 
