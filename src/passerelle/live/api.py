@@ -18,7 +18,7 @@ from passerelle.http import PathId
 from passerelle.live import service
 from passerelle.live.captions import live_captions
 from passerelle.live.chat import announce_sanction
-from passerelle.live.media import APP, stream_name
+from passerelle.live.media import APP, finish_recording, media_paths, stream_name
 from passerelle.live.models import LiveRoom, MemberRole, RoomStatus, SanctionKind
 from passerelle.live.schemas import (
     ChatMessageList,
@@ -156,9 +156,12 @@ async def rotate_key(
 async def end_room(room_id: PathId, user: CurrentUser, session: Session, state: State) -> RoomOut:
     """End the room: the encoder is dropped and the key refused from now on."""
     room = await service.room_for_host(session, room_id=room_id, actor=user)
+    was_on_air = room.on_air
     await service.end_room(session, room=room, now=state.clock.now())
     publish_after_commit(session, state, room.id, status_event(room))
     after_commit(session, lambda: drop_publisher(state.settings, room.id))
+    if not was_on_air:  # nginx is done with the playlist; when on air, on_publish_done marks it
+        after_commit(session, lambda: finish_replay(state.settings, room.id))
     return await room_out(session, room, state.settings)
 
 
@@ -248,9 +251,17 @@ async def on_publish_done(request: Request, session: Session, state: State, secr
     room = await service.stop_publishing(session, name=str(form.get("name") or ""))
     if room is not None:
         publish_after_commit(session, state, room.id, status_event(room))
+        if room.status == RoomStatus.ended:  # nginx wrote the last segment before calling back
+            finish_replay(state.settings, room.id)
         if (captions := live_captions(request.app)) is not None:
             after_commit(session, lambda: captions.stream_ended(room.id))
     return Response("ok")
+
+
+def finish_replay(settings: Settings, room_id: int) -> None:
+    """An ended room's kept playlist becomes the replay's finished (VOD) video."""
+    if settings.media_record:
+        finish_recording(media_paths(settings), room_id)
 
 
 async def drop_publisher(settings: Settings, room_id: int) -> None:

@@ -16,10 +16,11 @@ from passerelle.errors import DomainError
 from passerelle.http import MAX_ID
 from passerelle.i18n.messages import N_
 from passerelle.live import analytics, commerce, service
-from passerelle.live.api import hls_url, publish_after_commit
+from passerelle.live.api import finish_replay, hls_url, publish_after_commit
 from passerelle.live.commerce_api import add_to_cart, start_deal_after_commit
 from passerelle.live.commerce_schemas import CartIn
-from passerelle.live.models import LiveRoom, MemberRole
+from passerelle.live.media import media_paths, recording_finished
+from passerelle.live.models import LiveRoom, MemberRole, RoomStatus
 from passerelle.live.pages import _cards
 from passerelle.money import Money
 from passerelle.orders.pages.pay_form import login_first
@@ -203,10 +204,15 @@ async def replay(room_ref: str, page: PageContext, session: Session, state: Stat
     room = await service.get_room(session, path_id(room_ref, "room"))
     events = await commerce.replay_events(session, room=room)
     ever_pinned = list(dict.fromkeys(p for _, e in events if e["type"] == "pin" for p in e["product_ids"]))
+    if room.status == RoomStatus.ended and not room.on_air:
+        finish_replay(state.settings, room.id)  # idempotent backstop, should a callback have been missed
+    # Only a kept, finished recording is the replay's video: without recording, what is left of
+    # the live's short window would play the last seconds as if they were the start.
+    recorded = state.settings.media_record and recording_finished(media_paths(state.settings), room.id)
     return page.render(
         "live/replay.html",
         room=room,
-        hls_url=hls_url(state.settings, room.id),
+        hls_url=hls_url(state.settings, room.id) if recorded else "",
         events=[{"t": offset, "event": event} for offset, event in events],
         cards=await _cards(page, session, ever_pinned),
     )

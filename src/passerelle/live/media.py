@@ -87,8 +87,10 @@ class MediaConfig:
         )
         # Recording also keeps the HLS playlist whole: it is the replay's video (browsers play
         # HLS, not the FLV recordings).
+        # hls_continuous: an encoder that drops and resumes appends to the kept playlist instead
+        # of restarting at segment 0 over the first recorded files.
         window = (
-            "hls_playlist_length 6h;\n            hls_cleanup off;"
+            "hls_playlist_length 6h;\n            hls_cleanup off;\n            hls_continuous on;"
             if self.record
             else "hls_playlist_length 6s;\n            hls_cleanup on;"
         )
@@ -139,6 +141,46 @@ http {{
     }}
 }}
 """
+
+
+ENDLIST = b"#EXT-X-ENDLIST\n"
+
+
+def playlist_path(paths: MediaPaths, room_id: int) -> Path:
+    return paths.hls / f"{stream_name(room_id)}.m3u8"
+
+
+def recording_finished(paths: MediaPaths, room_id: int) -> bool:
+    """Whether the room's kept playlist exists and is marked complete (a VOD playlist)."""
+    try:
+        with playlist_path(paths, room_id).open("rb") as playlist:
+            playlist.seek(0, 2)
+            playlist.seek(max(0, playlist.tell() - len(ENDLIST)))
+            return playlist.read() == ENDLIST
+    except FileNotFoundError:
+        return False
+
+
+def finish_recording(paths: MediaPaths, room_id: int) -> bool:
+    """Mark an ended room's kept playlist complete: nginx-rtmp never writes #EXT-X-ENDLIST, and
+    without it players treat the recording as a live stream (start at the live edge, keep
+    reloading, no duration). Call it once nginx no longer writes the playlist (the room ended
+    and its publisher is gone); idempotent. False when there is no playlist."""
+    path = playlist_path(paths, room_id)
+    if recording_finished(paths, room_id):
+        return True
+    try:
+        with path.open("r+b") as playlist:
+            playlist.seek(0, 2)
+            if playlist.tell() == 0:
+                return False
+            playlist.seek(-1, 2)
+            # nginx swaps in each new playlist by a rename: an append racing it lands in the old
+            # file, and the caller that runs after nginx's last write (on_publish_done) marks it.
+            playlist.write(ENDLIST if playlist.read(1) == b"\n" else b"\n" + ENDLIST)
+        return True
+    except FileNotFoundError:
+        return False
 
 
 def config_for(settings: Settings, *, app_url: str, bind: str = "0.0.0.0") -> MediaConfig:

@@ -51,7 +51,9 @@
   }
 
   root.querySelector("[data-replay-start]").addEventListener("click", function () { reset(); clockStart = Date.now(); });
-  if (window.Hls && window.Hls.isSupported()) {
+  if (!root.dataset.hlsUrl) {
+    noVideo();  // no finished recording: the events play on their own clock
+  } else if (window.Hls && window.Hls.isSupported()) {
     var hls = new window.Hls({ enableWorker: false, startPosition: 0 });
     hls.on(window.Hls.Events.ERROR, function (_e, data) { if (data.fatal) { hls.destroy(); noVideo(); } });
     hls.loadSource(root.dataset.hlsUrl);
