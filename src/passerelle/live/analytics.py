@@ -13,12 +13,14 @@ import logging
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+import orjson
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.db.base import UTCDateTime
 from passerelle.db.engine import Database
 from passerelle.infra.clock import Clock
 from passerelle.live.commerce_models import LiveCardClick, LiveViewSession
@@ -93,14 +95,70 @@ class Recorder:
         await self.flush()
 
 
-def peak(intervals: list[tuple[datetime, datetime]]) -> int:
-    """Most sessions open at once (a leave at the same instant as a join counts first)."""
-    edges = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals], key=lambda e: (e[0], e[1]))
-    best = current = 0
-    for _, step in edges:
-        current += step
-        best = max(best, current)
-    return best
+# Viewer figures are computed by the database: a room of a big live holds millions of session
+# rows, which must not travel to Python. The sessions still open on this process (in memory,
+# bounded by its sockets) join them as one JSON parameter, whatever their number (bind
+# parameters are capped at ~32k per statement on both backends).
+# Peak: every session is a +1 edge at its join and a -1 edge at its leave; the running sum in
+# (time, step) order, -1 first on a tie, is the number open after each edge; its maximum is the
+# peak. Window functions with a ROWS frame: SQLite >= 3.25 and PostgreSQL.
+_VIEWERS = """
+WITH visits AS (
+    SELECT viewer, joined_at, left_at FROM live_view_sessions WHERE room_id = :room_id
+    UNION ALL
+    {open_rows}
+),
+edges AS (
+    SELECT joined_at AS t, 1 AS step FROM visits
+    UNION ALL
+    SELECT left_at AS t, -1 AS step FROM visits
+),
+running AS (
+    SELECT SUM(step) OVER (ORDER BY t, step ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS n FROM edges
+)
+SELECT
+    (SELECT COUNT(DISTINCT viewer) FROM visits),
+    (SELECT COALESCE(SUM({micros}), 0) FROM visits),
+    (SELECT COALESCE(MAX(n), 0) FROM running)
+"""
+_SQL = {
+    # SQLite keeps datetimes as text "YYYY-MM-DD HH:MM:SS.ffffff" (SQLAlchemy's fixed format):
+    # open sessions are given in that format so that text order is time order, and durations
+    # are whole seconds (of the text cut before the fraction: strftime rounds .9995 up) plus the
+    # microsecond digits, exact where julianday() would round.
+    "sqlite": _VIEWERS.format(
+        open_rows="SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), :now FROM json_each(:open)",
+        micros="(CAST(strftime('%s', substr(left_at, 1, 19)) AS INTEGER)"
+        " - CAST(strftime('%s', substr(joined_at, 1, 19)) AS INTEGER)) * 1000000"
+        " + CAST(substr(left_at, 21) AS INTEGER) - CAST(substr(joined_at, 21) AS INTEGER)",
+    ),
+    "postgresql": _VIEWERS.format(
+        open_rows="SELECT value->>0, CAST(value->>1 AS timestamptz), CAST(:now AS timestamptz)"
+        " FROM json_array_elements(CAST(:open AS json))",
+        micros="EXTRACT(EPOCH FROM left_at - joined_at) * 1000000",  # numeric: exact
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ViewerFigures:
+    peak: int
+    unique: int
+    watch_seconds: int
+
+
+async def viewer_figures(session: AsyncSession, *, room_id: int, open_now: list[Open], now: datetime) -> ViewerFigures:
+    """Peak, unique viewers and watch time of the stored sessions plus `open_now` (counted up
+    to `now`), aggregated in SQL."""
+    dialect = session.get_bind().dialect.name
+    # SQLite: SQLAlchemy's storage format (no zone, UTC); PostgreSQL: ISO with its offset.
+    stamp = "%Y-%m-%d %H:%M:%S.%f" if dialect == "sqlite" else "%Y-%m-%dT%H:%M:%S.%f+00:00"
+    opened = orjson.dumps([[o.viewer, o.joined_at.astimezone(UTC).strftime(stamp)] for o in open_now]).decode()
+    query = text(_SQL[dialect]).bindparams(
+        bindparam("room_id", room_id), bindparam("open", opened), bindparam("now", now, type_=UTCDateTime())
+    )
+    unique, micros, most = (await session.execute(query)).one()
+    return ViewerFigures(peak=int(most), unique=int(unique), watch_seconds=int(micros) // 1_000_000)
 
 
 async def report(
@@ -114,16 +172,8 @@ async def report(
     product_ids: set[int] | None = None,
 ) -> dict[str, Any]:
     """The room's figures; `product_ids` limits the per-product rows (a merchant's own)."""
-    rows = (
-        await session.execute(
-            select(LiveViewSession.viewer, LiveViewSession.joined_at, LiveViewSession.left_at).where(
-                LiveViewSession.room_id == room_id
-            )
-        )
-    ).all()
-    visits = [(v, a, b) for v, a, b in rows]
-    if recorder is not None:
-        visits += [(o.viewer, o.joined_at, now) for o in recorder.open.values() if o.room_id == room_id]
+    open_now = [o for o in recorder.open.values() if o.room_id == room_id] if recorder is not None else []
+    viewers = await viewer_figures(session, room_id=room_id, open_now=open_now, now=now)
     chat = select(func.count()).select_from(LiveChatMessage).where(LiveChatMessage.room_id == room_id)
     clicks = await session.execute(
         select(LiveCardClick.product_id, func.count())
@@ -159,9 +209,9 @@ async def report(
     return {
         "room_id": room_id,
         "at": now.isoformat(),
-        "peak_viewers": peak([(a, b) for _, a, b in visits]),
-        "unique_viewers": len({v for v, _, _ in visits}),
-        "watch_seconds": int(sum((b - a).total_seconds() for _, a, b in visits)),
+        "peak_viewers": viewers.peak,
+        "unique_viewers": viewers.unique,
+        "watch_seconds": viewers.watch_seconds,
         "chat_messages": int((await session.execute(chat)).scalar_one()),
         "card_clicks": sum(p["clicks"] for p in products),
         "orders": len(orders) if product_ids is None else len({o for p in product_ids for o in orders_of[p]}),
