@@ -41,9 +41,26 @@ async def commission_table(session: AsyncSession, *, merchant_ids: set[int]) -> 
     return CommissionTable(list(rows.scalars()))
 
 
+async def shipping_fees_for(
+    session: AsyncSession, *, merchants: list[Merchant], country: str
+) -> dict[int, tuple[int, int | None]]:
+    """Per merchant, (fee, free-from subtotal) in its currency for shipping to `country`;
+    one query for all the merchants of a checkout."""
+    rows: dict[int, list[ShippingFee]] = {m.id: [] for m in merchants}
+    found = await session.execute(
+        select(ShippingFee).where(ShippingFee.merchant_id.in_(list(rows))).order_by(ShippingFee.id)
+    )
+    for fee in found.scalars():
+        rows[fee.merchant_id].append(fee)
+    return {m.id: _fee(rows[m.id], merchant=m, country=country) for m in merchants}
+
+
 async def shipping_fee_for(session: AsyncSession, *, merchant: Merchant, country: str) -> tuple[int, int | None]:
     """(fee, free-from subtotal) in the merchant's currency for shipping to `country`."""
-    rows = list((await session.execute(select(ShippingFee).where(ShippingFee.merchant_id == merchant.id))).scalars())
+    return (await shipping_fees_for(session, merchants=[merchant], country=country))[merchant.id]
+
+
+def _fee(rows: list[ShippingFee], *, merchant: Merchant, country: str) -> tuple[int, int | None]:
     exact = next((r for r in rows if r.country == country), None)
     anywhere = next((r for r in rows if r.country is None), None)
     chosen = exact or anywhere
