@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,14 +80,32 @@ async def post(
     transaction = LedgerTransaction(kind=kind, reference=reference, order_id=order_id, memo=memo[:200])
     session.add(transaction)
     await session.flush()
-    for posting in postings:
-        if posting.amount == 0:
-            continue
-        account_id = await _account(session, code=posting.account, currency=currency, merchant_id=posting.merchant_id)
-        session.add(
-            LedgerEntry(transaction_id=transaction.id, account_id=account_id, amount=posting.amount, currency=currency)
+    moving = [p for p in postings if p.amount != 0]
+    # Every account of the transaction in one query; only a missing one is created.
+    found = await session.execute(
+        select(LedgerAccount.code, LedgerAccount.id).where(
+            LedgerAccount.code.in_({p.account for p in moving}), LedgerAccount.currency == currency
         )
-    await session.flush()
+    )
+    accounts = {code: account_id for code, account_id in found.all()}
+    for posting in moving:
+        if posting.account not in accounts:
+            accounts[posting.account] = await _account(
+                session, code=posting.account, currency=currency, merchant_id=posting.merchant_id
+            )
+    if moving:
+        await session.execute(
+            insert(LedgerEntry),
+            [
+                {
+                    "transaction_id": transaction.id,
+                    "account_id": accounts[p.account],
+                    "amount": p.amount,
+                    "currency": currency,
+                }
+                for p in moving
+            ],
+        )
     return transaction
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from passerelle.infra import outbox
 from passerelle.ledger import service as ledger
@@ -79,7 +80,9 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 await session.refresh(order)
             else:
                 await stock.commit_reserved(session, await line_quantities(session, order_id=order.id))
-                await session.refresh(order)
+                # What set_status wrote, without reading the row back.
+                set_committed_value(order, "status", OrderStatus.paid)
+                set_committed_value(order, "updated_at", now)
                 await book_sale(session, order=order)
                 await _announce_paid(session, order=order, now=now)
                 if order.source in PAID_TOPICS:
