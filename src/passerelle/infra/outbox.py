@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +48,28 @@ def emit(session: AsyncSession, *, topic: str, payload: dict[str, Any], at: date
     """Queue a message; it becomes visible to the runner when `session` commits."""
     session.add(OutboxMessage(topic=topic, payload=payload, available_at=at or utcnow()))
     # Read by the unit of work after commit to wake the in-process runner at once.
+    session.info["outbox_emitted"] = True
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: dict[str, Any]
+    at: datetime | None = None
+
+
+async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
+    """Queue several messages in one INSERT (same transaction rules as `emit`)."""
+    if not messages:
+        return
+    now = utcnow()
+    await session.execute(
+        insert(OutboxMessage),
+        [
+            {"topic": m.topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
+            for m in messages
+        ],
+    )
     session.info["outbox_emitted"] = True
 
 

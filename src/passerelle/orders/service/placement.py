@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
@@ -250,39 +250,45 @@ async def place(
             source=source,
         )
         session.add(order)
-        await session.flush()
+        orders.append(order)
+    await session.flush()  # the orders in one INSERT: their lines need their ids
+    lines, events, expiries = [], [], []
+    for order, merchant_quote in zip(orders, quote.merchants, strict=True):
         for request, sku, product, title, priced in merchant_quote.lines:
-            session.add(
-                OrderLine(
-                    order_id=order.id,
-                    sku_id=sku.id,
-                    product_id=product.id,
-                    title=title[:200],
-                    sku_code=sku.code,
-                    quantity=priced.quantity,
-                    unit_amount=priced.unit_amount,
-                    line_amount=priced.line_amount,
-                    vat_rate_bp=priced.vat_rate_bp,
-                    vat_amount=priced.vat_amount,
-                    commission_rate_bp=priced.commission_rate_bp,
-                    commission_amount=priced.commission_amount,
-                    merchant_net_amount=priced.merchant_net_amount,
-                    returned_quantity=0,
-                    attribution=request.attribution,
-                )
+            lines.append(
+                {
+                    "order_id": order.id,
+                    "sku_id": sku.id,
+                    "product_id": product.id,
+                    "title": title[:200],
+                    "sku_code": sku.code,
+                    "quantity": priced.quantity,
+                    "unit_amount": priced.unit_amount,
+                    "line_amount": priced.line_amount,
+                    "vat_rate_bp": priced.vat_rate_bp,
+                    "vat_amount": priced.vat_amount,
+                    "commission_rate_bp": priced.commission_rate_bp,
+                    "commission_amount": priced.commission_amount,
+                    "merchant_net_amount": priced.merchant_net_amount,
+                    "returned_quantity": 0,
+                    "attribution": request.attribution,
+                }
             )
-        session.add(
-            OrderEvent(
-                order_id=order.id,
-                from_status=None,
-                to_status=OrderStatus.pending_payment.value,
-                actor_id=buyer.id,
-                actor_kind="buyer",
-                at=now,
-            )
+        events.append(
+            {
+                "order_id": order.id,
+                "from_status": None,
+                "to_status": OrderStatus.pending_payment.value,
+                "actor_id": buyer.id,
+                "actor_kind": "buyer",
+                "note": "",
+                "at": now,
+            }
         )
         # Wake the expiry sweep when this hold runs out.
-        outbox.emit(session, topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at)
-        orders.append(order)
-    await session.flush()
+        expiries.append(outbox.Message(topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at))
+    # One INSERT per table, whatever the number of merchants and lines.
+    await session.execute(insert(OrderLine), lines)
+    await session.execute(insert(OrderEvent), events)
+    await outbox.emit_many(session, expiries)
     return Placed(purchase=purchase, orders=orders)
