@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,14 +26,44 @@ MAX_QUANTITY = 10_000
 MAX_LINES = 100
 
 
+# Built once: statements on every buyer's path cost about as much to build as to run.
+_CART_OF_USER = select(Cart).where(Cart.user_id == bindparam("key"))
+_CART_OF_GUEST = select(Cart).where(Cart.guest_token_hash == bindparam("key"))
+_CLEAR = delete(CartItem).where(CartItem.cart_id == bindparam("cart_id"))
+# Is the SKU on sale, is it already in the cart, how many lines the cart has: one query.
+_ADD_CHECK = (
+    select(
+        Sku.id,
+        CartItem.id,
+        select(func.count()).where(CartItem.cart_id == bindparam("cart_id")).scalar_subquery(),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .join(Merchant, Merchant.id == Product.merchant_id)
+    .outerjoin(CartItem, (CartItem.sku_id == Sku.id) & (CartItem.cart_id == bindparam("cart_id")))
+    .where(
+        Sku.id == bindparam("sku_id"),
+        Product.status == ProductStatus.published,
+        Merchant.status == MerchantStatus.approved,
+    )
+)
+_INSERT_ITEM = insert(CartItem)
+_TOUCH_CART = (
+    update(Cart)
+    .where(Cart.id == bindparam("cart_id"))
+    .values(updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: str | None, create: bool) -> Cart | None:
+    key: dict[str, int | str]
     if user_id is not None:
-        query = select(Cart).where(Cart.user_id == user_id)
+        query, key = _CART_OF_USER, {"key": user_id}
     elif guest_token:
-        query = select(Cart).where(Cart.guest_token_hash == token_hash(guest_token))
+        query, key = _CART_OF_GUEST, {"key": token_hash(guest_token)}
     else:
         return None
-    cart = (await session.execute(query)).scalar_one_or_none()
+    cart = (await session.execute(query, key)).scalar_one_or_none()
     if cart is None and create:
         cart = Cart(user_id=user_id, guest_token_hash=None if user_id is not None else token_hash(guest_token or ""))
         session.add(cart)
@@ -47,20 +77,7 @@ async def add_item(
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Invalid("invalid_quantity", f"Quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
     # One query: is the SKU on sale, is it already in the cart, how many lines the cart has.
-    lines_count = select(func.count()).where(CartItem.cart_id == cart.id).scalar_subquery()
-    row = (
-        await session.execute(
-            select(Sku.id, CartItem.id, lines_count)
-            .join(Product, Product.id == Sku.product_id)
-            .join(Merchant, Merchant.id == Product.merchant_id)
-            .outerjoin(CartItem, (CartItem.sku_id == Sku.id) & (CartItem.cart_id == cart.id))
-            .where(
-                Sku.id == sku_id,
-                Product.status == ProductStatus.published,
-                Merchant.status == MerchantStatus.approved,
-            )
-        )
-    ).first()
+    row = (await session.execute(_ADD_CHECK, {"cart_id": cart.id, "sku_id": sku_id})).first()
     if row is None:
         raise NotFound("sku")
     _, item_id, count = row
@@ -69,9 +86,8 @@ async def add_item(
         if count >= MAX_LINES:
             raise Invalid("cart_full", f"A cart holds at most {MAX_LINES} different items", field="sku_id")
         await session.execute(
-            insert(CartItem).values(
-                cart_id=cart.id, sku_id=sku_id, quantity=quantity, attribution=attribution, added_at=now
-            )
+            _INSERT_ITEM,
+            {"cart_id": cart.id, "sku_id": sku_id, "quantity": quantity, "attribution": attribution, "added_at": now},
         )
     else:
         # Added in the database (not read-then-written): two adds at once both count.
@@ -86,9 +102,7 @@ async def add_item(
         )
         if added.rowcount != 1:  # type: ignore[attr-defined]
             raise Invalid("invalid_quantity", f"At most {MAX_QUANTITY} of one item", field="quantity")
-    await session.execute(
-        update(Cart).where(Cart.id == cart.id).values(updated_at=now).execution_options(synchronize_session=False)
-    )
+    await session.execute(_TOUCH_CART, {"cart_id": cart.id, "now": now})
     set_committed_value(cart, "updated_at", now)
 
 
@@ -112,7 +126,7 @@ async def remove_item(session: AsyncSession, *, cart: Cart, sku_id: int) -> None
 
 
 async def clear(session: AsyncSession, *, cart_id: int) -> None:
-    await session.execute(delete(CartItem).where(CartItem.cart_id == cart_id))
+    await session.execute(_CLEAR, {"cart_id": cart_id})
 
 
 async def merge_guest_cart(session: AsyncSession, *, guest_token: str, user_id: int) -> int:
@@ -156,31 +170,38 @@ class CartLine:
         return self.unit_amount * self.quantity
 
 
+_LINES = (
+    select(
+        CartItem.quantity,
+        CartItem.attribution,
+        Sku.id,
+        Sku.code,
+        Sku.options,
+        Sku.price_amount,
+        Sku.stock,
+        Product.id,
+        Product.merchant_id,
+        Product.currency,
+        Product.min_order_quantity,
+        columns.product_title(bindparam("language", type_=String())),
+        columns.has_tiers(),
+    )
+    .join(Sku, Sku.id == CartItem.sku_id)
+    .join(Product, Product.id == Sku.product_id)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(Product.merchant_id, CartItem.id)
+)
+_CHECKOUT_ITEMS = (
+    select(Cart.id, CartItem.sku_id, CartItem.quantity, CartItem.attribution)
+    .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+    .where(Cart.user_id == bindparam("user_id"))
+    .order_by(CartItem.id)
+)
+
+
 async def lines(session: AsyncSession, *, cart: Cart, language: str) -> list[CartLine]:
     """The cart's lines priced by the server (tiers applied on each SKU's total quantity)."""
-    rows = (
-        await session.execute(
-            select(
-                CartItem.quantity,
-                CartItem.attribution,
-                Sku.id,
-                Sku.code,
-                Sku.options,
-                Sku.price_amount,
-                Sku.stock,
-                Product.id,
-                Product.merchant_id,
-                Product.currency,
-                Product.min_order_quantity,
-                columns.product_title(language),
-                columns.has_tiers(),
-            )
-            .join(Sku, Sku.id == CartItem.sku_id)
-            .join(Product, Product.id == Sku.product_id)
-            .where(CartItem.cart_id == cart.id)
-            .order_by(Product.merchant_id, CartItem.id)
-        )
-    ).all()
+    rows = (await session.execute(_LINES, {"cart_id": cart.id, "language": language})).all()
     tiers: dict[int, list[tuple[int, int]]] = {}
     tiered = [row[2] for row in rows if row[12]]
     if tiered:
@@ -230,14 +251,7 @@ async def checkout_items(
 ) -> tuple[int | None, list[tuple[int, int, dict[str, Any] | None]]]:
     """The account's cart id (None without a cart) and its (sku, quantity, attribution)
     items, in one query: checkout prices them itself."""
-    rows = (
-        await session.execute(
-            select(Cart.id, CartItem.sku_id, CartItem.quantity, CartItem.attribution)
-            .outerjoin(CartItem, CartItem.cart_id == Cart.id)
-            .where(Cart.user_id == user_id)
-            .order_by(CartItem.id)
-        )
-    ).all()
+    rows = (await session.execute(_CHECKOUT_ITEMS, {"user_id": user_id})).all()
     if not rows:
         return None, []
     return rows[0][0], [(sku_id, quantity, attribution) for _, sku_id, quantity, attribution in rows if sku_id]

@@ -18,7 +18,7 @@ def _title_in(language: SQLColumnExpression[str] | str, *, skip_empty: bool) -> 
     )
 
 
-def product_title(language: str) -> ColumnElement[str | None]:
+def product_title(language: SQLColumnExpression[str] | str) -> ColumnElement[str | None]:
     """The cart's title: a non-empty one in `language`, else in the product's source
     language, else any title (null when the product has none)."""
     anyone = (
@@ -34,7 +34,7 @@ def product_title(language: str) -> ColumnElement[str | None]:
     )
 
 
-def order_title(language: str) -> ColumnElement[str | None]:
+def order_title(language: SQLColumnExpression[str] | str) -> ColumnElement[str | None]:
     """The order line's title: the one in `language`, else in the source language (else null)."""
     return func.coalesce(_title_in(language, skip_empty=False), _title_in(Product.source_language, skip_empty=False))
 

@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,6 +61,13 @@ async def _account(session: AsyncSession, *, code: str, currency: str, merchant_
     return account.id
 
 
+# Built once (every paid order posts a sale): building costs about as much as running.
+_POSTED = select(LedgerTransaction.id).where(LedgerTransaction.reference == bindparam("reference"))
+_ACCOUNTS = select(LedgerAccount.code, LedgerAccount.id).where(
+    LedgerAccount.code.in_(bindparam("codes", expanding=True)), LedgerAccount.currency == bindparam("currency")
+)
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -74,7 +81,7 @@ async def post(
     """Write one balanced transaction. `reference` is unique: posting it twice is refused."""
     if sum(p.amount for p in postings) != 0:
         raise DomainError("unbalanced_transaction", f"Ledger transaction {reference} does not balance", status=500)
-    exists = await session.execute(select(LedgerTransaction.id).where(LedgerTransaction.reference == reference))
+    exists = await session.execute(_POSTED, {"reference": reference})
     if exists.first() is not None:
         raise Conflict("already_posted", f"Ledger transaction {reference} was already posted")
     transaction = LedgerTransaction(kind=kind, reference=reference, order_id=order_id, memo=memo[:200])
@@ -82,11 +89,7 @@ async def post(
     await session.flush()
     moving = [p for p in postings if p.amount != 0]
     # Every account of the transaction in one query; only a missing one is created.
-    found = await session.execute(
-        select(LedgerAccount.code, LedgerAccount.id).where(
-            LedgerAccount.code.in_({p.account for p in moving}), LedgerAccount.currency == currency
-        )
-    )
+    found = await session.execute(_ACCOUNTS, {"codes": sorted({p.account for p in moving}), "currency": currency})
     accounts = {code: account_id for code, account_id in found.all()}
     for posting in moving:
         if posting.account not in accounts:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -53,13 +53,16 @@ async def book_sale(session: AsyncSession, *, order: Order) -> None:
     )
 
 
+_ORDERS_OF_PURCHASE = (  # built once (every paid webhook runs it)
+    select(Order)
+    .where(Order.purchase_id == bindparam("purchase_id"))
+    .order_by(Order.id)
+    .execution_options(populate_existing=True)
+)
+
+
 async def _orders(session: AsyncSession, purchase_id: int) -> list[Order]:
-    rows = await session.execute(
-        select(Order)
-        .where(Order.purchase_id == purchase_id)
-        .order_by(Order.id)
-        .execution_options(populate_existing=True)
-    )
+    rows = await session.execute(_ORDERS_OF_PURCHASE, {"purchase_id": purchase_id})
     return list(rows.scalars())
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, insert, select
+from sqlalchemy import String, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
@@ -91,6 +91,26 @@ class Quote:
         return sum(self.buyer_amount(m) for m in self.merchants)
 
 
+# One query for the SKUs, their product and merchant, whether the merchant ships to the
+# country, the title and whether tiers exist (read next only when some do). Built once:
+# building a statement costs about as much as running it.
+_SKUS_TO_PRICE = (
+    select(
+        Sku,
+        Product,
+        Merchant,
+        exists()
+        .where(MerchantShipsTo.merchant_id == Merchant.id, MerchantShipsTo.country == bindparam("country"))
+        .correlate(Merchant),
+        columns.order_title(bindparam("language", type_=String())),
+        columns.has_tiers(),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .join(Merchant, Merchant.id == Product.merchant_id)
+    .where(Sku.id.in_(bindparam("sku_ids", expanding=True)))
+)
+
+
 async def price(
     session: AsyncSession, *, requests: list[LineRequest], country: str, currency: str, fx: FxTable, language: str
 ) -> Quote:
@@ -101,20 +121,8 @@ async def price(
     if not fx.knows(currency):
         raise Invalid("unknown_currency", f"No exchange rate for {currency}", field="currency")
     totals = stock.aggregate((r.sku_id, r.quantity) for r in requests)
-    # One query for the SKUs, their product and merchant, whether the merchant ships to
-    # `country`, the title and whether tiers exist (read next only when some do).
-    ships = (
-        exists()
-        .where(MerchantShipsTo.merchant_id == Merchant.id, MerchantShipsTo.country == country)
-        .correlate(Merchant)
-    )
     rows = (
-        await session.execute(
-            select(Sku, Product, Merchant, ships, columns.order_title(language), columns.has_tiers())
-            .join(Product, Product.id == Sku.product_id)
-            .join(Merchant, Merchant.id == Product.merchant_id)
-            .where(Sku.id.in_(totals))
-        )
+        await session.execute(_SKUS_TO_PRICE, {"sku_ids": list(totals), "country": country, "language": language})
     ).all()
     found = {sku.id: (sku, product, merchant) for sku, product, merchant, *_ in rows}
     for sku_id in totals:
