@@ -106,15 +106,18 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
     app_state.webhook_transport = httpx.ASGITransport(app=app)
     app.add_middleware(SecurityHeadersMiddleware, secure_cookies=settings.cookie_secure)
 
+    # Routes are matched in order, one by one: the buying path's routers come first (each
+    # of its requests used to be tried against every accounts, catalog... route before).
+    # tests/web/test_route_order.py checks that no path changes hands.
     for router in (
+        cart_api,
+        orders_api,
+        payments_api,
         accounts_api,
         merchants_api,
         catalog_api,
         catalog_csv_api,
         reference_api,
-        cart_api,
-        orders_api,
-        payments_api,
         companies_api,
         quotes_api,
         offers_api,

@@ -34,11 +34,17 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-State = Annotated[AppState, Depends(app_state)]
+async def _state_dependency(request: Request) -> AppState:
+    # async: FastAPI runs a plain `def` dependency in a worker thread (a hop per request).
+    return app_state(request)
 
 
-def db_session(request: Request) -> AsyncSession:
-    """The request's one session, committed by `UnitOfWorkRoute` before the response leaves."""
+State = Annotated[AppState, Depends(_state_dependency)]
+
+
+async def db_session(request: Request) -> AsyncSession:
+    """The request's one session, committed by `UnitOfWorkRoute` before the response leaves.
+    async only so that FastAPI calls it inline rather than in a worker thread."""
     existing: AsyncSession | None = getattr(request.state, "db_session", None)
     if existing is not None:
         return existing

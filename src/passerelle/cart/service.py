@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from passerelle.accounts.tokens import token_hash
 from passerelle.cart.models import Cart, CartItem
-from passerelle.catalog.models import PriceTier, Product, ProductStatus, ProductTranslation, Sku
+from passerelle.catalog import columns
+from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
 from passerelle.db.base import utcnow
 from passerelle.errors import DomainError, Invalid, NotFound
 from passerelle.merchants.models import Merchant, MerchantStatus
@@ -24,14 +26,44 @@ MAX_QUANTITY = 10_000
 MAX_LINES = 100
 
 
+# Built once: statements on every buyer's path cost about as much to build as to run.
+_CART_OF_USER = select(Cart).where(Cart.user_id == bindparam("key"))
+_CART_OF_GUEST = select(Cart).where(Cart.guest_token_hash == bindparam("key"))
+_CLEAR = delete(CartItem).where(CartItem.cart_id == bindparam("cart_id"))
+# Is the SKU on sale, is it already in the cart, how many lines the cart has: one query.
+_ADD_CHECK = (
+    select(
+        Sku.id,
+        CartItem.id,
+        select(func.count()).where(CartItem.cart_id == bindparam("cart_id")).scalar_subquery(),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .join(Merchant, Merchant.id == Product.merchant_id)
+    .outerjoin(CartItem, (CartItem.sku_id == Sku.id) & (CartItem.cart_id == bindparam("cart_id")))
+    .where(
+        Sku.id == bindparam("sku_id"),
+        Product.status == ProductStatus.published,
+        Merchant.status == MerchantStatus.approved,
+    )
+)
+_INSERT_ITEM = insert(CartItem)
+_TOUCH_CART = (
+    update(Cart)
+    .where(Cart.id == bindparam("cart_id"))
+    .values(updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+
+
 async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: str | None, create: bool) -> Cart | None:
+    key: dict[str, int | str]
     if user_id is not None:
-        query = select(Cart).where(Cart.user_id == user_id)
+        query, key = _CART_OF_USER, {"key": user_id}
     elif guest_token:
-        query = select(Cart).where(Cart.guest_token_hash == token_hash(guest_token))
+        query, key = _CART_OF_GUEST, {"key": token_hash(guest_token)}
     else:
         return None
-    cart = (await session.execute(query)).scalar_one_or_none()
+    cart = (await session.execute(query, key)).scalar_one_or_none()
     if cart is None and create:
         cart = Cart(user_id=user_id, guest_token_hash=None if user_id is not None else token_hash(guest_token or ""))
         session.add(cart)
@@ -39,49 +71,39 @@ async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: s
     return cart
 
 
-async def _buyable_sku(session: AsyncSession, sku_id: int) -> tuple[Sku, Product]:
-    row = (
-        await session.execute(
-            select(Sku, Product)
-            .join(Product, Product.id == Sku.product_id)
-            .join(Merchant, Merchant.id == Product.merchant_id)
-            .where(
-                Sku.id == sku_id,
-                Product.status == ProductStatus.published,
-                Merchant.status == MerchantStatus.approved,
-            )
-        )
-    ).first()
-    if row is None:
-        raise NotFound("sku")
-    sku, product = row
-    return sku, product
-
-
 async def add_item(
     session: AsyncSession, *, cart: Cart, sku_id: int, quantity: int, attribution: dict[str, Any] | None = None
-) -> CartItem:
+) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Invalid("invalid_quantity", f"Quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
-    await _buyable_sku(session, sku_id)
-    item = (
-        await session.execute(select(CartItem).where(CartItem.cart_id == cart.id, CartItem.sku_id == sku_id))
-    ).scalar_one_or_none()
-    if item is None:
-        count = len((await session.execute(select(CartItem.id).where(CartItem.cart_id == cart.id))).all())
+    # One query: is the SKU on sale, is it already in the cart, how many lines the cart has.
+    row = (await session.execute(_ADD_CHECK, {"cart_id": cart.id, "sku_id": sku_id})).first()
+    if row is None:
+        raise NotFound("sku")
+    _, item_id, count = row
+    now = utcnow()
+    if item_id is None:
         if count >= MAX_LINES:
             raise Invalid("cart_full", f"A cart holds at most {MAX_LINES} different items", field="sku_id")
-        item = CartItem(cart_id=cart.id, sku_id=sku_id, quantity=quantity, attribution=attribution)
-        session.add(item)
+        await session.execute(
+            _INSERT_ITEM,
+            {"cart_id": cart.id, "sku_id": sku_id, "quantity": quantity, "attribution": attribution, "added_at": now},
+        )
     else:
-        if item.quantity + quantity > MAX_QUANTITY:
-            raise Invalid("invalid_quantity", f"At most {MAX_QUANTITY} of one item", field="quantity")
-        item.quantity += quantity
+        # Added in the database (not read-then-written): two adds at once both count.
+        values: dict[str, Any] = {"quantity": CartItem.quantity + quantity}
         if attribution:
-            item.attribution = attribution
-    cart.updated_at = utcnow()
-    await session.flush()
-    return item
+            values["attribution"] = attribution
+        added = await session.execute(
+            update(CartItem)
+            .where(CartItem.id == item_id, CartItem.quantity + quantity <= MAX_QUANTITY)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        if added.rowcount != 1:  # type: ignore[attr-defined]
+            raise Invalid("invalid_quantity", f"At most {MAX_QUANTITY} of one item", field="quantity")
+    await session.execute(_TOUCH_CART, {"cart_id": cart.id, "now": now})
+    set_committed_value(cart, "updated_at", now)
 
 
 async def set_quantity(session: AsyncSession, *, cart: Cart, sku_id: int, quantity: int) -> None:
@@ -104,7 +126,7 @@ async def remove_item(session: AsyncSession, *, cart: Cart, sku_id: int) -> None
 
 
 async def clear(session: AsyncSession, *, cart_id: int) -> None:
-    await session.execute(delete(CartItem).where(CartItem.cart_id == cart_id))
+    await session.execute(_CLEAR, {"cart_id": cart_id})
 
 
 async def merge_guest_cart(session: AsyncSession, *, guest_token: str, user_id: int) -> int:
@@ -148,50 +170,88 @@ class CartLine:
         return self.unit_amount * self.quantity
 
 
+_LINES = (
+    select(
+        CartItem.quantity,
+        CartItem.attribution,
+        Sku.id,
+        Sku.code,
+        Sku.options,
+        Sku.price_amount,
+        Sku.stock,
+        Product.id,
+        Product.merchant_id,
+        Product.currency,
+        Product.min_order_quantity,
+        columns.product_title(bindparam("language", type_=String())),
+        columns.has_tiers(),
+    )
+    .join(Sku, Sku.id == CartItem.sku_id)
+    .join(Product, Product.id == Sku.product_id)
+    .where(CartItem.cart_id == bindparam("cart_id"))
+    .order_by(Product.merchant_id, CartItem.id)
+)
+_CHECKOUT_ITEMS = (
+    select(Cart.id, CartItem.sku_id, CartItem.quantity, CartItem.attribution)
+    .outerjoin(CartItem, CartItem.cart_id == Cart.id)
+    .where(Cart.user_id == bindparam("user_id"))
+    .order_by(CartItem.id)
+)
+
+
 async def lines(session: AsyncSession, *, cart: Cart, language: str) -> list[CartLine]:
     """The cart's lines priced by the server (tiers applied on each SKU's total quantity)."""
-    rows = (
-        await session.execute(
-            select(CartItem, Sku, Product)
-            .join(Sku, Sku.id == CartItem.sku_id)
-            .join(Product, Product.id == Sku.product_id)
-            .where(CartItem.cart_id == cart.id)
-            .order_by(Product.merchant_id, CartItem.id)
-        )
-    ).all()
-    if not rows:
-        return []
-    product_ids = {product.id for _, _, product in rows}
-    texts: dict[int, dict[str, str]] = {}
-    for t in (
-        await session.execute(select(ProductTranslation).where(ProductTranslation.product_id.in_(product_ids)))
-    ).scalars():
-        texts.setdefault(t.product_id, {})[t.language] = t.title
+    rows = (await session.execute(_LINES, {"cart_id": cart.id, "language": language})).all()
     tiers: dict[int, list[tuple[int, int]]] = {}
-    for tier in (
-        await session.execute(select(PriceTier).where(PriceTier.sku_id.in_([sku.id for _, sku, _ in rows])))
-    ).scalars():
-        tiers.setdefault(tier.sku_id, []).append((tier.min_quantity, tier.unit_amount))
+    tiered = [row[2] for row in rows if row[12]]
+    if tiered:
+        for sku_id, min_quantity, unit_amount in await session.execute(
+            select(PriceTier.sku_id, PriceTier.min_quantity, PriceTier.unit_amount).where(PriceTier.sku_id.in_(tiered))
+        ):
+            tiers.setdefault(sku_id, []).append((min_quantity, unit_amount))
     result = []
-    for item, sku, product in rows:
-        names = texts.get(product.id, {})
-        title = names.get(language) or names.get(product.source_language) or next(iter(names.values()), "")
-        sku_tiers = tiers.get(sku.id, [])
+    for (
+        quantity,
+        attribution,
+        sku_id,
+        code,
+        options,
+        price,
+        stock,
+        product_id,
+        merchant_id,
+        currency,
+        moq,
+        title,
+        _,
+    ) in rows:
+        sku_tiers = tiers.get(sku_id, [])
         result.append(
             CartLine(
-                sku_id=sku.id,
-                product_id=product.id,
-                merchant_id=product.merchant_id,
-                title=title,
-                sku_code=sku.code,
-                options=sku.options,
-                quantity=item.quantity,
-                unit_amount=unit_price(sku.price_amount, sku_tiers, item.quantity),
-                currency=product.currency,
-                stock=sku.stock,
-                min_order_quantity=product.min_order_quantity,
-                attribution=item.attribution,
+                sku_id=sku_id,
+                product_id=product_id,
+                merchant_id=merchant_id,
+                title=title or "",
+                sku_code=code,
+                options=options,
+                quantity=quantity,
+                unit_amount=unit_price(price, sku_tiers, quantity),
+                currency=currency,
+                stock=stock,
+                min_order_quantity=moq,
+                attribution=attribution,
                 tiers=sku_tiers,
             )
         )
     return result
+
+
+async def checkout_items(
+    session: AsyncSession, *, user_id: int
+) -> tuple[int | None, list[tuple[int, int, dict[str, Any] | None]]]:
+    """The account's cart id (None without a cart) and its (sku, quantity, attribution)
+    items, in one query: checkout prices them itself."""
+    rows = (await session.execute(_CHECKOUT_ITEMS, {"user_id": user_id})).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [(sku_id, quantity, attribution) for _, sku_id, quantity, attribution in rows if sku_id]

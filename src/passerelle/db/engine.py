@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from passerelle.db.sqlite_driver import one_hop_dbapi
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the writer; FULL makes every commit durable.
@@ -31,6 +33,8 @@ def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> Asy
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 10}
+        if url.startswith("sqlite+aiosqlite"):
+            kwargs["module"] = one_hop_dbapi()  # one thread hop per statement (sqlite_driver.py)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)

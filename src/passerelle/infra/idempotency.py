@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Integer, String, delete, update
+from sqlalchemy import JSON, Integer, String, bindparam, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -106,12 +106,17 @@ async def begin(session: AsyncSession, *, user_id: int, key: str, scope: str, di
     raise Conflict("in_progress", "A request with this Idempotency-Key is still being processed")
 
 
+_COMPLETE = (  # built once (every keyed request runs it)
+    update(IdempotencyKey)
+    .where(IdempotencyKey.user_id == bindparam("for_user"), IdempotencyKey.key == bindparam("for_key"))
+    .values(status_code=bindparam("new_status"), response=bindparam("new_response"))
+)
+
+
 async def complete(session: AsyncSession, *, user_id: int, key: str, status_code: int, body: Any) -> None:
     """Store the answer in the caller's transaction, so it commits with the work."""
     await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        .values(status_code=status_code, response=body)
+        _COMPLETE, {"for_user": user_id, "for_key": key, "new_status": status_code, "new_response": body}
     )
 
 

@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, select, update
+from sqlalchemy import JSON, Integer, String, Text, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -50,6 +51,28 @@ def emit(session: AsyncSession, *, topic: str, payload: dict[str, Any], at: date
     session.info["outbox_emitted"] = True
 
 
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    payload: dict[str, Any]
+    at: datetime | None = None
+
+
+async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
+    """Queue several messages in one INSERT (same transaction rules as `emit`)."""
+    if not messages:
+        return
+    now = utcnow()
+    await session.execute(
+        insert(OutboxMessage),
+        [
+            {"topic": m.topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
+            for m in messages
+        ],
+    )
+    session.info["outbox_emitted"] = True
+
+
 class OutboxRunner:
     """Polls for due messages and hands each to its topic's handler.
 
@@ -57,11 +80,14 @@ class OutboxRunner:
     for messages written by other processes or scheduled for later.
     """
 
-    def __init__(self, state: Any, handlers: Handlers, *, poll_seconds: float = 0.5, batch: int = 100) -> None:
+    def __init__(
+        self, state: Any, handlers: Handlers, *, poll_seconds: float = 0.5, batch: int = 100, concurrency: int = 16
+    ) -> None:
         self.state = state
         self.handlers = handlers
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -91,7 +117,11 @@ class OutboxRunner:
                 self._wake.clear()
 
     async def run_once(self) -> int:
-        """Handle the due messages once; returns how many were handled. Tests call this directly."""
+        """Handle the due messages once; returns how many were handled. Tests call this directly.
+
+        The batch is claimed in one write transaction (not one per message), then its
+        handlers run concurrently, at most `concurrency` at a time: the messages are
+        independent (several worker processes may already run them side by side)."""
         now = self.state.clock.now()
         async with self.state.db.read_sessions() as session:
             due = list(
@@ -104,8 +134,16 @@ class OutboxRunner:
                     )
                 ).all()
             )
-        for message_id, topic, payload, available_at in due:
-            await self._handle(message_id, topic, payload, available_at)
+        if not due:
+            return 0
+        claimed = await self._claim(due)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def handle(message_id: int, topic: str, payload: dict[str, Any]) -> None:
+            async with slots:
+                await self._run_handler(message_id, topic, payload)
+
+        await asyncio.gather(*(handle(m, t, p) for m, t, p, _ in due if m in claimed))
         return len(due)
 
     def _handler(self, topic: str) -> Handler | tuple[Handler, ...] | None:
@@ -115,26 +153,31 @@ class OutboxRunner:
             return found[int(index)] if index.isdigit() and int(index) < len(found) else None
         return found
 
-    async def _handle(
-        self, message_id: int, topic: str, payload: dict[str, Any], available_at: datetime | None = None
-    ) -> None:
-        handler = self._handler(topic)
+    async def _claim(self, due: list[Any]) -> set[int]:
+        """Mark the batch processed in one transaction; only one runner claims a message, even
+        with several worker processes. A fan-out topic gets its per-consumer copies here."""
         async with self.state.db.writing() as session:
-            # Claim: only one runner marks it processed, even with several worker processes.
-            claimed = await session.execute(
+            rows = await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.processed_at.is_(None))
+                .where(OutboxMessage.id.in_([m for m, *_ in due]), OutboxMessage.processed_at.is_(None))
                 .values(processed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
             )
-            if claimed.rowcount > 0 and isinstance(handler, tuple):
-                for i in range(len(handler)):
-                    # Due when the original was (an injected clock in tests may lag the wall clock).
-                    copy = OutboxMessage(
-                        topic=f"{topic}{FANOUT}{i}", payload=payload, available_at=available_at or utcnow()
-                    )
-                    session.add(copy)
-        if claimed.rowcount == 0:
-            return
+            claimed = set(rows.scalars())
+            copies = [
+                # Due when the original was (an injected clock in tests may lag the wall clock).
+                {"topic": f"{topic}{FANOUT}{i}", "payload": payload, "available_at": available_at or utcnow()}
+                for message_id, topic, payload, available_at in due
+                if message_id in claimed and isinstance(handler := self._handler(topic), tuple)
+                for i in range(len(handler))
+            ]
+            if copies:
+                await session.execute(insert(OutboxMessage), copies)
+        return claimed
+
+    async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> None:
+        handler = self._handler(topic)
         if isinstance(handler, tuple):
             return  # the copies are handled on the next rounds
         if handler is None:

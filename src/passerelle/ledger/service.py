@@ -13,7 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,6 +61,13 @@ async def _account(session: AsyncSession, *, code: str, currency: str, merchant_
     return account.id
 
 
+# Built once (every paid order posts a sale): building costs about as much as running.
+_POSTED = select(LedgerTransaction.id).where(LedgerTransaction.reference == bindparam("reference"))
+_ACCOUNTS = select(LedgerAccount.code, LedgerAccount.id).where(
+    LedgerAccount.code.in_(bindparam("codes", expanding=True)), LedgerAccount.currency == bindparam("currency")
+)
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -74,20 +81,34 @@ async def post(
     """Write one balanced transaction. `reference` is unique: posting it twice is refused."""
     if sum(p.amount for p in postings) != 0:
         raise DomainError("unbalanced_transaction", f"Ledger transaction {reference} does not balance", status=500)
-    exists = await session.execute(select(LedgerTransaction.id).where(LedgerTransaction.reference == reference))
+    exists = await session.execute(_POSTED, {"reference": reference})
     if exists.first() is not None:
         raise Conflict("already_posted", f"Ledger transaction {reference} was already posted")
     transaction = LedgerTransaction(kind=kind, reference=reference, order_id=order_id, memo=memo[:200])
     session.add(transaction)
     await session.flush()
-    for posting in postings:
-        if posting.amount == 0:
-            continue
-        account_id = await _account(session, code=posting.account, currency=currency, merchant_id=posting.merchant_id)
-        session.add(
-            LedgerEntry(transaction_id=transaction.id, account_id=account_id, amount=posting.amount, currency=currency)
+    moving = [p for p in postings if p.amount != 0]
+    # Every account of the transaction in one query; only a missing one is created.
+    found = await session.execute(_ACCOUNTS, {"codes": sorted({p.account for p in moving}), "currency": currency})
+    accounts = {code: account_id for code, account_id in found.all()}
+    for posting in moving:
+        if posting.account not in accounts:
+            accounts[posting.account] = await _account(
+                session, code=posting.account, currency=currency, merchant_id=posting.merchant_id
+            )
+    if moving:
+        await session.execute(
+            insert(LedgerEntry),
+            [
+                {
+                    "transaction_id": transaction.id,
+                    "account_id": accounts[p.account],
+                    "amount": p.amount,
+                    "currency": currency,
+                }
+                for p in moving
+            ],
         )
-    await session.flush()
     return transaction
 
 

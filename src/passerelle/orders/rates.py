@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.merchants.models import Merchant
@@ -32,18 +32,40 @@ class CommissionTable:
         return DEFAULT_COMMISSION_BP
 
 
+# Built once (every checkout runs them): building a statement costs about as much as running it.
+_COMMISSION_RULES = select(CommissionRule).where(
+    (CommissionRule.merchant_id.in_(bindparam("merchant_ids", expanding=True))) | (CommissionRule.merchant_id.is_(None))
+)
+_SHIPPING_FEES = (
+    select(ShippingFee)
+    .where(ShippingFee.merchant_id.in_(bindparam("merchant_ids", expanding=True)))
+    .order_by(ShippingFee.id)
+)
+
+
 async def commission_table(session: AsyncSession, *, merchant_ids: set[int]) -> CommissionTable:
-    rows = await session.execute(
-        select(CommissionRule).where(
-            (CommissionRule.merchant_id.in_(merchant_ids)) | (CommissionRule.merchant_id.is_(None))
-        )
-    )
+    rows = await session.execute(_COMMISSION_RULES, {"merchant_ids": sorted(merchant_ids)})
     return CommissionTable(list(rows.scalars()))
+
+
+async def shipping_fees_for(
+    session: AsyncSession, *, merchants: list[Merchant], country: str
+) -> dict[int, tuple[int, int | None]]:
+    """Per merchant, (fee, free-from subtotal) in its currency for shipping to `country`;
+    one query for all the merchants of a checkout."""
+    rows: dict[int, list[ShippingFee]] = {m.id: [] for m in merchants}
+    found = await session.execute(_SHIPPING_FEES, {"merchant_ids": list(rows)})
+    for fee in found.scalars():
+        rows[fee.merchant_id].append(fee)
+    return {m.id: _fee(rows[m.id], merchant=m, country=country) for m in merchants}
 
 
 async def shipping_fee_for(session: AsyncSession, *, merchant: Merchant, country: str) -> tuple[int, int | None]:
     """(fee, free-from subtotal) in the merchant's currency for shipping to `country`."""
-    rows = list((await session.execute(select(ShippingFee).where(ShippingFee.merchant_id == merchant.id))).scalars())
+    return (await shipping_fees_for(session, merchants=[merchant], country=country))[merchant.id]
+
+
+def _fee(rows: list[ShippingFee], *, merchant: Merchant, country: str) -> tuple[int, int | None]:
     exact = next((r for r in rows if r.country == country), None)
     anywhere = next((r for r in rows if r.country is None), None)
     chosen = exact or anywhere

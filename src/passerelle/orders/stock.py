@@ -8,8 +8,9 @@ rows in the same order (no deadlock).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import BindParameter, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.models import Sku
@@ -34,17 +35,25 @@ async def _move(
     """Move each quantity from one counter of its SKU to another, in SKU order, each as one
     conditional UPDATE. Returns the first SKU that had too few units (the moves before it
     stay in the caller's transaction), or None when all moved."""
-    from_column, to_column = getattr(Sku, source), getattr(Sku, target)
+    statement = _move_statement(source, target)
     for sku_id, quantity in sorted(quantities.items()):
-        result = await session.execute(
-            update(Sku)
-            .where(Sku.id == sku_id, from_column >= quantity)
-            .values({source: from_column - quantity, target: to_column + quantity})
-            .execution_options(synchronize_session=False)
-        )
+        result = await session.execute(statement, {"sku_id": sku_id, "quantity": quantity})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return sku_id
     return None
+
+
+@cache
+def _move_statement(source: Counter, target: Counter) -> Update:
+    """Built once per pair of counters: building a statement costs about as much as running it."""
+    from_column, to_column = getattr(Sku, source), getattr(Sku, target)
+    quantity: BindParameter[int] = bindparam("quantity")
+    return (
+        update(Sku)
+        .where(Sku.id == bindparam("sku_id"), from_column >= quantity)
+        .values({source: from_column - quantity, target: to_column + quantity})
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _mismatch(sku_id: int, what: str) -> DomainError:

@@ -6,8 +6,8 @@ import logging
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from passerelle.accounts.models import User
@@ -37,8 +37,12 @@ async def open_payment(session: AsyncSession, *, purchase: Purchase, provider: P
     return payment
 
 
+# Built once (pay and webhook run it for every order).
+_BY_PUBLIC_ID = select(Payment).where(Payment.public_id == bindparam("public_id"))
+
+
 async def by_public_id(session: AsyncSession, *, public_id: str) -> Payment:
-    payment = (await session.execute(select(Payment).where(Payment.public_id == public_id))).scalar_one_or_none()
+    payment = (await session.execute(_BY_PUBLIC_ID, {"public_id": public_id})).scalar_one_or_none()
     if payment is None:
         raise NotFound("payment")
     return payment
@@ -96,9 +100,7 @@ async def record_rejection(
 async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, event: WebhookEvent, now: datetime) -> str:
     """Apply an authenticated event exactly once. Returns "applied" or "duplicate";
     raises DomainError (nothing applied) when the event does not match its payment."""
-    payment = (
-        await session.execute(select(Payment).where(Payment.public_id == event.payment_public_id))
-    ).scalar_one_or_none()
+    payment = (await session.execute(_BY_PUBLIC_ID, {"public_id": event.payment_public_id})).scalar_one_or_none()
     if payment is None or payment.provider != provider.name:
         raise DomainError("unknown_payment", "The event names an unknown payment", status=400)
     if event.amount != payment.amount or event.currency != payment.currency:
@@ -107,20 +109,7 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
             f"Event amount {event.amount} {event.currency} differs from the payment's {payment.amount} {payment.currency}",
             status=400,
         )
-    try:
-        async with session.begin_nested():
-            session.add(
-                PaymentEvent(
-                    provider=provider.name,
-                    event_id=event.event_id,
-                    payment_id=payment.id,
-                    kind=event.kind,
-                    outcome="applied",
-                    payload=event.raw,
-                    received_at=now,
-                )
-            )
-    except IntegrityError:
+    if not await _record_event(session, provider=provider.name, event=event, payment_id=payment.id, now=now):
         return "duplicate"
 
     if event.kind == "payment.succeeded":
@@ -159,6 +148,30 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
         raise DomainError("unknown_event", f"Unknown event type {event.kind}", status=400)
     await session.flush()
     return "applied"
+
+
+async def _record_event(
+    session: AsyncSession, *, provider: str, event: WebhookEvent, payment_id: int, now: datetime
+) -> bool:
+    """Record the event once: False when (provider, event_id) is already there. One
+    INSERT ... ON CONFLICT DO NOTHING (was a savepoint around an INSERT: three statements)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = await session.execute(
+        insert(PaymentEvent)
+        .values(
+            provider=provider,
+            event_id=event.event_id,
+            payment_id=payment_id,
+            kind=event.kind,
+            outcome="applied",
+            payload=event.raw,
+            received_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[PaymentEvent.provider, PaymentEvent.event_id])
+        .returning(PaymentEvent.id)
+    )
+    return inserted.first() is not None
 
 
 async def succeeded_payment_of(session: AsyncSession, *, purchase_id: int) -> Payment:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import Role, User
@@ -27,6 +27,18 @@ TRANSITIONS: dict[OrderStatus, tuple[frozenset[OrderStatus], frozenset[str]]] = 
 }
 
 
+# Built once: statements on every order's path cost about as much to build as to run.
+_SET_STATUS = (
+    update(Order)
+    .where(Order.id == bindparam("order_id"), Order.status == bindparam("previous"))
+    .values(status=bindparam("to_status"), updated_at=bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
+_LINE_QUANTITIES = select(OrderLine.sku_id, OrderLine.quantity, OrderLine.attribution).where(
+    OrderLine.order_id == bindparam("order_id")
+)
+
+
 async def set_status(
     session: AsyncSession,
     *,
@@ -42,10 +54,7 @@ async def set_status(
     None when another change got there first."""
     for previous in from_statuses:
         result = await session.execute(
-            update(Order)
-            .where(Order.id == order_id, Order.status == previous)
-            .values(status=to_status, updated_at=now)
-            .execution_options(synchronize_session=False)
+            _SET_STATUS, {"order_id": order_id, "previous": previous, "to_status": to_status, "now": now}
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             session.add(
@@ -85,9 +94,7 @@ async def release_hold(session: AsyncSession, *, order: Order) -> None:
 async def line_quantities(session: AsyncSession, *, order_id: int) -> dict[int, int]:
     """Units each SKU of the order moves. A presale deposit line moves none: the unit stays
     in the deal until the balance order sells it."""
-    rows = await session.execute(
-        select(OrderLine.sku_id, OrderLine.quantity, OrderLine.attribution).where(OrderLine.order_id == order_id)
-    )
+    rows = await session.execute(_LINE_QUANTITIES, {"order_id": order_id})
     return stock.aggregate(
         (sku_id, quantity)
         for sku_id, quantity, attribution in rows.all()

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from passerelle.infra import outbox
 from passerelle.ledger import service as ledger
@@ -52,13 +53,16 @@ async def book_sale(session: AsyncSession, *, order: Order) -> None:
     )
 
 
+_ORDERS_OF_PURCHASE = (  # built once (every paid webhook runs it)
+    select(Order)
+    .where(Order.purchase_id == bindparam("purchase_id"))
+    .order_by(Order.id)
+    .execution_options(populate_existing=True)
+)
+
+
 async def _orders(session: AsyncSession, purchase_id: int) -> list[Order]:
-    rows = await session.execute(
-        select(Order)
-        .where(Order.purchase_id == purchase_id)
-        .order_by(Order.id)
-        .execution_options(populate_existing=True)
-    )
+    rows = await session.execute(_ORDERS_OF_PURCHASE, {"purchase_id": purchase_id})
     return list(rows.scalars())
 
 
@@ -79,7 +83,9 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 await session.refresh(order)
             else:
                 await stock.commit_reserved(session, await line_quantities(session, order_id=order.id))
-                await session.refresh(order)
+                # What set_status wrote, without reading the row back.
+                set_committed_value(order, "status", OrderStatus.paid)
+                set_committed_value(order, "updated_at", now)
                 await book_sale(session, order=order)
                 await _announce_paid(session, order=order, now=now)
                 if order.source in PAID_TOPICS:

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
-from passerelle.catalog.models import PriceTier, Product, ProductStatus, ProductTranslation, Sku
+from passerelle.catalog import columns
+from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
 from passerelle.errors import Conflict, Invalid
 from passerelle.i18n.countries import check_country
 from passerelle.infra import outbox
@@ -90,6 +91,26 @@ class Quote:
         return sum(self.buyer_amount(m) for m in self.merchants)
 
 
+# One query for the SKUs, their product and merchant, whether the merchant ships to the
+# country, the title and whether tiers exist (read next only when some do). Built once:
+# building a statement costs about as much as running it.
+_SKUS_TO_PRICE = (
+    select(
+        Sku,
+        Product,
+        Merchant,
+        exists()
+        .where(MerchantShipsTo.merchant_id == Merchant.id, MerchantShipsTo.country == bindparam("country"))
+        .correlate(Merchant),
+        columns.order_title(bindparam("language", type_=String())),
+        columns.has_tiers(),
+    )
+    .join(Product, Product.id == Sku.product_id)
+    .join(Merchant, Merchant.id == Product.merchant_id)
+    .where(Sku.id.in_(bindparam("sku_ids", expanding=True)))
+)
+
+
 async def price(
     session: AsyncSession, *, requests: list[LineRequest], country: str, currency: str, fx: FxTable, language: str
 ) -> Quote:
@@ -101,14 +122,9 @@ async def price(
         raise Invalid("unknown_currency", f"No exchange rate for {currency}", field="currency")
     totals = stock.aggregate((r.sku_id, r.quantity) for r in requests)
     rows = (
-        await session.execute(
-            select(Sku, Product, Merchant)
-            .join(Product, Product.id == Sku.product_id)
-            .join(Merchant, Merchant.id == Product.merchant_id)
-            .where(Sku.id.in_(totals))
-        )
+        await session.execute(_SKUS_TO_PRICE, {"sku_ids": list(totals), "country": country, "language": language})
     ).all()
-    found = {sku.id: (sku, product, merchant) for sku, product, merchant in rows}
+    found = {sku.id: (sku, product, merchant) for sku, product, merchant, *_ in rows}
     for sku_id in totals:
         if sku_id not in found:
             raise Invalid("unknown_sku", f"Unknown item {sku_id}", field="sku_id")
@@ -119,18 +135,9 @@ async def price(
             )
 
     merchant_ids = {m.id for _, _, m in found.values()}
-    ships = {
-        (mid, c)
-        for mid, c in (
-            await session.execute(
-                select(MerchantShipsTo.merchant_id, MerchantShipsTo.country).where(
-                    MerchantShipsTo.merchant_id.in_(merchant_ids), MerchantShipsTo.country == country
-                )
-            )
-        ).all()
-    }
-    for mid in merchant_ids:
-        if (mid, country) not in ships:
+    shipped_to = {merchant.id for _, _, merchant, ships_here, *_ in rows if ships_here}
+    for mid in sorted(merchant_ids):
+        if mid not in shipped_to:
             name = next(m.name for _, _, m in found.values() if m.id == mid)
             raise Conflict(
                 "not_shipped_to",
@@ -140,9 +147,11 @@ async def price(
             )
 
     tiers: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for tier in (await session.execute(select(PriceTier).where(PriceTier.sku_id.in_(totals)))).scalars():
-        tiers[tier.sku_id].append((tier.min_quantity, tier.unit_amount))
-    titles = await _titles(session, {p.id for _, p, _ in found.values()}, language)
+    tiered = [sku.id for sku, *_, has_tiers in rows if has_tiers]
+    if tiered:
+        for tier in (await session.execute(select(PriceTier).where(PriceTier.sku_id.in_(tiered)))).scalars():
+            tiers[tier.sku_id].append((tier.min_quantity, tier.unit_amount))
+    titles = {product.id: title for _, product, _, _, title, _ in rows if title is not None}
     commission = await rates.commission_table(session, merchant_ids=merchant_ids)
     vat_bp = pricing.vat_rate_bp(country)
 
@@ -178,28 +187,11 @@ async def price(
             sku_id=sku_id, quantity=quantity, unit_amount=agreed_price, attribution=attribution.get(sku_id)
         )
         quote.lines.append((request, sku, product, titles.get(product.id, sku.code), priced))
+    fees = await rates.shipping_fees_for(session, merchants=[q.merchant for q in by_merchant.values()], country=country)
     for quote in by_merchant.values():
-        fee, free_from = await rates.shipping_fee_for(session, merchant=quote.merchant, country=country)
+        fee, free_from = fees[quote.merchant.id]
         quote.shipping = pricing.shipping_fee(subtotal=quote.subtotal, fee=fee, free_from=free_from)
     return Quote(currency=currency, country=country, merchants=list(by_merchant.values()), fx=fx)
-
-
-async def _titles(session: AsyncSession, product_ids: set[int], language: str) -> dict[int, str]:
-    rows = await session.execute(
-        select(
-            ProductTranslation.product_id,
-            ProductTranslation.language,
-            ProductTranslation.title,
-            Product.source_language,
-        )
-        .join(Product, Product.id == ProductTranslation.product_id)
-        .where(ProductTranslation.product_id.in_(product_ids))
-    )
-    titles: dict[int, str] = {}
-    for product_id, lang, title, source in rows.all():
-        if lang == language or (lang == source and product_id not in titles):
-            titles[product_id] = title
-    return titles
 
 
 @dataclass
@@ -266,39 +258,45 @@ async def place(
             source=source,
         )
         session.add(order)
-        await session.flush()
+        orders.append(order)
+    await session.flush()  # the orders in one INSERT: their lines need their ids
+    lines, events, expiries = [], [], []
+    for order, merchant_quote in zip(orders, quote.merchants, strict=True):
         for request, sku, product, title, priced in merchant_quote.lines:
-            session.add(
-                OrderLine(
-                    order_id=order.id,
-                    sku_id=sku.id,
-                    product_id=product.id,
-                    title=title[:200],
-                    sku_code=sku.code,
-                    quantity=priced.quantity,
-                    unit_amount=priced.unit_amount,
-                    line_amount=priced.line_amount,
-                    vat_rate_bp=priced.vat_rate_bp,
-                    vat_amount=priced.vat_amount,
-                    commission_rate_bp=priced.commission_rate_bp,
-                    commission_amount=priced.commission_amount,
-                    merchant_net_amount=priced.merchant_net_amount,
-                    returned_quantity=0,
-                    attribution=request.attribution,
-                )
+            lines.append(
+                {
+                    "order_id": order.id,
+                    "sku_id": sku.id,
+                    "product_id": product.id,
+                    "title": title[:200],
+                    "sku_code": sku.code,
+                    "quantity": priced.quantity,
+                    "unit_amount": priced.unit_amount,
+                    "line_amount": priced.line_amount,
+                    "vat_rate_bp": priced.vat_rate_bp,
+                    "vat_amount": priced.vat_amount,
+                    "commission_rate_bp": priced.commission_rate_bp,
+                    "commission_amount": priced.commission_amount,
+                    "merchant_net_amount": priced.merchant_net_amount,
+                    "returned_quantity": 0,
+                    "attribution": request.attribution,
+                }
             )
-        session.add(
-            OrderEvent(
-                order_id=order.id,
-                from_status=None,
-                to_status=OrderStatus.pending_payment.value,
-                actor_id=buyer.id,
-                actor_kind="buyer",
-                at=now,
-            )
+        events.append(
+            {
+                "order_id": order.id,
+                "from_status": None,
+                "to_status": OrderStatus.pending_payment.value,
+                "actor_id": buyer.id,
+                "actor_kind": "buyer",
+                "note": "",
+                "at": now,
+            }
         )
         # Wake the expiry sweep when this hold runs out.
-        outbox.emit(session, topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at)
-        orders.append(order)
-    await session.flush()
+        expiries.append(outbox.Message(topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at))
+    # One INSERT per table, whatever the number of merchants and lines.
+    await session.execute(insert(OrderLine), lines)
+    await session.execute(insert(OrderEvent), events)
+    await outbox.emit_many(session, expiries)
     return Placed(purchase=purchase, orders=orders)

@@ -1,0 +1,112 @@
+"""The SQL statements each step of the buying path costs, counted through the real app.
+
+A change that adds a query to cart add, checkout, pay or the paid webhook shows here. If it
+is worth it, update the figure (and docs/performance.md); if not, it is a regression."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import event, func, select
+
+from passerelle.infra.outbox import OutboxRunner
+from passerelle.orders.models import Order, OrderStatus
+from passerelle.payments.tasks import deliver_sandbox_webhook
+from passerelle.state import AppState
+from tests.commerce import ADDRESS, GOOD_CARD, make_buyers, sku_of
+from tests.factories import Actor, make_merchant, make_product, make_user
+
+T = TypeVar("T")
+
+# Statements per step, BEGIN and SAVEPOINTs included (COMMIT is not a statement here).
+CART_ADD_FIRST = 8  # the account's first add also creates its cart
+CART_ADD_AGAIN = 7
+CHECKOUT = 18  # two SKUs: one conditional stock UPDATE each; includes the Idempotency-Key transaction
+PAY = 4
+PAID_WEBHOOK = 19  # outbox poll + claim, then the webhook transaction (one stock UPDATE per SKU)
+
+
+class StatementLog:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    async def count(self, step: Awaitable[T]) -> tuple[T, list[str]]:
+        self.statements.clear()
+        result = await step
+        return result, list(self.statements)
+
+
+@contextmanager
+def statement_log(state: AppState) -> Iterator[StatementLog]:
+    log = StatementLog()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        log.statements.append(" ".join(statement.split())[:120])
+
+    engines = {state.db.engine.sync_engine, state.db.read_engine.sync_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
+
+
+async def _buy(client: httpx.AsyncClient, runner: OutboxRunner, buyer: Actor, sku_id: int) -> None:
+    await client.post("/api/v1/cart/items", json={"sku_id": sku_id, "quantity": 1}, headers=buyer.headers)
+    placed = await client.post(
+        "/api/v1/checkout", json={"shipping_address": ADDRESS, "payment_provider": "sandbox"}, headers=buyer.headers
+    )
+    payment_id = placed.json()["payment"]["id"]
+    await client.post(f"/api/v1/payments/sandbox/{payment_id}/pay", json={"card_number": GOOD_CARD})
+    while await runner.run_once():
+        pass
+
+
+async def test_given_a_buyer_when_adding_checking_out_and_paying_then_each_step_costs_its_known_statements(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    seller = await make_user(state)
+    shop = await make_merchant(state, seller)
+    sku_a = (await sku_of(client, await make_product(state, shop, stock=5)))["id"]
+    sku_b = (await sku_of(client, await make_product(state, shop, stock=5)))["id"]
+    earlier, buyer = await make_buyers(state, 2)
+    # Only the PSP's webhook: the consumers of orders.paid (mail, creators) are not counted.
+    runner = OutboxRunner(state, {"payments.sandbox.deliver": deliver_sandbox_webhook})
+    await _buy(client, runner, earlier, sku_a)  # the first sale opens the ledger's accounts: not counted
+
+    with statement_log(state) as log:
+        first, first_sql = await log.count(
+            client.post("/api/v1/cart/items", json={"sku_id": sku_a, "quantity": 1}, headers=buyer.headers)
+        )
+        again, again_sql = await log.count(
+            client.post("/api/v1/cart/items", json={"sku_id": sku_b, "quantity": 2}, headers=buyer.headers)
+        )
+        placed, checkout_sql = await log.count(
+            client.post(
+                "/api/v1/checkout",
+                json={"shipping_address": ADDRESS, "payment_provider": "sandbox"},
+                headers={**buyer.headers, "Idempotency-Key": "count-1"},
+            )
+        )
+        payment_id = placed.json()["payment"]["id"]
+        paid, pay_sql = await log.count(
+            client.post(f"/api/v1/payments/sandbox/{payment_id}/pay", json={"card_number": GOOD_CARD})
+        )
+        handled, webhook_sql = await log.count(runner.run_once())
+
+    assert (first.status_code, again.status_code, placed.status_code, paid.status_code) == (201, 201, 201, 202)
+    assert [item["quantity"] for item in again.json()["items"]] == [1, 2]
+    assert handled == 1
+    async with state.db.read_sessions() as session:
+        assert (await session.execute(select(func.count()).where(Order.status == OrderStatus.paid))).scalar_one() == 2
+
+    assert len(first_sql) == CART_ADD_FIRST, "\n".join(first_sql)
+    assert len(again_sql) == CART_ADD_AGAIN, "\n".join(again_sql)
+    assert len(checkout_sql) == CHECKOUT, "\n".join(checkout_sql)
+    assert len(pay_sql) == PAY, "\n".join(pay_sql)
+    assert len(webhook_sql) == PAID_WEBHOOK, "\n".join(webhook_sql)
