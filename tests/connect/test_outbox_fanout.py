@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from passerelle.infra import outbox
+from passerelle.infra.clock import FrozenClock
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.state import AppState
 
@@ -38,3 +40,42 @@ async def test_given_two_consumers_when_the_second_fails_once_then_each_runs_exa
     for _ in range(3):
         await runner.run_once()
     assert calls == ["mail:7", "commission:7"]
+
+
+async def test_given_a_runner_that_dies_after_taking_a_message_then_the_message_comes_back_after_its_lease(
+    state: AppState,
+) -> None:
+    calls: list[int] = []
+
+    async def mail(_state: Any, payload: dict[str, Any]) -> None:
+        calls.append(payload["order_id"])
+
+    async with state.db.writing() as session:
+        outbox.emit(session, topic="orders.shipped", payload={"order_id": 9})
+    clock = FrozenClock(outbox.utcnow() + timedelta(minutes=1))
+    state.clock = clock
+    dying = OutboxRunner(state, {"orders.shipped": mail})
+    async with state.db.read_sessions() as session:
+        due = list(
+            (
+                await session.execute(
+                    select(
+                        outbox.OutboxMessage.id,
+                        outbox.OutboxMessage.topic,
+                        outbox.OutboxMessage.payload,
+                        outbox.OutboxMessage.available_at,
+                    )
+                )
+            ).all()
+        )
+    assert len(await dying._claim(due, clock.now())) == 1  # taken... and the process is killed here
+
+    survivor = OutboxRunner(state, {"orders.shipped": mail})
+    assert await survivor.run_once() == 0  # leased: nobody else runs it meanwhile
+    clock.advance(seconds=outbox.LEASE.total_seconds() + 1)
+    assert await survivor.run_once() == 1
+    assert calls == [9]
+    assert await survivor.run_once() == 0  # done for good once handled
+    async with state.db.read_sessions() as session:
+        message = (await session.execute(select(outbox.OutboxMessage))).scalar_one()
+    assert message.processed_at is not None and message.attempts == 2

@@ -26,7 +26,7 @@ CART_ADD_FIRST = 8  # the account's first add also creates its cart
 CART_ADD_AGAIN = 7
 CHECKOUT = 18  # two SKUs: one conditional stock UPDATE each; includes the Idempotency-Key transaction
 PAY = 4
-PAID_WEBHOOK = 19  # outbox poll + claim, then the webhook transaction (one stock UPDATE per SKU)
+PAID_WEBHOOK = 21  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 
 
 class StatementLog:

@@ -1,7 +1,10 @@
 """Transactional outbox: messages written in the same transaction as the change they
 announce, handled after commit by a runner (in-process by default, or `passerelle worker`).
 
-Every handler must be idempotent: a message can be delivered again after a crash.
+Every handler must be idempotent: a message can be delivered again after a crash. A runner
+takes a message with a lease (its due time pushed LEASE ahead) and marks it processed only
+once its handler has succeeded; if the process dies in between, the lease runs out and the
+message is delivered again.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
 Handlers = Mapping[str, Handler | tuple[Handler, ...]]
 FANOUT = "#"
 MAX_ATTEMPTS = 8
+# Longer than any handler should take; a crashed runner's messages come back after it.
+LEASE = timedelta(minutes=2)
 
 
 class OutboxMessage(Base):
@@ -136,14 +141,24 @@ class OutboxRunner:
             )
         if not due:
             return 0
-        claimed = await self._claim(due)
+        claimed = await self._claim(due, now)
         slots = asyncio.Semaphore(self.concurrency)
+        done: list[int] = []
 
         async def handle(message_id: int, topic: str, payload: dict[str, Any]) -> None:
             async with slots:
-                await self._run_handler(message_id, topic, payload)
+                if await self._run_handler(message_id, topic, payload):
+                    done.append(message_id)
 
         await asyncio.gather(*(handle(m, t, p) for m, t, p, _ in due if m in claimed))
+        if done:
+            async with self.state.db.writing() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(done))
+                    .values(processed_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
         return len(due)
 
     def _handler(self, topic: str) -> Handler | tuple[Handler, ...] | None:
@@ -153,41 +168,63 @@ class OutboxRunner:
             return found[int(index)] if index.isdigit() and int(index) < len(found) else None
         return found
 
-    async def _claim(self, due: list[Any]) -> set[int]:
-        """Mark the batch processed in one transaction; only one runner claims a message, even
-        with several worker processes. A fan-out topic gets its per-consumer copies here."""
+    async def _claim(self, due: list[Any], now: datetime) -> set[int]:
+        """Lease the batch in one transaction: only one runner claims a message, even with
+        several worker processes (a leased message is no longer due). A fan-out topic gets
+        its per-consumer copies here, and is then done: the copies carry the work."""
         async with self.state.db.writing() as session:
             rows = await session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([m for m, *_ in due]), OutboxMessage.processed_at.is_(None))
-                .values(processed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+                .where(
+                    OutboxMessage.id.in_([m for m, *_ in due]),
+                    OutboxMessage.processed_at.is_(None),
+                    OutboxMessage.available_at <= now,
+                )
+                .values(available_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
                 .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)
             )
             claimed = set(rows.scalars())
+            fanned = [
+                (message_id, topic, payload, available_at)
+                for message_id, topic, payload, available_at in due
+                if message_id in claimed and isinstance(self._handler(topic), tuple)
+            ]
             copies = [
                 # Due when the original was (an injected clock in tests may lag the wall clock).
                 {"topic": f"{topic}{FANOUT}{i}", "payload": payload, "available_at": available_at or utcnow()}
-                for message_id, topic, payload, available_at in due
-                if message_id in claimed and isinstance(handler := self._handler(topic), tuple)
-                for i in range(len(handler))
+                for _, topic, payload, available_at in fanned
+                for i in range(len(self._handlers_of(topic)))
             ]
             if copies:
                 await session.execute(insert(OutboxMessage), copies)
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([m for m, *_ in fanned]))
+                    .values(processed_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
         return claimed
 
-    async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> None:
+    def _handlers_of(self, topic: str) -> tuple[Handler, ...]:
+        handler = self._handler(topic)
+        return handler if isinstance(handler, tuple) else ()
+
+    async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> bool:
+        """True when the message is done with (handled, or nobody handles its topic)."""
         handler = self._handler(topic)
         if isinstance(handler, tuple):
-            return  # the copies are handled on the next rounds
+            return False  # marked done with its copies, in the claim
         if handler is None:
             log.warning("no handler for outbox topic %s", topic)
-            return
+            return True
         try:
             await handler(self.state, payload)
         except Exception as error:  # noqa: BLE001 - retried with backoff
             log.exception("outbox handler %s failed for message %s", topic, message_id)
             await self._retry_later(message_id, repr(error))
+            return False
+        return True
 
     async def _retry_later(self, message_id: int, error: str) -> None:
         async with self.state.db.writing() as session:
@@ -196,5 +233,6 @@ class OutboxRunner:
                 return
             message.last_error = error[:2000]
             if message.attempts < MAX_ATTEMPTS:
-                message.processed_at = None
                 message.available_at = utcnow() + timedelta(seconds=2**message.attempts)
+            else:
+                message.processed_at = utcnow()  # given up: kept with its last error
