@@ -58,7 +58,7 @@ async def _prepare(settings: Settings, posters: int) -> tuple[int, list[str]]:
     return room_id, tokens[1:]
 
 
-def run(*, viewers: int = 10_000, rate: float = 10.0, seconds: float = 10.0) -> dict[str, Any]:
+def run(*, viewers: int = 10_000, rate: float = 12.0, seconds: float = 10.0) -> dict[str, Any]:
     # The server lets a viewer post 1 message/s (bursts of 5): each poster posts every 3 s,
     # so a loaded server that reads a poster's messages late still accepts them all.
     posters = max(1, math.ceil(rate * 3))
