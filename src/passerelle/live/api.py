@@ -248,7 +248,7 @@ async def on_publish(request: Request, session: Session, state: State, secret: s
 async def on_publish_done(request: Request, session: Session, state: State, secret: str = "") -> Response:
     _check_media_secret(state, secret)
     form = await request.form()
-    room = await service.stop_publishing(session, name=str(form.get("name") or ""))
+    room = await service.stop_publishing(session, name=str(form.get("name") or ""), now=state.clock.now())
     if room is not None:
         publish_after_commit(session, state, room.id, status_event(room))
         if room.status == RoomStatus.ended:  # nginx wrote the last segment before calling back

@@ -22,7 +22,7 @@ from passerelle.errors import Conflict, DomainError, Invalid, NotFound
 from passerelle.festival import service as festivals
 from passerelle.festival.models import Deal, Festival
 from passerelle.live import service
-from passerelle.live.commerce_models import LiveCreditSplit, LiveEvent, LivePin, LiveRoomDeal
+from passerelle.live.commerce_models import AIR_EVENT, LiveCreditSplit, LiveEvent, LivePin, LiveRoomDeal
 from passerelle.live.models import LiveChatMessage, LiveRoom, MemberRole, RoomStatus
 from passerelle.merchants import service as merchants
 
@@ -109,15 +109,50 @@ def log_event(session: AsyncSession, *, room: LiveRoom, now: datetime, event: di
     session.add(LiveEvent(room_id=room.id, offset_ms=offset_ms(room, now), at=now, payload=event))
 
 
+class AirClock:
+    """Wall time -> milliseconds into the recording, which holds only on-air time: after the
+    encoder drops and comes back, later events are not shifted by the gap. A time while off
+    air maps to where the recording paused. Rooms without air events (older rooms) keep the
+    wall-clock offsets stored with each event."""
+
+    def __init__(self, spans: list[tuple[datetime, datetime | None]]) -> None:
+        self.spans = spans  # (on, off or None while still on air), in order
+
+    @classmethod
+    def from_events(cls, events: list[LiveEvent]) -> AirClock | None:
+        spans: list[tuple[datetime, datetime | None]] = []
+        for event in events:
+            if event.payload.get("on"):
+                if not spans or spans[-1][1] is not None:
+                    spans.append((event.at, None))
+            elif spans and spans[-1][1] is None:
+                spans[-1] = (spans[-1][0], event.at)
+        return cls(spans) if spans else None
+
+    def offset_ms(self, at: datetime) -> int:
+        total = 0.0
+        for on, off in self.spans:
+            if at <= on:
+                break
+            total += ((min(at, off) if off is not None else at) - on).total_seconds()
+        return int(total * 1000)
+
+
 async def replay_events(session: AsyncSession, *, room: LiveRoom) -> list[tuple[int, dict[str, Any]]]:
-    """(offset ms, event) of the logged events and the chat, in video order."""
-    query = select(LiveEvent).where(LiveEvent.room_id == room.id).order_by(LiveEvent.offset_ms, LiveEvent.id)
-    found = [(e.offset_ms, dict(e.payload)) for e in (await session.execute(query)).scalars()]
+    """(offset ms into the recording, event) of the logged events and the chat, in video order."""
+    query = select(LiveEvent).where(LiveEvent.room_id == room.id).order_by(LiveEvent.at, LiveEvent.id)
+    logged = list((await session.execute(query)).scalars())
+    air = AirClock.from_events([e for e in logged if e.payload.get("type") == AIR_EVENT])
+    found = [
+        (air.offset_ms(e.at) if air else e.offset_ms, dict(e.payload))
+        for e in logged
+        if e.payload.get("type") != AIR_EVENT
+    ]
     chat = select(LiveChatMessage).where(LiveChatMessage.room_id == room.id).order_by(LiveChatMessage.id)
     for m in (await session.execute(chat.limit(5000))).scalars():
         person = {"id": m.user_id, "name": m.author} if m.user_id is not None else None
         message = {"type": "message", "id": m.uid, "user": person, "text": m.body}
-        found.append((offset_ms(room, m.sent_at), message))
+        found.append((air.offset_ms(m.sent_at) if air else offset_ms(room, m.sent_at), message))
     found.sort(key=lambda pair: pair[0])  # stable: same-time events keep their order
     return found
 

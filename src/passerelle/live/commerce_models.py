@@ -41,6 +41,11 @@ class LiveRoomDeal(Base):
     attribution: Mapped[dict[str, Any]] = mapped_column(JSON)  # frozen at launch
 
 
+# Logged when the encoder starts or stops (payload {"type": AIR_EVENT, "on": bool}); never
+# shown to viewers, it maps wall times to the recording's time.
+AIR_EVENT = "_air"
+
+
 class LiveEvent(Base):
     """A pin, unpin, deal or auction as it happened, with its offset into the stream (replay)."""
 

@@ -19,6 +19,7 @@ from passerelle.accounts.models import User
 from passerelle.accounts.service import normalise_email
 from passerelle.catalog.models import Product, ProductStatus
 from passerelle.errors import Conflict, DomainError, Invalid, NotFound
+from passerelle.live.commerce_models import AIR_EVENT, LiveEvent
 from passerelle.live.media import room_of_stream, stream_name
 from passerelle.live.models import (
     LiveChatMessage,
@@ -267,19 +268,27 @@ async def start_publishing(session: AsyncSession, *, name: str, key: str, now: d
     room.on_air = True
     if room.went_live_at is None:
         room.went_live_at = now
+    _log_air(session, room, now, on=True)
     await session.flush()
     return room
 
 
-async def stop_publishing(session: AsyncSession, *, name: str) -> LiveRoom | None:
+async def stop_publishing(session: AsyncSession, *, name: str, now: datetime) -> LiveRoom | None:
     """The encoder stopped: the room is off air (it stays live; the host may resume or end it)."""
     room_id = room_of_stream(name)
     room = await session.get(LiveRoom, room_id) if room_id is not None else None
     if room is None:
         return None
     room.on_air = False
+    _log_air(session, room, now, on=False)
     await session.flush()
     return room
+
+
+def _log_air(session: AsyncSession, room: LiveRoom, now: datetime, *, on: bool) -> None:
+    # The recording only holds on-air time: the replay maps events to it (commerce.air_clock).
+    wall_ms = max(0, int((now - (room.went_live_at or now)).total_seconds() * 1000))
+    session.add(LiveEvent(room_id=room.id, offset_ms=wall_ms, at=now, payload={"type": AIR_EVENT, "on": on}))
 
 
 # --- what the chat hub reads ----------------------------------------------------------------
