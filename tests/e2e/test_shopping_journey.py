@@ -141,3 +141,23 @@ async def test_given_main_pages_then_they_fit_the_screen_and_load_cleanly(
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {viewport['width']}px"
         await page.screenshot(path=str(artifacts / f"{label}-{name}.png"), full_page=True)
     assert not problems, problems
+
+
+async def test_given_any_width_then_the_assistant_launcher_floats_over_the_page(
+    live_server: Shop, browser: Any
+) -> None:
+    # Guards the stylesheet's structure too: an unclosed @media block once swallowed every
+    # rule after it (live rooms, assistant) at desktop width.
+    for viewport in (DESKTOP, PHONE):
+        page, problems = await new_page(browser, viewport=viewport)
+        await page.goto(f"{live_server.url}/")
+        position = await page.evaluate("getComputedStyle(document.querySelector('.assistant')).position")
+        top_level_media = await page.evaluate(
+            """() => [...document.styleSheets].filter(s => (s.href || '').includes('/app.css'))
+                 .flatMap(s => [...s.cssRules]).filter(r => r instanceof CSSMediaRule)
+                 .map(r => r.cssRules.length)"""
+        )
+        assert position == "fixed", viewport
+        assert top_level_media and max(top_level_media) < 40, top_level_media
+        assert problems == []
+        await page.context.close()
