@@ -7,69 +7,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-from passerelle.config import Settings
-from passerelle.live.media import MediaServer, config_for, nginx_binary
-from tests import live_server as live
 from tests.factories import PASSWORD
-from tests.live.conftest import Cast, seed_cast
-from tests.live.test_media_e2e import eventually, push
-from tests.services import free_port, unavailable
+from tests.live.studio import Studio, eventually, open_studio, push
 
 STREAM_SECONDS = 4.0
 PIN_AFTER = 1.5  # seconds on air before the host pins
 
 
-@dataclass
-class Recorded:
-    server: live.LiveServer
-    media: MediaServer
-    cast: Cast
-    rtmp: str
-
-    def room(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.server.url}/api/v1/live/rooms/{self.cast.room_id}", timeout=5).json())
-
-
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
-    if nginx_binary() is None:
-        unavailable("nginx with the RTMP module is not installed (apt-get install nginx libnginx-mod-rtmp)")
-    if shutil.which("ffmpeg") is None:
-        unavailable("ffmpeg is not installed (apt-get install ffmpeg)")
-    data_dir = tmp_path_factory.mktemp("recorded")
-    cast = seed_cast(data_dir, viewers=1)
-    rtmp_port, http_port = free_port(), free_port()
-    server = live.start(
-        data_dir, extra_env={"PASSERELLE_MEDIA_HTTP_PORT": str(http_port), "PASSERELLE_MEDIA_RECORD": "true"}
-    )
-    settings = Settings(
-        data_dir=data_dir, secret_key="live-test", media_rtmp_port=rtmp_port, media_http_port=http_port,
-        media_record=True,
-    )  # fmt: skip
-    media = MediaServer(config_for(settings, app_url=server.url, bind="127.0.0.1"))
-    try:
-        media.start()
-    except Exception:
-        server.stop()
-        raise
-    try:
-        yield Recorded(server, media, cast, f"rtmp://127.0.0.1:{rtmp_port}/live")
-    finally:
-        media.stop()
-        server.stop()
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    with open_studio(tmp_path_factory.mktemp("recorded"), record=True) as opened:
+        yield opened
 
 
 async def test_given_a_recorded_live_with_a_pin_when_replayed_then_the_video_plays_the_pin_shows_and_it_sells(
-    recorded: Recorded, browser: Any
+    recorded: Studio, browser: Any
 ) -> None:
     from playwright.async_api import expect
 
