@@ -65,15 +65,6 @@ CLAIM_BODY = {
 }
 
 
-def problem(status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    return Response(
-        orjson.dumps({"code": code, "message": message, **extra}),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class ClaimRequest:
     """What a claim needs from its HTTP request, read by the FastAPI route or the raw fast path."""
@@ -95,6 +86,15 @@ class ClaimReply:
 
 def _refusal(status: int, code: str, message: str, retry_after: str | None = None, **extra: Any) -> ClaimReply:
     return ClaimReply(status, orjson.dumps({"code": code, "message": message, **extra}), retry_after)
+
+
+def as_response(reply: ClaimReply) -> Response:
+    headers = {"Retry-After": reply.retry_after} if reply.retry_after else None
+    return Response(reply.body, status_code=reply.status, media_type="application/json", headers=headers)
+
+
+def problem(status: int, code: str, message: str, retry_after: str | None = None, **extra: Any) -> Response:
+    return as_response(_refusal(status, code, message, retry_after, **extra))
 
 
 async def _buyer(asked: ClaimRequest, state: AppState) -> int | None:
@@ -178,13 +178,7 @@ async def claim(deal_id: PathId, request: Request) -> Response:
         idempotency_key=headers.get("idempotency-key", ""),
         body=await request.body(),
     )
-    reply = await answer_claim(request.app.state.passerelle, deal_id, asked)
-    return Response(
-        reply.body,
-        status_code=reply.status,
-        media_type="application/json",
-        headers={"Retry-After": reply.retry_after} if reply.retry_after else None,
-    )
+    return as_response(await answer_claim(request.app.state.passerelle, deal_id, asked))
 
 
 BATCH_BODY = {
@@ -233,9 +227,7 @@ async def claim_batch(request: Request) -> Response:
     if engine is None:
         return problem(503, "engine_offline", "The festival engine is not running")
     if engine.queue_depth >= state.settings.claim_queue_limit:
-        return problem(
-            429, "busy", "Engine queue full; retry in a moment", {"Retry-After": "1"}, queue_position=engine.queue_depth
-        )
+        return problem(429, "busy", "Engine queue full; retry in a moment", "1", queue_position=engine.queue_depth)
     try:
         raw = orjson.loads(await request.body())["claims"]
         if not isinstance(raw, list) or len(raw) > MAX_BATCH_CLAIMS:
