@@ -185,30 +185,27 @@ class OutboxRunner:
                 .execution_options(synchronize_session=False)
             )
             claimed = set(rows.scalars())
-            fanned = [
-                (message_id, topic, payload, available_at)
-                for message_id, topic, payload, available_at in due
-                if message_id in claimed and isinstance(self._handler(topic), tuple)
-            ]
-            copies = [
-                # Due when the original was (an injected clock in tests may lag the wall clock).
-                {"topic": f"{topic}{FANOUT}{i}", "payload": payload, "available_at": available_at or utcnow()}
-                for _, topic, payload, available_at in fanned
-                for i in range(len(self._handlers_of(topic)))
-            ]
+            fanned: list[int] = []
+            copies: list[dict[str, Any]] = []
+            for message_id, topic, payload, available_at in due:
+                consumers = self._handler(topic)
+                if message_id in claimed and isinstance(consumers, tuple):
+                    fanned.append(message_id)
+                    # Due when the original was (an injected clock in tests may lag the wall clock).
+                    due_at = available_at or utcnow()
+                    copies += [
+                        {"topic": f"{topic}{FANOUT}{i}", "payload": payload, "available_at": due_at}
+                        for i in range(len(consumers))
+                    ]
             if copies:
                 await session.execute(insert(OutboxMessage), copies)
                 await session.execute(
                     update(OutboxMessage)
-                    .where(OutboxMessage.id.in_([m for m, *_ in fanned]))
+                    .where(OutboxMessage.id.in_(fanned))
                     .values(processed_at=utcnow())
                     .execution_options(synchronize_session=False)
                 )
         return claimed
-
-    def _handlers_of(self, topic: str) -> tuple[Handler, ...]:
-        handler = self._handler(topic)
-        return handler if isinstance(handler, tuple) else ()
 
     async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> bool:
         """True when the message is done with (handled, or nobody handles its topic)."""
