@@ -34,14 +34,20 @@ class Studio:
 
 
 @contextmanager
-def open_studio(data_dir: Path, *, record: bool = False) -> Iterator[Studio]:
+def open_studio(
+    data_dir: Path, *, record: bool = False, viewers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[Studio]:
     if nginx_binary() is None:
         unavailable("nginx with the RTMP module is not installed (apt-get install nginx libnginx-mod-rtmp)")
     if shutil.which("ffmpeg") is None:
         unavailable("ffmpeg is not installed (apt-get install ffmpeg)")
-    cast = seed_cast(data_dir, viewers=1)
+    cast = seed_cast(data_dir, viewers=viewers)
     rtmp_port, http_port = free_port(), free_port()
-    env = {"PASSERELLE_MEDIA_HTTP_PORT": str(http_port)}
+    env = {
+        "PASSERELLE_MEDIA_RTMP_PORT": str(rtmp_port),
+        "PASSERELLE_MEDIA_HTTP_PORT": str(http_port),
+        **(extra_env or {}),
+    }
     if record:
         env["PASSERELLE_MEDIA_RECORD"] = "true"
     server = live.start(data_dir, extra_env=env)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,54 +14,25 @@ import httpx
 import pytest
 
 from passerelle.captions.speech import speak_with_pauses
-from passerelle.config import Settings
-from passerelle.live.media import MediaServer, config_for, nginx_binary
-from tests import live_server as live
 from tests.captions.conftest import apertium, need_commands, speech_tools, whisper_model_dir  # noqa: F401
 from tests.captions.streams import publish
-from tests.live.conftest import Cast, Viewer, api, connect, seed_cast
-from tests.services import free_port, unavailable
-
-
-@dataclass
-class CaptionStudio:
-    server: live.LiveServer
-    media: MediaServer
-    cast: Cast
-    rtmp: str
+from tests.live.conftest import Viewer, api, connect
+from tests.live.studio import Studio, open_studio
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[CaptionStudio]:
+def studio(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Studio]:
     whisper_dir: Path = request.getfixturevalue("whisper_model_dir")
     request.getfixturevalue("apertium")  # the fr-es, en-es pairs are installed
     request.getfixturevalue("speech_tools")
-    if nginx_binary() is None:
-        unavailable("nginx with the RTMP module is not installed (apt-get install nginx libnginx-mod-rtmp)")
     need_commands("ffmpeg")
-    data_dir = tmp_path_factory.mktemp("caption-studio")
-    cast = seed_cast(data_dir, viewers=2)
-    rtmp_port, http_port = free_port(), free_port()
     env = {
         "PASSERELLE_CAPTIONS": "true",
         "PASSERELLE_ASR_MODEL_DIR": str(whisper_dir),
         "PASSERELLE_MT_ENGINES": "apertium",
-        "PASSERELLE_MEDIA_RTMP_PORT": str(rtmp_port),
-        "PASSERELLE_MEDIA_HTTP_PORT": str(http_port),
     }
-    server = live.start(data_dir, extra_env=env)
-    settings = Settings(data_dir=data_dir, secret_key="live-test", media_rtmp_port=rtmp_port, media_http_port=http_port)
-    media = MediaServer(config_for(settings, app_url=server.url, bind="127.0.0.1"))
-    try:
-        media.start()
-    except Exception:
-        server.stop()
-        raise
-    try:
-        yield CaptionStudio(server, media, cast, f"rtmp://127.0.0.1:{rtmp_port}/live")
-    finally:
-        media.stop()
-        server.stop()
+    with open_studio(tmp_path_factory.mktemp("caption-studio"), viewers=2, extra_env=env) as opened:
+        yield opened
 
 
 def captions(viewer: Viewer, lang: str) -> list[dict[str, Any]]:
@@ -70,7 +40,7 @@ def captions(viewer: Viewer, lang: str) -> list[dict[str, Any]]:
 
 
 async def test_given_a_spanish_viewer_when_the_host_speaks_english_then_spanish_captions_arrive_until_turned_off(
-    studio: CaptionStudio, tmp_path: Path, browser: Any
+    studio: Studio, tmp_path: Path, browser: Any
 ) -> None:
     room, host = studio.cast.room_id, studio.cast.host
     settings = await api(studio.server.url, "PUT", f"/rooms/{room}/captions", host, json={"spoken_language": "en"})
@@ -125,7 +95,7 @@ async def test_given_a_spanish_viewer_when_the_host_speaks_english_then_spanish_
 
 
 async def test_given_a_french_chat_message_then_the_english_viewer_reads_it_translated_and_the_french_one_untouched(
-    studio: CaptionStudio, browser: Any
+    studio: Studio, browser: Any
 ) -> None:
     room = studio.cast.room_id
     poster, reader = studio.cast.viewers

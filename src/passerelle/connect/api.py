@@ -3,7 +3,6 @@ own data, a merchant's staff only their campaigns, operators the program."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -397,15 +396,7 @@ async def rerun_batch(batch_id: PathId, body: BatchIn, session: Session, operato
 
 @router.get("/operator/payout-batches/{batch_id}/sepa.xml")
 async def sepa(batch_id: PathId, session: Session, operator: Operator, state: State) -> Response:
-    settings = state.settings
-    xml = payouts.sepa_export(
-        await payouts.payouts_of(session, batch_id=batch_id),
-        batch_id=batch_id,
-        debtor_name=settings.connect_debtor_name,
-        debtor_iban=settings.connect_debtor_iban,
-        debtor_bic=settings.connect_debtor_bic,
-        execution=(state.clock.now() + timedelta(days=1)).date(),
-    )
+    xml = await payouts.batch_sepa_file(session, batch_id=batch_id, settings=state.settings, now=state.clock.now())
     return Response(
         xml,
         media_type="application/xml",

@@ -5,7 +5,6 @@ buttons swap their row in place with HTMX and fall back to a redirect without it
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -86,15 +85,7 @@ async def run_batch(page: PageContext, session: Session, state: State) -> Respon
 async def batch_sepa(batch_ref: str, page: PageContext, session: Session, state: State) -> Response:
     require_operator(page)
     batch_id = path_id(batch_ref, "payout batch")
-    settings = state.settings
-    xml = payouts.sepa_export(
-        await payouts.payouts_of(session, batch_id=batch_id),
-        batch_id=batch_id,
-        debtor_name=settings.connect_debtor_name,
-        debtor_iban=settings.connect_debtor_iban,
-        debtor_bic=settings.connect_debtor_bic,
-        execution=(state.clock.now() + timedelta(days=1)).date(),
-    )
+    xml = await payouts.batch_sepa_file(session, batch_id=batch_id, settings=state.settings, now=state.clock.now())
     disposition = f"attachment; filename=payouts-{batch_id}.xml"
     return Response(xml, media_type="application/xml", headers={"content-disposition": disposition})
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import sepaxml  # type: ignore[import-untyped]
@@ -28,6 +29,9 @@ from passerelle.errors import Conflict, Invalid, NotFound
 from passerelle.infra import outbox
 from passerelle.ledger import service as ledger
 from passerelle.ledger.models import LedgerAccount
+
+if TYPE_CHECKING:
+    from passerelle.config import Settings
 
 MONTHLY_TOPIC = "connect.monthly_payouts"
 
@@ -219,6 +223,18 @@ def csv_export(payouts: list[Payout]) -> str:
     for p in payouts:
         writer.writerow([p.id, p.creator_id, p.account_holder, p.iban, p.currency, p.amount, _amount(p.amount)])
     return out.getvalue()
+
+
+async def batch_sepa_file(session: AsyncSession, *, batch_id: int, settings: Settings, now: datetime) -> bytes:
+    """A batch's SEPA file, paid from the operator's account the next day."""
+    return sepa_export(
+        await payouts_of(session, batch_id=batch_id),
+        batch_id=batch_id,
+        debtor_name=settings.connect_debtor_name,
+        debtor_iban=settings.connect_debtor_iban,
+        debtor_bic=settings.connect_debtor_bic,
+        execution=(now + timedelta(days=1)).date(),
+    )
 
 
 def sepa_export(
