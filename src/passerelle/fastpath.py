@@ -26,8 +26,6 @@ CLAIMS_SUFFIX = "/claims"
 CARRIER_PREFIX = "/api/v1/logistics/carriers/"
 CARRIER_SUFFIX = "/events"
 
-MAX_CLAIM_BODY = 16 * 1024
-
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -55,7 +53,7 @@ def _claim_deal(method: str, path: str) -> int | None:
 
 
 async def _read_body(receive: Receive) -> bytes | None:
-    """The request body, or None when it is over MAX_CLAIM_BODY or the client left."""
+    """The request body, or None when it is over claims_api.MAX_CLAIM_BODY or the client left."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -64,7 +62,7 @@ async def _read_body(receive: Receive) -> bytes | None:
             return None
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_CLAIM_BODY:
+        if size > claims_api.MAX_CLAIM_BODY:
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):
@@ -73,22 +71,12 @@ async def _read_body(receive: Receive) -> bytes | None:
 
 async def _serve_claim(scope: Scope, receive: Receive, send: Send, state: AppState, deal_id: int) -> None:
     """A claim as raw ASGI: no Request or Response object on the festival's busiest route."""
-    authorization = cookie = csrf = key = ""
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            authorization = value.decode("latin-1")
-        elif name == b"cookie":
-            cookie = value.decode("latin-1")
-        elif name == b"x-csrf-token":
-            csrf = value.decode("latin-1")
-        elif name == b"idempotency-key":
-            key = value.decode("latin-1")
     body = await _read_body(receive)
     if body is None:
-        reply = claims_api.ClaimReply(413, b'{"code":"body_too_large","message":"A claim body is a few bytes"}')
+        reply = claims_api.BODY_TOO_LARGE
     else:
         client = scope.get("client")
-        asked = claims_api.ClaimRequest(client[0] if client else "unknown", authorization, cookie, csrf, key, body)
+        asked = claims_api.claim_request(client[0] if client else "unknown", scope["headers"], body)
         reply = await claims_api.answer_claim(state, deal_id, asked)
     headers = [
         (b"content-type", b"application/json"),

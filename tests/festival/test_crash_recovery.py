@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from passerelle.bench.fixtures import make_buyers, make_catalog
-from passerelle.db.base import utcnow
-from passerelle.festival import service as festivals
 from passerelle.festival.engine.journal import SqliteJournal
 from passerelle.festival.engine.rules import HELD, SOLD
-from passerelle.state import AppState
 from tests import live_server
+from tests.festival.live_deal import festival_with_live_deal
 
 STOCK = 400
 ENV = {
@@ -24,45 +20,6 @@ ENV = {
     "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "100000",
     "PASSERELLE_CLAIMS_PER_IP_PER_SECOND": "100000",
 }
-
-
-async def _festival(state: AppState, out: dict[str, object]) -> None:
-    from sqlalchemy import select
-
-    from passerelle.accounts.models import Role, User
-    from passerelle.merchants.models import MerchantMember
-
-    catalog = await make_catalog(state, merchants_count=1, products_each=2)
-    out["tokens"] = await make_buyers(state, 40)
-    now = utcnow()
-    async with state.db.sessions() as session:
-        operator = (await session.execute(select(User).where(User.role == Role.operator))).scalars().first()
-        member = (await session.execute(select(MerchantMember).limit(1))).scalar_one()
-        seller = await session.get(User, member.user_id)
-        assert operator is not None and seller is not None
-        fest = await festivals.create_festival(
-            session,
-            actor=operator,
-            name="Crash",
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=2),
-            time_zone="UTC",
-        )
-        deal = await festivals.create_deal(
-            session,
-            actor=seller,
-            merchant_id=member.merchant_id,
-            festival_id=fest.id,
-            sku_id=catalog.sku_ids[0],
-            price_amount=100,
-            stock=STOCK,
-            per_buyer_limit=1000,
-            starts_at=now - timedelta(minutes=1),
-            ends_at=now + timedelta(hours=1),
-        )
-        await festivals.arm_deal(session, actor=seller, deal_id=deal.id)
-        await session.commit()
-        out["deal_id"] = deal.id
 
 
 async def _hammer(
@@ -93,7 +50,7 @@ async def _hammer(
 
 async def test_given_kill_9_under_load_then_every_acknowledged_claim_survives_exactly_once(tmp_path: Path) -> None:
     out: dict[str, object] = {}
-    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: _festival(state, out))
+    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: festival_with_live_deal(state, out, STOCK))
     deal_id = int(out["deal_id"])  # type: ignore[call-overload]
     tokens: list[str] = out["tokens"]  # type: ignore[assignment]
     acknowledged: dict[str, int] = {}
@@ -157,7 +114,7 @@ async def test_given_redis_when_server_and_redis_are_killed_under_load_then_ackn
     from tests.services import start_redis
 
     out: dict[str, object] = {}
-    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: _festival(state, out))
+    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: festival_with_live_deal(state, out, STOCK))
     deal_id = int(out["deal_id"])  # type: ignore[call-overload]
     tokens: list[str] = out["tokens"]  # type: ignore[assignment]
     redis = await asyncio.to_thread(start_redis)

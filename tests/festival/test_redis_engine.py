@@ -17,7 +17,8 @@ from passerelle.festival.startup import start_engine
 from passerelle.state import AppState
 from tests import live_server
 from tests.commerce import make_buyers
-from tests.festival.test_crash_recovery import STOCK, _festival
+from tests.festival.live_deal import festival_with_live_deal
+from tests.festival.test_crash_recovery import STOCK
 from tests.festival.test_deals_api import claim, festival_with_deal
 from tests.services import RedisServer
 
@@ -108,7 +109,7 @@ async def test_given_two_server_processes_on_one_redis_then_they_share_the_deal(
     await client.flushall()
     await client.aclose()
     out: dict[str, object] = {}
-    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: _festival(state, out))
+    await asyncio.to_thread(live_server.prepare, tmp_path, lambda state: festival_with_live_deal(state, out, STOCK))
     deal_id = int(out["deal_id"])  # type: ignore[call-overload]
     tokens: list[str] = out["tokens"]  # type: ignore[assignment]
     env = {

@@ -173,7 +173,9 @@ def run(
             claims_lua.write_text(wrk_scripts.claims_script(tokens, deal_ids))
         with BenchServer(data_dir, env=env) as server:
             _wrk(server.url, data_dir / "noop.lua", seconds=2, connections=connections)  # warm-up
+            cpu_before = server.cpu_seconds()
             ceiling = _wrk(server.url, data_dir / "noop.lua", seconds=seconds, connections=connections)
+            ceiling_cpu = server.cpu_seconds() - cpu_before
             # Warm-up: each buyer's first request looks the token up once in the database (a
             # few ms each); measure the steady state, where every buyer has been seen.
             if not batched:
@@ -181,7 +183,9 @@ def run(
             _wrk(server.url, claims_lua, seconds=3, connections=connections if not batched else 8)
             watcher = ScreenWatcher(server.url)
             watcher.start()
+            cpu_before = server.cpu_seconds()
             claims = _wrk(server.url, claims_lua, seconds=seconds, connections=connections if not batched else 8)
+            claims_cpu = server.cpu_seconds() - cpu_before
             watcher.stop.set()
         audit = _audit(data_dir / "engine" / "journal.db")
     per_request = batch if batched else 1
@@ -198,6 +202,10 @@ def run(
         "durable_reservations": audit["reservations"],
         "connections": connections,
         "seconds": seconds,
+        # Server CPU (user + system) per claim and per no-op request: steadier than the
+        # rates when other work shares the machine.
+        "server_cpu_us_per_claim": round(claims_cpu * 1e6 / (claims["requests"] * per_request), 1),
+        "server_cpu_us_per_noop": round(ceiling_cpu * 1e6 / ceiling["requests"], 1),
         # The big screen's feed during the claims: its longest gap between two refreshes.
         "screen_refreshes": len(watcher.arrivals),
         "screen_max_gap_ms": watcher.max_gap_ms(),

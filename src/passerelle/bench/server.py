@@ -62,6 +62,13 @@ class BenchServer:
                 time.sleep(0.1)
         raise RuntimeError("server did not start in time")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (Linux /proc): dividing a
+        run's share by its requests gives a cost that another busy process cannot inflate."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
             self.process.terminate()

@@ -21,7 +21,9 @@ def _run(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        # uvicorn's httptools protocol, answering the flash-deal claim route below ASGI
+        # (passerelle/direct_http.py); every other request is served through ASGI as usual.
+        http="passerelle.direct_http:DirectHttpProtocol",
         proxy_headers=True,
         # A live room sends the same frame to thousands of sockets: compressing it once per
         # socket costs more CPU than the bandwidth it saves on short JSON frames.
