@@ -31,6 +31,7 @@ from passerelle.errors import DomainError, NotFound
 from passerelle.fastpath import FastPath
 from passerelle.festival.api import router as festival_api
 from passerelle.festival.claims_api import router as claims_api
+from passerelle.festival.claims_batch import router as claims_batch
 from passerelle.festival.coupons_api import router as coupons_api
 from passerelle.festival.engine.tuning import tune_collector
 from passerelle.festival.presale_api import router as presale_api
@@ -123,6 +124,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         offers_api,
         festival_api,
         claims_api,
+        claims_batch,
         coupons_api,
         presale_api,
         auctions_api,

@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from passerelle.assistant import api as assistant_api
 from passerelle.connect import redirect
-from passerelle.festival import claims_api
+from passerelle.festival import claims_api, claims_batch
 from passerelle.logistics import api as logistics_api
 from passerelle.state import AppState
 
@@ -33,7 +33,7 @@ def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | Non
     if method != "POST":
         return None
     if path == "/api/v1/claims:batch":
-        return claims_api.claim_batch, {}
+        return claims_batch.claim_batch, {}
     if path == "/api/v1/assistant/messages":
         return assistant_api.post_message, {}
     if path == "/api/v1/noop":

@@ -70,12 +70,12 @@ request = function()
   local parts = {{}}
   for i = 1, {batch} do
     counter = counter + 1
-    parts[i] = string.format('{{"deal_id":%d,"buyer_id":%d,"key":"%s-%d","quantity":1}}',
+    parts[i] = string.format('[%d,%d,"%s-%d",1]',
       deals[(counter % #deals) + 1], (counter % {buyers}) + 1, thread_tag, counter)
   end
   return wrk.format("POST", "/api/v1/claims:batch",
     {{["Authorization"] = "Bearer {gateway_token}", ["Content-Type"] = "application/json"}},
-    '{{"claims":[' .. table.concat(parts, ",") .. ']}}')
+    '{{"rows":[' .. table.concat(parts, ",") .. ']}}')
 end
 """
         + SUMMARY

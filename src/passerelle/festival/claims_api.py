@@ -1,4 +1,5 @@
-"""The claim hot path: POST /api/v1/deals/{deal_id}/claims and the batched intake.
+"""The claim hot path: POST /api/v1/deals/{deal_id}/claims (the gateways' batched intake is
+claims_batch.py).
 
 Lean on purpose: no ORM object and no database session per request (the buyer's token is
 cached in memory), orjson in and out, admission control before anything else, and the
@@ -208,69 +209,6 @@ async def claim(deal_id: PathId, request: Request) -> Response:
         body=await request.body(),
     )
     return as_response(await answer_claim(request.app.state.passerelle, deal_id, asked))
-
-
-BATCH_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["claims"],
-                    "properties": {
-                        "claims": {
-                            "type": "array",
-                            "maxItems": 10000,
-                            "items": {
-                                "type": "object",
-                                "required": ["deal_id", "buyer_id", "key", "quantity"],
-                                "properties": {
-                                    "deal_id": {"type": "integer"},
-                                    "buyer_id": {"type": "integer"},
-                                    "key": {"type": "string", "maxLength": 200},
-                                    "quantity": {"type": "integer", "minimum": 1},
-                                },
-                            },
-                        }
-                    },
-                }
-            }
-        },
-    }
-}
-MAX_BATCH_CLAIMS = 10_000
-
-
-@router.post("/claims:batch", openapi_extra=BATCH_BODY)
-async def claim_batch(request: Request) -> Response:
-    """For trusted edge gateways that aggregate buyers' claims (authenticated by the
-    gateway token, having authenticated the buyers themselves): many claims, one request,
-    answered in order as [{"code", "reservation_id"}]."""
-    state: AppState = request.app.state.passerelle
-    expected = state.settings.gateway_token
-    given = request.headers.get("authorization", "")[7:].strip()
-    if not expected or not hmac.compare_digest(expected, given):
-        return problem(401, "unauthorized", "Gateway token required")
-    engine = state.engine
-    if engine is None:
-        return problem(503, "engine_offline", "The festival engine is not running")
-    if engine.queue_depth >= state.settings.claim_queue_limit:
-        return problem(429, "busy", "Engine queue full; retry in a moment", "1", queue_position=engine.queue_depth)
-    try:
-        raw = orjson.loads(await request.body())["claims"]
-        if not isinstance(raw, list) or len(raw) > MAX_BATCH_CLAIMS:
-            raise ValueError
-        claims = [(int(c["deal_id"]), int(c["buyer_id"]), str(c["key"])[:200], int(c["quantity"])) for c in raw]
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return problem(
-            422, "invalid_request", f"Send {{'claims': [...]}} with at most {MAX_BATCH_CLAIMS} claims", field="claims"
-        )
-    answers = await engine.claim_many(claims)
-    return Response(
-        orjson.dumps({"answers": [{"code": code, "reservation_id": seq or None} for code, seq in answers]}),
-        media_type="application/json",
-    )
 
 
 @router.post("/noop", include_in_schema=False)
