@@ -91,8 +91,12 @@ class DirectHttpProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._front = _front_state(self.app)
-        self._last_reply = 0.0
+        self._last_activity = 0.0
         self._idle_timer: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self._last_activity = self.loop.time()  # a request arriving is not an idle connection
+        super().data_received(data)
 
     def on_message_begin(self) -> None:
         # uvicorn builds the ASGI scope here; a direct request never reads it, so it is
@@ -206,17 +210,17 @@ class DirectHttpProtocol(HttpToolsProtocol):
             pipelined, app = self.pipeline.pop()
             self._start_asgi_task(pipelined, app)
             return
-        self._last_reply = self.loop.time()
+        self._last_activity = self.loop.time()
         if self._idle_timer is None:
             self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._close_if_idle)
 
     def _close_if_idle(self) -> None:
-        """Close a keep-alive connection quiet for `timeout_keep_alive` since its last
-        direct reply; one timer per connection, re-armed for the time left."""
+        """Close a keep-alive connection quiet for `timeout_keep_alive` (no reply sent, no
+        byte received); one timer per connection, re-armed for the time left."""
         self._idle_timer = None
         if self.transport.is_closing() or not (self.cycle is None or self.cycle.response_complete):
             return  # closed, or a request is being answered (its reply re-arms the timer)
-        left = self._last_reply + self.timeout_keep_alive - self.loop.time()
+        left = self._last_activity + self.timeout_keep_alive - self.loop.time()
         if left > 0:
             self._idle_timer = self.loop.call_later(left, self._close_if_idle)
         else:
