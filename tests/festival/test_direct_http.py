@@ -22,7 +22,11 @@ from tests import live_server
 from tests.festival.live_deal import festival_with_live_deal
 
 # One address gets two claims a second (burst 2): the limiter shows which IP the server saw.
-ENV = {"PASSERELLE_CLAIMS_PER_IP_PER_SECOND": "1", "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "1000"}
+ENV = {
+    "PASSERELLE_CLAIMS_PER_IP_PER_SECOND": "1",
+    "PASSERELLE_CLAIMS_PER_ACCOUNT_PER_SECOND": "1000",
+    "PASSERELLE_GATEWAY_TOKEN": "edge-gateway",
+}
 _addresses = itertools.count(1)
 
 
@@ -182,3 +186,23 @@ async def test_given_a_quiet_keep_alive_connection_then_the_server_closes_it_aft
     # uvicorn's keep-alive timeout is 5 s; a direct reply arms the same timeout.
     assert await asyncio.wait_for(reader.read(), 9) == b""
     writer.close()
+
+
+def batch_request(body: bytes, token: str = "edge-gateway") -> bytes:
+    return (
+        f"POST /api/v1/claims:batch HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def test_given_a_gateway_batch_then_answers_in_order_and_oversized_bodies_refused(server: Server) -> None:
+    rows = [[server.deal_id, 9000 + n, f"gw-{n}", 1] for n in range(3)] + [[server.deal_id, 9000, "gw-0", 1]]
+    [(status, _, body)] = await exchange(server, batch_request(orjson.dumps({"rows": rows})))
+    assert status == 200, body
+    answers = orjson.loads(body)["answers"]
+    assert [code for code, _ in answers] == ["reserved"] * 4 and answers[0][1] == answers[3][1]
+    huge = b'{"rows":[' + b" " * (5 * 1024 * 1024) + b"]}"
+    [(status, _, body)] = await exchange(server, batch_request(huge, token="not-the-gateway"))
+    assert status == 401 and orjson.loads(body)["code"] == "unauthorized"
+    [(status, _, body)] = await exchange(server, batch_request(huge))
+    assert status == 413 and orjson.loads(body)["code"] == "body_too_large"

@@ -107,7 +107,7 @@ def claim_request(ip: str, headers: list[tuple[bytes, bytes]], body: bytes) -> C
 BODY_TOO_LARGE = ClaimReply(413, b'{"code":"body_too_large","message":"A claim body is a few bytes"}')
 
 
-def _refusal(status: int, code: str, message: str, retry_after: str | None = None, **extra: Any) -> ClaimReply:
+def refusal(status: int, code: str, message: str, retry_after: str | None = None, **extra: Any) -> ClaimReply:
     return ClaimReply(status, orjson.dumps({"code": code, "message": message, **extra}), retry_after)
 
 
@@ -117,7 +117,7 @@ def as_response(reply: ClaimReply) -> Response:
 
 
 def problem(status: int, code: str, message: str, retry_after: str | None = None, **extra: Any) -> Response:
-    return as_response(_refusal(status, code, message, retry_after, **extra))
+    return as_response(refusal(status, code, message, retry_after, **extra))
 
 
 @functools.lru_cache(maxsize=256)
@@ -148,35 +148,35 @@ async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> Cl
     """The whole claim, from admission control to the durable reservation; no HTTP objects."""
     engine = state.engine
     if engine is None:
-        return _refusal(503, "engine_offline", "The festival engine is not running")
+        return refusal(503, "engine_offline", "The festival engine is not running")
     allowed, wait = state.claim_ip_limiter.allow(asked.ip)
     if not allowed:
-        return _refusal(429, "rate_limited", "Too many claims from this address", str(max(1, round(wait))))
+        return refusal(429, "rate_limited", "Too many claims from this address", str(max(1, round(wait))))
     buyer = await _buyer(asked, state)
     if buyer is None:
-        return _refusal(401, "unauthorized", "Authentication required")
+        return refusal(401, "unauthorized", "Authentication required")
     allowed, wait = state.claim_account_limiter.allow(str(buyer))
     if not allowed:
-        return _refusal(429, "rate_limited", "Slow down", str(max(1, round(wait))))
+        return refusal(429, "rate_limited", "Slow down", str(max(1, round(wait))))
     depth = engine.queue_depth
     if depth >= state.settings.claim_queue_limit:
         # The waiting room: shed load with a clear answer instead of a timeout.
-        return _refusal(429, "busy", "Many buyers right now; retry in a moment", "1", queue_position=depth)
+        return refusal(429, "busy", "Many buyers right now; retry in a moment", "1", queue_position=depth)
     try:
         body = orjson.loads(asked.body)
         quantity = body["quantity"]
         if type(quantity) is not int or len(body) != 1:
             raise ValueError
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return _refusal(422, "invalid_request", 'Send {"quantity": <positive integer>}', field="quantity")
+        return refusal(422, "invalid_request", 'Send {"quantity": <positive integer>}', field="quantity")
     key = asked.idempotency_key or secrets.token_hex(12)
     if len(key) > 200:
-        return _refusal(
+        return refusal(
             422, "invalid_idempotency_key", "Idempotency-Key is at most 200 characters", field="Idempotency-Key"
         )
     answer = await engine.claim(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity)
     if answer.code != rules.RESERVED:
-        return _refusal(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
+        return refusal(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
     pay_by = _iso_utc(answer.expires_at)
     return ClaimReply(
         201,

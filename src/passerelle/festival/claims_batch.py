@@ -22,9 +22,9 @@ from typing import Annotated
 import msgspec
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from starlette.responses import Response
 
-from passerelle.festival.claims_api import problem
+from passerelle.festival.claims_api import ClaimReply, as_response, refusal
 from passerelle.state import AppState
 
 router = APIRouter(tags=["festival"])
@@ -119,33 +119,40 @@ async def _read_capped(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
+BODY_TOO_LARGE = refusal(413, "body_too_large", f"At most {MAX_BATCH_BODY} bytes per batch")
+
+
+async def answer_batch(state: AppState, authorization: str, body: bytes | None) -> ClaimReply:
+    """The whole batch, from the gateway's token to the answers; no HTTP objects (the
+    FastAPI route and `passerelle serve`'s protocol both answer through here)."""
+    expected = state.settings.gateway_token
+    given = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+        return refusal(401, "unauthorized", "Gateway token required")
+    engine = state.engine
+    if engine is None:
+        return refusal(503, "engine_offline", "The festival engine is not running")
+    if engine.queue_depth >= state.settings.claim_queue_limit:
+        return refusal(429, "busy", "Engine queue full; retry in a moment", "1", queue_position=engine.queue_depth)
+    if body is None:
+        return BODY_TOO_LARGE
+    try:
+        claims, compact = parse(body)
+    except BatchRefused as refused:
+        return refusal(422, "invalid_request", f"{refused.message} (at most {MAX_BATCH_CLAIMS} claims)", field="claims")
+    answers = await engine.claim_many(claims)
+    if compact:
+        return ClaimReply(200, orjson.dumps({"answers": [(code, seq or None) for code, seq in answers]}))
+    return ClaimReply(
+        200, orjson.dumps({"answers": [{"code": code, "reservation_id": seq or None} for code, seq in answers]})
+    )
+
+
 @router.post("/claims:batch", openapi_extra=BATCH_BODY)
 async def claim_batch(request: Request) -> Response:
     """For trusted edge gateways that aggregate buyers' claims (authenticated by the
     gateway token, having authenticated the buyers themselves): many claims, one request,
     answered in order. See the module's notes for the two body shapes."""
     state: AppState = request.app.state.passerelle
-    expected = state.settings.gateway_token
-    given = request.headers.get("authorization", "")[7:].strip()
-    if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
-        return problem(401, "unauthorized", "Gateway token required")
-    engine = state.engine
-    if engine is None:
-        return problem(503, "engine_offline", "The festival engine is not running")
-    if engine.queue_depth >= state.settings.claim_queue_limit:
-        return problem(429, "busy", "Engine queue full; retry in a moment", "1", queue_position=engine.queue_depth)
     body = await _read_capped(request)
-    if body is None:
-        return problem(413, "body_too_large", f"At most {MAX_BATCH_BODY} bytes per batch")
-    try:
-        claims, compact = parse(body)
-    except BatchRefused as refused:
-        return problem(
-            422, "invalid_request", f"{refused.message} (at most {MAX_BATCH_CLAIMS} claims)", field="claims"
-        )
-    answers = await engine.claim_many(claims)
-    if compact:
-        payload = orjson.dumps({"answers": [(code, seq or None) for code, seq in answers]})
-    else:
-        payload = orjson.dumps({"answers": [{"code": code, "reservation_id": seq or None} for code, seq in answers]})
-    return Response(payload, media_type="application/json")
+    return as_response(await answer_batch(state, request.headers.get("authorization", ""), body))
