@@ -91,7 +91,8 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
     max_open = book.max_open_per_buyer
     open_by_buyer = book.open_by_buyer
     for deal_id, buyer, key, quantity, fingerprint in claims:
-        known = keys.get((buyer, key))
+        buyer_key = (buyer, key)  # built once: looked up, then stored
+        known = keys.get(buyer_key)
         if known is not None:
             answer((RESERVED, known[1]) if known[0] == fingerprint else _KEY_REUSED)
             continue
@@ -121,7 +122,7 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
             open_by_buyer[buyer] = holding + 1
         deal.remaining -= quantity
         bought[buyer] = already + quantity
-        keys[(buyer, key)] = (fingerprint, seq)
+        keys[buyer_key] = (fingerprint, seq)
         keep((seq, deal_id, buyer, key, fingerprint, quantity, now, now + deal.hold_seconds))
         answer((RESERVED, seq))
         seq += 1
