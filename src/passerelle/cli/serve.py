@@ -35,8 +35,21 @@ def _run(host: str, port: int, workers: int) -> None:
     )
 
 
-def serve(host: str = Host, port: int = Port, workers: int = typer.Option(1, min=1, help="Worker processes.")) -> None:
-    upgrade_database(settings())
+def serve(
+    host: str = Host,
+    port: int = Port,
+    workers: int = typer.Option(1, min=1, help="Worker processes (more than one needs PASSERELLE_REDIS_URL)."),
+) -> None:
+    current = settings()
+    if workers > 1 and not current.redis_url:
+        # Each process would run its own festival engine over the one journal and sell
+        # every deal's stock once per process.
+        raise typer.BadParameter(
+            "several workers share flash deals and live rooms only through Redis: "
+            "set PASSERELLE_REDIS_URL, or run one worker",
+            param_hint="--workers",
+        )
+    upgrade_database(current)
     _run(host, port, workers)
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import functools
 import hashlib
+import os
 from pathlib import Path
 
 from passerelle.festival.engine import rules
@@ -28,6 +30,26 @@ def fingerprint(deal_id: int, quantity: int) -> int:
     return int.from_bytes(hashlib.blake2b(f"{deal_id}:{quantity}".encode(), digest_size=7).digest(), "big")
 
 
+class EngineInUse(RuntimeError):
+    """Another process already runs the embedded engine on this data directory."""
+
+
+def _lock_journal(journal_path: Path) -> int:
+    """Two processes with their own shard over one journal would each sell the whole stock:
+    one engine per journal, held for the process's life (the OS lets go if it dies)."""
+    journal_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(journal_path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise EngineInUse(
+            f"another process already runs the festival engine on {journal_path.parent}: several "
+            "server processes share deals only through Redis (set PASSERELLE_REDIS_URL)"
+        ) from None
+    return descriptor
+
+
 class DealEngine:
     def __init__(
         self, journal_path: Path, *, clock: Clock, max_open_per_buyer: int = 5, redis_url: str | None = None
@@ -37,6 +59,7 @@ class DealEngine:
         self.redis: RedisShard | None = (
             RedisShard(redis_url, clock=now, max_open_per_buyer=max_open_per_buyer) if redis_url else None
         )
+        self._lock: int | None = None if redis_url else _lock_journal(journal_path)
         self.journal: SqliteJournal | None = None if redis_url else SqliteJournal(journal_path)
         self.local: Shard | None = None
         if self.journal is not None:
@@ -64,6 +87,9 @@ class DealEngine:
             await self.local.stop()
         if self.journal is not None:
             self.journal.close()
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the lock
+            self._lock = None
         if self.redis is not None:
             await self.redis.stop()
 
