@@ -11,9 +11,8 @@ from __future__ import annotations
 import functools
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from fastapi import APIRouter, Request
@@ -67,8 +66,9 @@ CLAIM_BODY = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimRequest:
+# Named tuples, not frozen dataclasses: a frozen dataclass sets each field through
+# object.__setattr__, several µs per claim on the hot path for nothing.
+class ClaimRequest(NamedTuple):
     """What a claim needs from its HTTP request, read by the FastAPI route or the raw fast path."""
 
     ip: str
@@ -79,8 +79,7 @@ class ClaimRequest:
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimReply:
+class ClaimReply(NamedTuple):
     status: int
     body: bytes
     retry_after: str | None = None

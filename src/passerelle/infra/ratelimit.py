@@ -28,15 +28,24 @@ class MemoryTokenBucket:
     def allow(self, key: str, *, cost: float = 1.0, now: float | None = None) -> tuple[bool, float]:
         """`now` (seconds, one clock per bucket set): the event's own time when it is replayed
         later, e.g. clicks read back from a log, so a backlog is not mistaken for a burst."""
+        # Every claim passes here twice (address and account): kept to plain comparisons.
         if now is None:
             now = time.monotonic()
-        tokens, stamp = self._buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + max(0.0, now - stamp) * self.rate)
-        allowed = tokens >= cost
-        if allowed:
-            tokens -= cost
-        self._buckets[key] = (tokens, max(now, stamp))  # out-of-order events never refill twice
-        if len(self._buckets) > self.max_keys:
-            self._buckets.popitem(last=False)
-        wait = 0.0 if allowed else (cost - tokens) / self.rate
-        return allowed, wait
+        buckets = self._buckets
+        entry = buckets.pop(key, None)  # re-inserted below: the most recently used goes last
+        if entry is None:
+            tokens, stamp = self.burst, now
+            if len(buckets) >= self.max_keys:
+                buckets.popitem(last=False)
+        else:
+            tokens, stamp = entry
+            if now > stamp:  # out-of-order events never refill twice
+                tokens += (now - stamp) * self.rate
+                if tokens > self.burst:
+                    tokens = self.burst
+                stamp = now
+        if tokens >= cost:
+            buckets[key] = (tokens - cost, stamp)
+            return True, 0.0
+        buckets[key] = (tokens, stamp)
+        return False, (cost - tokens) / self.rate

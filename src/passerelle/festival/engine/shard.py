@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.batcher import Answers, ClaimBatcher, Group
@@ -19,8 +20,7 @@ from passerelle.festival.engine.journal import SqliteJournal
 from passerelle.festival.engine.rules import BookState, Claim, Deal, Row
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):  # a named tuple: built once per claim, cheaper than a frozen dataclass
     code: str
     seq: int = 0
     expires_at: float = 0.0
