@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
 from passerelle.catalog.models import Product, ProductStatus, Sku
-from passerelle.connect.models import Campaign, CampaignMember, Click, Commission, Link
+from passerelle.connect.models import Campaign, CampaignMember, Click, Commission, Creator, Link
 from passerelle.connect.service import campaigns, creators, links, payouts
 from passerelle.live.models import LiveRoom
 from passerelle.merchants.models import MemberRole, Merchant, MerchantMember, MerchantStatus
-from passerelle.seed.connect_history import CreatorSeed, ProgramLink, Timeline, seed_connect_history, timeline
+from passerelle.seed.connect_history import seed_connect_history
+from passerelle.seed.connect_plan import CreatorSeed, ProgramLink, Timeline, timeline
 from passerelle.seed.products import load
 from passerelle.state import AppState
 
@@ -51,11 +52,11 @@ async def ensure_connect_demo(state: AppState) -> int:
         time_zone=settings.operator_time_zone,
     )
     async with state.db.sessions() as session:
-        seeds = await _ensure_program(session, plan)
+        seeds, sample_campaign = await _ensure_program(session, plan)
         await session.commit()
     made = 0
     if seeds and not await _has_history(state, [s.creator_id for s in seeds]):
-        made = await seed_connect_history(state, seeds, plan)
+        made = await seed_connect_history(state, seeds, plan, sample_campaign=sample_campaign)
     async with state.db.sessions() as session:
         # The server does this at start-up too; done here so the payouts page shows it at once.
         await payouts.ensure_scheduled(
@@ -74,25 +75,20 @@ async def _has_history(state: AppState, creator_ids: list[int]) -> bool:
     return False
 
 
-async def _ensure_program(session: AsyncSession, plan: Timeline) -> list[CreatorSeed]:
+async def _ensure_program(session: AsyncSession, plan: Timeline) -> tuple[list[CreatorSeed], int | None]:
+    """The creators (with their links) and the sample campaign's id."""
     spec = load("connect.json")
     shops = await _shops(session, spec, plan.start)
-    await _ensure_sample_campaign(session, spec["sample_campaign"], shops, plan.start)
+    sample_campaign = await _ensure_sample_campaign(session, spec["sample_campaign"], shops, plan.start)
     seeds: list[CreatorSeed] = []
     for person in spec["creators"]:
         user = await accounts.get_by_email(session, email=person["email"])
         if user is None:
             continue
-        creator_id = await _ensure_creator(session, user, person, plan.start - timedelta(days=3))
-        seeds.append(
-            CreatorSeed(
-                creator_id=creator_id,
-                user_id=user.id,
-                referrer=person["referrer"],
-                links=await _ensure_links(session, creator_id, user, person, shops, plan.start),
-            )
-        )
-    return [s for s in seeds if any(link.sku_id is not None for link in s.links)]
+        creator = await _ensure_creator(session, user, person, plan.start - timedelta(days=3))
+        made = await _ensure_links(session, creator, person, shops, plan.start)
+        seeds.append(CreatorSeed(creator.id, person["referrer"], made))
+    return [s for s in seeds if s.sale_links], sample_campaign
 
 
 async def _shops(session: AsyncSession, spec: dict[str, Any], since: datetime) -> dict[str, Shop]:
@@ -136,18 +132,22 @@ async def _shops(session: AsyncSession, spec: dict[str, Any], since: datetime) -
 
 async def _ensure_sample_campaign(
     session: AsyncSession, terms: dict[str, Any], shops: dict[str, Shop], since: datetime
-) -> None:
+) -> int | None:
     shop = shops.get(terms["merchant"])
     if shop is None:
-        return
+        return None
     found = await session.execute(
-        select(Campaign.id).where(Campaign.merchant_id == shop.merchant.id, Campaign.kind == "sample").limit(1)
+        select(Campaign.id)
+        .where(Campaign.merchant_id == shop.merchant.id, Campaign.kind == "sample")
+        .order_by(Campaign.id)
+        .limit(1)
     )
-    if found.first() is not None:
-        return
+    existing = found.scalar_one_or_none()
+    if existing is not None:
+        return existing
     skus = await _skus(session, shop.merchant.id, limit=1)
     if not skus:
-        return
+        return None
     campaign = await campaigns.create(
         session,
         actor=shop.owner,
@@ -160,9 +160,10 @@ async def _ensure_sample_campaign(
     )
     campaign.created_at = since
     await session.flush()
+    return campaign.id
 
 
-async def _ensure_creator(session: AsyncSession, user: User, person: dict[str, Any], since: datetime) -> int:
+async def _ensure_creator(session: AsyncSession, user: User, person: dict[str, Any], since: datetime) -> Creator:
     creator = await creators.of_user(session, user_id=user.id)
     if creator is None:
         creator = await creators.apply(
@@ -184,7 +185,7 @@ async def _ensure_creator(session: AsyncSession, user: User, person: dict[str, A
     if not creator.iban:
         # Through the service: the IBAN is checked and stored compact, as a creator's own form does.
         await creators.set_payout_details(session, creator=creator, iban=person["iban"], holder=person["holder"])
-    return creator.id
+    return creator
 
 
 async def _skus(session: AsyncSession, merchant_id: int, *, limit: int) -> list[tuple[int, int]]:
@@ -210,16 +211,9 @@ async def _skus(session: AsyncSession, merchant_id: int, *, limit: int) -> list[
 
 
 async def _ensure_links(
-    session: AsyncSession,
-    creator_id: int,
-    user: User,
-    person: dict[str, Any],
-    shops: dict[str, Shop],
-    since: datetime,
+    session: AsyncSession, creator: Creator, person: dict[str, Any], shops: dict[str, Shop], since: datetime
 ) -> list[ProgramLink]:
-    creator = await creators.of_user(session, user_id=user.id)
-    assert creator is not None
-    made = await links.links_of(session, creator_id=creator_id)
+    made = await links.links_of(session, creator_id=creator.id)
     if not made:
         for slug in person["merchants"]:
             shop = shops.get(slug)
@@ -236,14 +230,16 @@ async def _ensure_links(
                     )
                 )
         room = (
-            await session.execute(select(LiveRoom.id).where(LiveRoom.host_id == user.id).order_by(LiveRoom.id).limit(1))
+            await session.execute(
+                select(LiveRoom.id).where(LiveRoom.host_id == creator.user_id).order_by(LiveRoom.id).limit(1)
+            )
         ).scalar_one_or_none()
         if person["room_link"] and room is not None:
             made.append(await links.create_link(session, creator=creator, target_kind="room", target_id=room))
         for link in made:
             link.created_at = since
         # Joining through a link dates the membership now; the demo's creators joined at the start.
-        members = await session.execute(select(CampaignMember).where(CampaignMember.creator_id == creator_id))
+        members = await session.execute(select(CampaignMember).where(CampaignMember.creator_id == creator.id))
         for member in members.scalars():
             member.joined_at = since
         await session.flush()
