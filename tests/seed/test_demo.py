@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +17,23 @@ from passerelle.accounts.models import User
 from passerelle.app import create_app
 from passerelle.catalog.models import Product, ProductImage, ProductStatus, ProductTranslation
 from passerelle.config import Settings
+from passerelle.connect.models import (
+    Campaign,
+    Click,
+    Commission,
+    Creator,
+    FraudFlag,
+    Link,
+    Payout,
+    PayoutBatch,
+    PayoutRun,
+    SampleRequest,
+)
+from passerelle.ledger import service as ledger
 from passerelle.merchants.models import Merchant, MerchantKind, MerchantShipsTo, MerchantStatus
 from passerelle.seed.demo import SeedReport, seed_demo, seed_demo_if_empty
 from passerelle.state import AppState
+from tests.web.helpers import HTML, log_in
 
 API = "/api/v1"
 
@@ -151,3 +166,112 @@ async def test_given_the_demo_then_a_running_festival_with_live_and_presale_deal
     assert presales and all(d["presale"]["remaining"] > 0 for d in presales)
     auctions = (await demo.client.get("/api/v1/auctions")).json()["items"]
     assert len(auctions) >= 3 and {a["status"] for a in auctions} == {"open"}
+
+
+# The influencer program (seed/connect.py).
+
+DEMO_PASSWORD = "passerelle-demo"
+OPERATOR = "operateur@demo.passerelle.fr"
+LEA = "lea.influence@demo.passerelle.fr"
+CONNECT_TABLES = (Creator, Campaign, Link, Click, Commission, PayoutBatch, Payout, PayoutRun, FraudFlag, SampleRequest)
+
+
+@asynccontextmanager
+async def browser(demo: Demo, email: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser of its own (cookies apart from the module's client), logged in as `email`."""
+    transport = httpx.ASGITransport(app=create_app(state=demo.state), client=("127.0.0.1", 40002))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=HTML) as client:
+        await log_in(client, email, DEMO_PASSWORD)
+        yield client
+
+
+async def token_headers(demo: Demo, email: str) -> dict[str, str]:
+    token = await demo.client.post(f"{API}/auth/token", json={"email": email, "password": DEMO_PASSWORD})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+async def connect_counts(state: AppState) -> dict[str, int]:
+    async with state.db.read_sessions() as session:
+        return {
+            table.__name__: (await session.execute(select(func.count()).select_from(table))).scalar_one()
+            for table in CONNECT_TABLES
+        }
+
+
+async def test_given_the_demo_then_the_operator_sees_a_paid_monthly_batch_and_the_next_run(demo: Demo) -> None:
+    async with demo.state.db.read_sessions() as session:
+        batch = (await session.execute(select(PayoutBatch))).scalar_one()
+        paid = list((await session.execute(select(Payout).where(Payout.batch_id == batch.id))).scalars())
+        runs = list((await session.execute(select(PayoutRun).order_by(PayoutRun.period))).scalars())
+
+    assert batch.kind == "monthly" and batch.currency == "EUR" and len(paid) == 2
+    assert runs[0].ran_at is not None and runs[0].batch_ids == [batch.id]
+    assert runs[-1].ran_at is None and runs[-1].due_at > datetime.now(UTC)  # the next run is scheduled
+    async with browser(demo, OPERATOR) as client:
+        page = await client.get("/operator/payouts")
+        sepa = await client.get(f"/operator/payouts/{batch.id}/sepa.xml")
+    assert page.status_code == 200, page.text
+    assert 'data-testid="payout-batches"' in page.text and 'data-testid="payout-totals"' in page.text
+    assert f"#{batch.id}</td>" in page.text
+    assert sepa.status_code == 200 and b"<IBAN>FR7630006000011234567890189</IBAN>" in sepa.content
+
+
+async def test_given_the_demo_then_the_review_page_shows_a_click_flood_and_the_commissions_it_holds(
+    demo: Demo,
+) -> None:
+    async with demo.state.db.read_sessions() as session:
+        flag = (await session.execute(select(FraudFlag))).scalar_one()
+        held = list((await session.execute(select(Commission).where(Commission.status == "held"))).scalars())
+
+    assert flag.kind == "click_flood" and flag.status == "open" and flag.detail["capped_clicks"] >= 100
+    assert held and {(c.creator_id, c.hold_reason) for c in held} == {(flag.creator_id, "under_review")}
+    async with browser(demo, OPERATOR) as client:
+        page = await client.get("/operator/connect/review")
+    assert page.status_code == 200, page.text
+    assert f'id="flag-{flag.id}"' in page.text
+    assert all(f'id="commission-{c.id}"' in page.text for c in held)
+
+
+async def test_given_the_demo_then_a_creator_has_clicks_and_earnings_in_every_state_and_the_ledger_balances(
+    demo: Demo,
+) -> None:
+    dashboard = await demo.client.get(f"{API}/creators/me/dashboard", headers=await token_headers(demo, LEA))
+    async with demo.state.db.read_sessions() as session:
+        states = set((await session.execute(select(Commission.status))).scalars())
+        totals = await ledger.total_of_all_entries(session)
+
+    assert dashboard.status_code == 200, dashboard.text
+    body = dashboard.json()
+    assert {"pending", "approved", "paid"} <= set(body["earnings"])
+    assert all(amount > 0 for by_currency in body["earnings"].values() for amount in by_currency.values())
+    assert body["clicks"] >= 100 and body["orders"] >= 5
+    assert sum(day["clicks"] for day in body["clicks_by_day"]) > 0  # the chart's last 30 days
+    assert {"pending", "approved", "paid", "held"} <= states
+    assert demo.first.credited_orders >= 15
+    assert totals and all(total == 0 for total in totals.values())
+    async with browser(demo, LEA) as client:
+        page = await client.get("/connect")
+    assert page.status_code == 200 and "lea.endirect" in page.text
+
+
+async def test_given_the_demo_then_a_shop_sees_its_creators_sales_and_a_sample_request(demo: Demo) -> None:
+    headers = await token_headers(demo, "vendeur.marque@demo.passerelle.fr")  # Maison Ambrelune
+    async with demo.state.db.read_sessions() as session:
+        ambrelune = (await session.execute(select(Merchant.id).where(Merchant.slug == "maison-ambrelune"))).scalar_one()
+        sample = (await session.execute(select(SampleRequest))).scalar_one()
+
+    stats = await demo.client.get(f"{API}/merchants/{ambrelune}/connect/dashboard", headers=headers)
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["creators"] >= 1
+    assert [row["handle"] for row in stats.json()["gmv_by_creator"]] == ["lea.endirect"]
+    assert sample.status == "requested"
+
+
+async def test_given_the_demo_seeded_again_then_no_connect_data_is_duplicated(demo: Demo) -> None:
+    before = await connect_counts(demo.state)
+
+    again = await seed_demo(demo.state)
+
+    assert again.credited_orders == 0
+    assert await connect_counts(demo.state) == before

@@ -27,6 +27,7 @@ from passerelle.i18n.fx import import_rates, parse_ecb_csv
 from passerelle.merchants import service as merchants
 from passerelle.merchants.models import Merchant, MerchantKind
 from passerelle.seed.auctions import ensure_open_auctions
+from passerelle.seed.connect import ensure_connect_demo
 from passerelle.seed.festival import ensure_running_festival
 from passerelle.seed.history import seed_order_history
 from passerelle.seed.images import placeholder_jpeg
@@ -63,6 +64,7 @@ class SeedReport:
     images: int = 0
     deals: int = 0
     orders: int = 0
+    credited_orders: int = 0  # past orders credited to creators (influencer program)
     seconds: float = 0.0
     logins: list[DemoLogin] = field(default_factory=list)
 
@@ -81,7 +83,8 @@ class SeedReport:
             f"Demo marketplace seeded in {self.seconds:.1f} s: {sum(self.merchants.values())} merchants"
             f" ({kinds or 'none new'}), {self.products} products with {self.images} images,"
             f" {self.categories} new categories, {self.currencies} exchange rates, {self.users} new accounts,"
-            f" {self.deals} live festival deals and {self.orders} past orders."
+            f" {self.deals} live festival deals and {self.orders} past orders"
+            f" ({self.credited_orders} of them credited to creators)."
             f" Log in with the password {password!r} as: {logins}. See docs/demo.md."
         )
 
@@ -139,6 +142,9 @@ async def seed_demo(state: AppState) -> SeedReport:
     await ensure_live_rooms(state)
     report.orders = await seed_order_history(state)
     report.orders += await seed_traced_deliveries(state)
+    # Last: the history step above seeds only a database without orders.
+    report.credited_orders = await ensure_connect_demo(state)
+    report.orders += report.credited_orders
     report.seconds = time.perf_counter() - started
     return report
 
