@@ -110,3 +110,5 @@ async def test_given_an_approved_creator_then_the_dashboard_suggests_campaigns_t
         from passerelle.connect.models import CampaignMember
 
         assert await session.get(CampaignMember, (shop.campaign_id, creator_id)) is not None
+    # Joined: no longer offered as a campaign to join.
+    assert "Rentrée" not in (await client.get("/connect")).text

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.connect.features import BIT, CATEGORIES, category_mask
-from passerelle.connect.models import Campaign, Creator
+from passerelle.connect.models import Campaign, CampaignMember, Creator
 from passerelle.db.engine import Database
 
 REFRESH_SECONDS = 600.0
@@ -159,9 +159,19 @@ class MatchIndex:
 
 
 async def recommended_campaigns(session: AsyncSession, *, creator: Creator, limit: int = 10) -> list[Match]:
-    """Campaigns for a creator: few enough (thousands) to score in Python."""
+    """Campaigns for a creator to join: few enough (thousands) to score in Python. Campaigns
+    the creator already works on (or is done with) are not suggested again."""
+    settled = select(CampaignMember.campaign_id).where(
+        CampaignMember.creator_id == creator.id, CampaignMember.status.in_(("active", "done"))
+    )
     rows = await session.execute(
-        select(Campaign).where(Campaign.status == "active", Campaign.kind.in_(("open", "task", "sample"))).limit(5000)
+        select(Campaign)
+        .where(
+            Campaign.status == "active",
+            Campaign.kind.in_(("open", "task", "sample")),
+            Campaign.id.not_in(settled),
+        )
+        .limit(5000)
     )
     mine = set(creator.categories)
     out = []
