@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from passerelle.accounts.models import Role, User
+from passerelle.catalog.columns import product_title
 from passerelle.catalog.models import Product, Sku
 from passerelle.connect.features import CATEGORIES
 from passerelle.connect.matching import recommended_campaigns
@@ -118,7 +119,8 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
             campaign = await session.get(Campaign, match.id)
             if campaign is not None:
                 suggested.append((campaign, match.reasons))
-    titles = await _titles(session, [link.target_id for link in my_links if link.target_kind == "product"])
+    product_ids = [link.target_id for link in my_links if link.target_kind == "product"]
+    titles = await _titles(session, product_ids, page.locale.language)
     my_balances = await balances(session, creator_id=creator.id)
     threshold = state.settings.connect_payout_threshold
     return page.render(
@@ -140,11 +142,14 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
     )
 
 
-async def _titles(session: Session, product_ids: list[int]) -> dict[int, str]:
+async def _titles(session: Session, product_ids: list[int], language: str) -> dict[int, str]:
+    """Each linked product's title in the reader's language (its slug if it has none)."""
     if not product_ids:
         return {}
-    rows = await session.execute(select(Product.id, Product.slug).where(Product.id.in_(product_ids)))
-    return {pid: slug.replace("-", " ") for pid, slug in rows.all()}
+    rows = await session.execute(
+        select(Product.id, product_title(language), Product.slug).where(Product.id.in_(product_ids))
+    )
+    return {pid: title or slug.replace("-", " ") for pid, title, slug in rows.all()}
 
 
 @router.post("/connect/campaigns/{campaign_ref}/join")
