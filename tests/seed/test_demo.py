@@ -230,6 +230,8 @@ async def test_given_the_demo_then_the_review_page_shows_a_click_flood_and_the_c
         page = await client.get("/operator/connect/review")
     assert page.status_code == 200, page.text
     assert f'id="flag-{flag.id}"' in page.text
+    capped = f"{flag.detail['capped_clicks']} clics au-delà du plafond"  # not the raw "link:<id>"
+    assert capped in page.text and flag.subject not in page.text
     assert all(f'id="commission-{c.id}"' in page.text for c in held)
 
 

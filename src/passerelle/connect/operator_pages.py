@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from passerelle.accounts.models import Role, User
-from passerelle.connect.models import Creator, Payout, PayoutRun
+from passerelle.connect.models import Creator, Link, Payout, PayoutRun
 from passerelle.connect.service import commissions, fraud, payouts, review
 from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import Forbidden, Invalid
@@ -110,12 +110,17 @@ async def review_page(page: PageContext, session: Session) -> Response:
             )
         ).all()
     )
+    # A click flood names its link by id: the operator knows links by their short code.
+    link_ids = [int(f.subject.split(":")[1]) for f in flags if f.kind == "click_flood" and f.subject[5:].isdigit()]
+    link_codes = (
+        dict((await session.execute(select(Link.id, Link.code).where(Link.id.in_(link_ids)))).all()) if link_ids else {}
+    )
     lang = page.locale.language
     held = [
         (h, Money(h.commission.amount - h.commission.reversed_amount, h.commission.currency).format(lang))
         for h in await review.held_commissions(session)
     ]
-    return page.render("connect/operator_review.html", flags=flags, handles=handles, held=held)
+    return page.render("connect/operator_review.html", flags=flags, handles=handles, held=held, link_codes=link_codes)
 
 
 async def _answer(page: Page, *, row_id: str, done: str) -> Response:
