@@ -122,8 +122,16 @@ def _audit(journal_path: Path) -> dict[str, int]:
         if deal.remaining < 0 or held_or_sold > stocks[deal_id]:
             oversold += 1
     reservations = len(book.reservations)
+    # How many reservations each durable batch carried: small batches mean a commit (and
+    # its thread hop) per few claims.
+    sizes = [len(rows) for rows, _changes in journal.replay() if rows]
     journal.close()
-    return {"oversold": oversold, "reservations": reservations}
+    return {
+        "oversold": oversold,
+        "reservations": reservations,
+        "batches": len(sizes),
+        "mean_batch": round(sum(sizes) / len(sizes), 1) if sizes else 0.0,
+    }
 
 
 class ScreenWatcher(threading.Thread):
@@ -200,6 +208,8 @@ def run(
         "oversold": audit["oversold"],
         "errors": claims["socket_errors"],
         "durable_reservations": audit["reservations"],
+        "durable_batches": audit["batches"],
+        "mean_reservations_per_batch": audit["mean_batch"],
         "connections": connections,
         "seconds": seconds,
         # Server CPU (user + system) per claim and per no-op request: steadier than the
