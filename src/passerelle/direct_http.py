@@ -37,7 +37,6 @@ BATCH_PATH = b"/api/v1/claims:batch"
 NOOP = 0
 BATCH = -1
 
-FAILED = claims_api.ClaimReply(500, b'{"code":"internal_error","message":"Something went wrong on our side"}')
 NOOP_REPLY = claims_api.ClaimReply(200, b'{"ok":true}')
 
 
@@ -168,10 +167,26 @@ class DirectHttpProtocol(HttpToolsProtocol):
             self._reply(cycle, NOOP_REPLY)
         elif cycle.too_large and cycle.route != BATCH:  # the batch answers 401 before 413
             self._reply(cycle, claims_api.BODY_TOO_LARGE)
+        elif cycle.route > 0 and self._claim_now(cycle):
+            pass  # answered, or to be answered from the engine's batch
         else:
             task = self.loop.create_task(self._answer(cycle))
             task.add_done_callback(self.tasks.discard)
             self.tasks.add(task)
+
+    def _claim_now(self, cycle: DirectCycle) -> bool:
+        """Most claims need no task: the buyer is in the token cache and the embedded
+        engine answers through a callback once the batch is durable."""
+        assert self._front is not None
+        chunks = cycle.chunks
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        asked = claims_api.claim_request(self._client_ip(cycle.headers), cycle.headers, body)
+        try:
+            return claims_api.claim_then(self._front[0], cycle.route, asked, lambda reply: self._reply(cycle, reply))
+        except Exception:
+            logger.exception("claim on deal %s failed", cycle.route)
+            self._reply(cycle, claims_api.FAILED)
+            return True
 
     def _client_ip(self, headers: list[tuple[bytes, bytes]]) -> str:
         peer = self.client[0] if self.client else "unknown"
@@ -199,7 +214,7 @@ class DirectHttpProtocol(HttpToolsProtocol):
                 reply = await claims_api.answer_claim(state, cycle.route, asked)
         except Exception:
             logger.exception("claim on route %s failed", cycle.route)
-            reply = FAILED
+            reply = claims_api.FAILED
         self._reply(cycle, reply)
 
     def _reply(self, cycle: DirectCycle, reply: claims_api.ClaimReply) -> None:

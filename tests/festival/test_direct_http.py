@@ -96,7 +96,7 @@ async def test_given_the_serve_protocol_then_claims_skip_asgi_unless_they_need_i
     monkeypatch.setattr(claims_api, "answer_claim", answer)
     monkeypatch.setattr(fastpath, "_serve_claim", through_asgi)
     inner = FastAPI()
-    inner.state.passerelle = SimpleNamespace()
+    inner.state.passerelle = SimpleNamespace(engine=None)  # no engine here: the awaited path
     config = uvicorn.Config(
         fastpath.FastPath(inner), host="127.0.0.1", port=0, http=DirectHttpProtocol, log_level="critical"
     )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from fastapi import APIRouter, Request
@@ -21,8 +23,15 @@ from starlette.requests import cookie_parser
 
 from passerelle.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from passerelle.festival.engine import rules
+from passerelle.festival.engine.shard import Answer
+from passerelle.festival.token_cache import Missing
 from passerelle.http import PathId, client_ip
 from passerelle.state import AppState
+
+if TYPE_CHECKING:
+    from passerelle.festival.engine.engine import DealEngine
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["festival"])
 
@@ -126,10 +135,11 @@ def _iso_utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
-async def _buyer(asked: ClaimRequest, state: AppState) -> int | None:
+def _credentials(asked: ClaimRequest) -> tuple[str, str] | None:
+    """(token, kind) the claim is signed in with, or None."""
     header = asked.authorization
     if header[:7].lower() == "bearer ":
-        return await state.token_cache.user_id(header[7:].strip(), kind="bearer")
+        return header[7:].strip(), "bearer"
     if not asked.cookie_header:
         return None
     cookies = cookie_parser(asked.cookie_header)
@@ -140,20 +150,22 @@ async def _buyer(asked: ClaimRequest, state: AppState) -> int | None:
     expected = cookies.get(CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, asked.csrf_header):
         return None
-    return await state.token_cache.user_id(session, kind="session")
+    return session, "session"
 
 
-async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> ClaimReply:
-    """The whole claim, from admission control to the durable reservation; no HTTP objects."""
-    engine = state.engine
-    if engine is None:
-        return refusal(503, "engine_offline", "The festival engine is not running")
+ENGINE_OFFLINE = refusal(503, "engine_offline", "The festival engine is not running")
+UNAUTHORIZED = refusal(401, "unauthorized", "Authentication required")
+
+
+def _address_refusal(state: AppState, asked: ClaimRequest) -> ClaimReply | None:
     allowed, wait = state.claim_ip_limiter.allow(asked.ip)
-    if not allowed:
-        return refusal(429, "rate_limited", "Too many claims from this address", str(max(1, round(wait))))
-    buyer = await _buyer(asked, state)
-    if buyer is None:
-        return refusal(401, "unauthorized", "Authentication required")
+    if allowed:
+        return None
+    return refusal(429, "rate_limited", "Too many claims from this address", str(max(1, round(wait))))
+
+
+def _admit(state: AppState, engine: DealEngine, buyer: int, asked: ClaimRequest) -> ClaimReply | tuple[str, int]:
+    """After the buyer is known: a refusal, or the claim's (idempotency key, quantity)."""
     allowed, wait = state.claim_account_limiter.allow(str(buyer))
     if not allowed:
         return refusal(429, "rate_limited", "Slow down", str(max(1, round(wait))))
@@ -173,10 +185,12 @@ async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> Cl
         return refusal(
             422, "invalid_idempotency_key", "Idempotency-Key is at most 200 characters", field="Idempotency-Key"
         )
-    answer = await engine.claim(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity)
+    return key, quantity
+
+
+def _reply_for(answer: Answer, deal_id: int, quantity: int) -> ClaimReply:
     if answer.code != rules.RESERVED:
         return refusal(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
-    pay_by = _iso_utc(answer.expires_at)
     return ClaimReply(
         201,
         orjson.dumps(
@@ -185,11 +199,68 @@ async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> Cl
                 "reservation_id": answer.seq,
                 "deal_id": deal_id,
                 "quantity": quantity,
-                "pay_by": pay_by,
+                "pay_by": _iso_utc(answer.expires_at),
                 "checkout_url": f"/api/v1/deals/reservations/{answer.seq}/checkout",
             }
         ),
     )
+
+
+async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> ClaimReply:
+    """The whole claim, from admission control to the durable reservation; no HTTP objects."""
+    engine = state.engine
+    if engine is None:
+        return ENGINE_OFFLINE
+    refused = _address_refusal(state, asked)
+    if refused is not None:
+        return refused
+    credentials = _credentials(asked)
+    buyer = await state.token_cache.user_id(*credentials) if credentials else None
+    if buyer is None:
+        return UNAUTHORIZED
+    admitted = _admit(state, engine, buyer, asked)
+    if isinstance(admitted, ClaimReply):
+        return admitted
+    key, quantity = admitted
+    answer = await engine.claim(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity)
+    return _reply_for(answer, deal_id, quantity)
+
+
+FAILED = ClaimReply(500, b'{"code":"internal_error","message":"Something went wrong on our side"}')
+
+
+def claim_then(state: AppState, deal_id: int, asked: ClaimRequest, reply_to: Callable[[ClaimReply], None]) -> bool:
+    """`answer_claim` without a task or a future, when nothing in it has to wait but the
+    engine's commit: the embedded engine and a buyer already in the token cache. Returns
+    False, having done nothing, otherwise (then await `answer_claim`)."""
+    engine = state.engine
+    if engine is None or engine.local is None:
+        return False
+    credentials = _credentials(asked)
+    buyer = state.token_cache.cached(*credentials) if credentials else None
+    if isinstance(buyer, Missing):
+        return False
+    refused = _address_refusal(state, asked)
+    if refused is not None:
+        reply_to(refused)
+        return True
+    if buyer is None:
+        reply_to(UNAUTHORIZED)
+        return True
+    admitted = _admit(state, engine, buyer, asked)
+    if isinstance(admitted, ClaimReply):
+        reply_to(admitted)
+        return True
+    key, quantity = admitted
+
+    def answered(answer: Answer | None, error: BaseException | None) -> None:
+        if answer is None:
+            log.error("claim on deal %s failed: %r", deal_id, error)
+            reply_to(FAILED)
+        else:
+            reply_to(_reply_for(answer, deal_id, quantity))
+
+    return engine.claim_then(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity, on_answer=answered)
 
 
 @router.post("/deals/{deal_id}/claims", status_code=201, openapi_extra=CLAIM_BODY)

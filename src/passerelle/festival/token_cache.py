@@ -13,12 +13,26 @@ TTL_SECONDS = 60.0
 MAX_ENTRIES = 200_000
 
 
+class Missing:
+    """What `cached` answers when only the database can tell."""
+
+
+MISSING = Missing()
+
+
 class TokenCache:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._entries: OrderedDict[tuple[str, str], tuple[int | None, float]] = OrderedDict()
 
-    async def user_id(self, token: str, *, kind: str) -> int | None:
+    def cached(self, token: str, kind: str) -> int | None | Missing:
+        """The user id (None: no such token) when the cache knows it still, else MISSING."""
+        hit = self._entries.get((kind, token))
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        return MISSING
+
+    async def user_id(self, token: str, kind: str) -> int | None:
         now = time.monotonic()
         hit = self._entries.get((kind, token))
         if hit is not None and hit[1] > now:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 
@@ -14,8 +15,38 @@ from passerelle.festival.engine.rules import Claim
 
 MAX_BATCH = 8192
 
+log = logging.getLogger(__name__)
+
 Answers = list[tuple[str, int]]
-Group = tuple[list[Claim], "asyncio.Future[Answers]"]
+OnAnswers = Callable[[Answers | None, BaseException | None], None]
+
+
+class Callback:
+    """A group's answers handed to a function instead of a future: the HTTP protocol
+    answers a claim from here, without a task and a future per claim (~15 µs each)."""
+
+    __slots__ = ("_on_answers",)
+
+    def __init__(self, on_answers: OnAnswers) -> None:
+        self._on_answers = on_answers
+
+    def done(self) -> bool:
+        return False
+
+    def set_result(self, answers: Answers) -> None:
+        self._call(answers, None)
+
+    def set_exception(self, error: BaseException) -> None:
+        self._call(None, error)
+
+    def _call(self, answers: Answers | None, error: BaseException | None) -> None:
+        try:
+            self._on_answers(answers, error)
+        except Exception:  # one failing answer must not keep the rest of the batch waiting
+            log.exception("a claim's answer callback failed")
+
+
+Group = tuple[list[Claim], "asyncio.Future[Answers] | Callback"]
 
 
 class ClaimBatcher:
@@ -56,6 +87,13 @@ class ClaimBatcher:
         self._waiting_claims += len(claims)
         self._wake.set()
         return await future
+
+    def submit(self, claims: list[Claim], on_answers: OnAnswers) -> None:
+        """Like claim_many, answered through `on_answers(answers, error)` once durable."""
+        self.ensure_started()
+        self._waiting.append((claims, Callback(on_answers)))
+        self._waiting_claims += len(claims)
+        self._wake.set()
 
     def _has_work(self) -> bool:
         return bool(self._waiting)

@@ -10,6 +10,7 @@ import fcntl
 import functools
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from passerelle.festival.engine import rules
@@ -147,6 +148,22 @@ class DealEngine:
             return await self.local.claim(claim)
         assert self.redis is not None
         return await self.redis.claim(claim)
+
+    def claim_then(
+        self,
+        *,
+        deal_id: int,
+        buyer_id: int,
+        key: str,
+        quantity: int,
+        on_answer: Callable[[Answer | None, BaseException | None], None],
+    ) -> bool:
+        """`claim` answered through a function, on the embedded engine; False (nothing
+        done) with Redis, whose batches are awaited."""
+        if self.local is None:
+            return False
+        self.local.claim_then((deal_id, buyer_id, key, quantity, fingerprint(deal_id, quantity)), on_answer)
+        return True
 
     async def claim_many(self, claims: list[tuple[int, int, str, int]]) -> list[tuple[str, int]]:
         prepared = [(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims]

@@ -88,6 +88,25 @@ class Shard(ClaimBatcher):
         if self._sold_out_now(claim):
             return SOLD_OUT_ANSWER
         ((code, seq),) = await self.claim_many([claim])
+        return self._answer_of(code, seq)
+
+    def claim_then(self, claim: Claim, on_answer: Callable[[Answer | None, BaseException | None], None]) -> None:
+        """`claim` without a coroutine: `on_answer(answer, error)` once the claim is durable
+        (at once when it is sold out)."""
+        if self._sold_out_now(claim):
+            on_answer(SOLD_OUT_ANSWER, None)
+            return
+
+        def answered(answers: Answers | None, error: BaseException | None) -> None:
+            if answers is None:
+                on_answer(None, error)
+            else:
+                ((code, seq),) = answers
+                on_answer(self._answer_of(code, seq), None)
+
+        self.submit([claim], answered)
+
+    def _answer_of(self, code: str, seq: int) -> Answer:
         return Answer(code, seq, self.book.reservations[seq][7]) if seq else _CODES[code]
 
     async def release(self, seq: int) -> bool:
