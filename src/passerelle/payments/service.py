@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -95,6 +96,51 @@ async def record_rejection(
             )
         )
         await session.commit()
+
+
+async def authenticate_webhook(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    provider: PaymentProvider,
+    provider_name: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+) -> WebhookEvent:
+    """Signature and age checked by the provider; a refusal is logged, then raised. Shared by
+    the public webhook route and the sandbox's in-process delivery, so both check the same."""
+    try:
+        return provider.parse_webhook(headers=dict(headers), body=body, now=int(now.timestamp()))
+    except DomainError as refused:
+        await record_rejection(
+            sessions,
+            provider=provider_name,
+            event=None,
+            reason=refused.code,
+            payload={"body": body[:2000].decode("utf-8", "replace")},
+        )
+        raise
+
+
+async def apply_or_reject(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    provider: PaymentProvider,
+    provider_name: str,
+    event: WebhookEvent,
+    now: datetime,
+) -> dict[str, str]:
+    """Apply an authenticated event in `session` (committed by the caller); on a refusal
+    (unknown payment, tampered amount...) roll `session` back, log it in its own transaction
+    and raise."""
+    try:
+        outcome = await apply_webhook(session, provider=provider, event=event, now=now)
+    except DomainError as refused:
+        await session.rollback()
+        await record_rejection(sessions, provider=provider_name, event=event, reason=refused.code, payload=event.raw)
+        raise
+    return {"status": outcome, "event_id": event.event_id}
 
 
 async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, event: WebhookEvent, now: datetime) -> str:
