@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from passerelle.config import Settings
 from passerelle.notifications.mail import FileMailer, SmtpMailer, build_message, make_mailer
@@ -58,3 +59,28 @@ async def test_given_an_smtp_server_when_an_order_is_paid_then_the_buyer_gets_th
     assert first["To"] == "test@acheteurs.fr" and first.get_content().strip() == "Été"
     assert any(m["To"] == buyer.user.email and "confirmée" in m["Subject"] for m in inbox.messages)
     assert not (settings.data_dir / "mail").exists() or not list((settings.data_dir / "mail").glob("*.eml"))
+
+
+def test_given_french_texts_then_the_message_parses_back_to_the_same_headers_and_body() -> None:
+    built = build_message(
+        to="camille@acheteurs.fr", subject="Commande n°12 confirmée", body="Reçu : 12,00 €\n", key="o:1"
+    )
+    parsed = message_from_bytes(bytes(built), policy=default)
+    assert (parsed["To"], parsed["Subject"], parsed["X-Passerelle-Key"]) == (
+        "camille@acheteurs.fr",
+        "Commande n°12 confirmée",
+        "o:1",
+    )
+    assert parsed.get_content() == "Reçu : 12,00 €\n"
+    assert all(byte < 128 for byte in bytes(built))  # 7-bit: any SMTP server takes it
+
+
+def test_given_a_line_break_in_a_header_value_then_no_message_is_built() -> None:
+    with pytest.raises(ValueError, match="line breaks"):
+        build_message(to="a@b.fr\r\nBcc: everyone@example.com", subject="Hi", body="x", key="k")
+
+
+def test_given_a_non_ascii_address_then_it_is_encoded_not_written_raw() -> None:
+    built = build_message(to="José <josé@exemple.fr>", subject="Bonjour", body="x", key="k")
+    raw = bytes(built)
+    assert all(byte < 128 for byte in raw.split(b"\n\n", 1)[0])

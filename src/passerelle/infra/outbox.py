@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, insert, select, update
+from sqlalchemy import JSON, Integer, String, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -78,6 +78,33 @@ async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
     session.info["outbox_emitted"] = True
 
 
+# The runner's statements, built once: building one cost about as much CPU as running it.
+_DUE = (
+    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.available_at)
+    .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= bindparam("now"))
+    .order_by(OutboxMessage.id)
+    .limit(bindparam("batch"))
+)
+_LEASE = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+        OutboxMessage.processed_at.is_(None),
+        OutboxMessage.available_at <= bindparam("now"),
+    )
+    .values(available_at=bindparam("lease_until"), attempts=OutboxMessage.attempts + 1)
+    .returning(OutboxMessage.id)
+    .execution_options(synchronize_session=False)
+)
+_DONE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .values(processed_at=bindparam("done_at"))
+    .execution_options(synchronize_session=False)
+)
+_INSERT = insert(OutboxMessage)
+
+
 class OutboxRunner:
     """Polls for due messages and hands each to its topic's handler.
 
@@ -129,16 +156,7 @@ class OutboxRunner:
         independent (several worker processes may already run them side by side)."""
         now = self.state.clock.now()
         async with self.state.db.read_sessions() as session:
-            due = list(
-                (
-                    await session.execute(
-                        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.available_at)
-                        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now)
-                        .order_by(OutboxMessage.id)
-                        .limit(self.batch)
-                    )
-                ).all()
-            )
+            due = list((await session.execute(_DUE, {"now": now, "batch": self.batch})).all())
         if not due:
             return 0
         claimed = await self._claim(due, now)
@@ -153,12 +171,7 @@ class OutboxRunner:
         await asyncio.gather(*(handle(m, t, p) for m, t, p, _ in due if m in claimed))
         if done:
             async with self.state.db.writing() as session:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(done))
-                    .values(processed_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
+                await session.execute(_DONE, {"ids": done, "done_at": utcnow()})
         return len(due)
 
     def _handler(self, topic: str) -> Handler | tuple[Handler, ...] | None:
@@ -173,17 +186,7 @@ class OutboxRunner:
         several worker processes (a leased message is no longer due). A fan-out topic gets
         its per-consumer copies here, and is then done: the copies carry the work."""
         async with self.state.db.writing() as session:
-            rows = await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_([m for m, *_ in due]),
-                    OutboxMessage.processed_at.is_(None),
-                    OutboxMessage.available_at <= now,
-                )
-                .values(available_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )
+            rows = await session.execute(_LEASE, {"ids": [m for m, *_ in due], "now": now, "lease_until": now + LEASE})
             claimed = set(rows.scalars())
             fanned: list[int] = []
             copies: list[dict[str, Any]] = []
@@ -198,13 +201,8 @@ class OutboxRunner:
                         for i in range(len(consumers))
                     ]
             if copies:
-                await session.execute(insert(OutboxMessage), copies)
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(fanned))
-                    .values(processed_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
+                await session.execute(_INSERT, copies)
+                await session.execute(_DONE, {"ids": fanned, "done_at": utcnow()})
         return claimed
 
     async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> bool:
