@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from passerelle.infra.outbox import OutboxMessage
@@ -66,3 +66,15 @@ async def test_given_an_inline_statement_fails_then_the_error_is_the_usual_one_a
     async with state.db.read_sessions() as session:
         assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
         assert (await session.execute(select(func.count()).select_from(PaymentEvent))).scalar_one() == 1
+
+
+async def test_given_a_core_executemany_on_the_write_connection_then_it_runs_inline_and_returns_rows(
+    state: AppState,
+) -> None:
+    async with state.db.writing() as session:
+        connection = await session.connection()  # AsyncConnection.execute insists on one await
+        inserted = await connection.execute(
+            insert(OutboxMessage).returning(OutboxMessage.topic, sort_by_parameter_order=True),
+            [{"topic": f"t{i}", "payload": {}} for i in range(3)],
+        )
+        assert list(inserted.scalars()) == ["t0", "t1", "t2"]

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from passerelle.connect.service import commissions, payouts
+from passerelle.connect.service import attribution, commissions, payouts
 from passerelle.state import AppState
 
 
 async def on_order_paid(state: AppState, payload: dict[str, Any]) -> None:
+    order_id = int(payload["order_id"])
+    # Most orders credit nobody: one read tells, and then no write transaction is opened.
+    async with state.db.read_sessions() as session:
+        if not await attribution.may_credit(session, order_id=order_id):
+            return
     async with state.db.writing() as session:
         await commissions.accrue(
             session,
-            order_id=int(payload["order_id"]),
+            order_id=order_id,
             now=state.clock.now(),
             return_window_days=state.connect.return_window_days,
         )

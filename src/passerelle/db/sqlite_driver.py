@@ -109,26 +109,17 @@ _MAY_WAIT = ("BEGIN", "begin", "COMMIT", "commit", "ROLLBACK", "rollback", "PRAG
 
 
 class InlineCursor(OneHopCursor):
-    """For write-engine connections: statements inside the transaction run right here,
-    synchronously, in the caller's greenlet (no coroutine, no hop, no loop wake-up)."""
+    """For write-engine connections: statements inside the transaction run right here, in a
+    coroutine that never suspends (SQLAlchemy's async layer expects one await per statement;
+    it costs a greenlet switch, not a trip through the loop and another thread)."""
 
     __slots__ = ()
 
-    def execute(self, operation: Any, parameters: Any = None) -> Any:
+    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         if operation.lstrip().startswith(_MAY_WAIT) or self._adapt_connection._execute_mutex.locked():
-            return super().execute(operation, parameters)
-        try:
-            self._keep(_run_statement(self._connection._conn, operation, parameters, False))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
-
-    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        if operation.lstrip().startswith(_MAY_WAIT) or self._adapt_connection._execute_mutex.locked():
-            return super().executemany(operation, seq_of_parameters)
-        try:
-            self._keep(_run_statement(self._connection._conn, operation, seq_of_parameters, True))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+            await super()._run(operation, parameters, many=many)
+            return
+        self._keep(_run_statement(self._connection._conn, operation, parameters, many))
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):

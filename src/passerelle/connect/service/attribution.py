@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.models import Product
 from passerelle.connect import rules
-from passerelle.connect.models import Campaign, Click, Creator, Link, PromoCode
+from passerelle.connect.models import Campaign, Click, Commission, Creator, Link, PromoCode
 from passerelle.connect.service import campaigns
-from passerelle.orders.models import Order, OrderLine, Purchase
+from passerelle.orders.models import Order, OrderLine, OrderStatus, Purchase
 
 MAX_WINDOW = timedelta(days=90)
 DAY = 86400
@@ -64,16 +64,49 @@ async def _touches(session: AsyncSession, *, visitors: set[str], paid_at: dateti
     return found
 
 
+def _code_query(purchase_id: Any, merchant_id: Any) -> Select[int, int | None, str]:
+    """The creator's promo code the purchase used with this merchant's campaign, if any."""
+    return (
+        select(PromoCode.creator_id, PromoCode.campaign_id, PromoCode.code)
+        .join(Purchase, Purchase.coupon_id == PromoCode.coupon_id)
+        .join(Campaign, Campaign.id == PromoCode.campaign_id)
+        .where(Purchase.id == purchase_id, Campaign.merchant_id == merchant_id)
+    )
+
+
 async def _code(session: AsyncSession, *, purchase_id: int, merchant_id: int) -> rules.CodeUse | None:
-    row = (
-        await session.execute(
-            select(PromoCode.creator_id, PromoCode.campaign_id, PromoCode.code)
-            .join(Purchase, Purchase.coupon_id == PromoCode.coupon_id)
-            .join(Campaign, Campaign.id == PromoCode.campaign_id)
-            .where(Purchase.id == purchase_id, Campaign.merchant_id == merchant_id)
-        )
-    ).first()
+    row = (await session.execute(_code_query(purchase_id, merchant_id))).first()
     return rules.CodeUse(row[0], row[1], row[2]) if row is not None else None
+
+
+# Built once (every paid order runs it): per line of the order, its attribution, with the
+# order's status, whether a promo code applies and whether commissions are booked already.
+_ACCRUAL_INPUTS = (
+    select(
+        Order.status,
+        OrderLine.attribution,
+        _code_query(Order.purchase_id, Order.merchant_id).exists().label("coded"),
+        select(Commission.id).where(Commission.order_id == Order.id).exists().label("booked"),
+    )
+    .join(OrderLine, OrderLine.order_id == Order.id)
+    .where(Order.id == bindparam("order_id"))
+)
+UNPAID = (OrderStatus.pending_payment, OrderStatus.cancelled)
+
+
+async def may_credit(session: AsyncSession, *, order_id: int) -> bool:
+    """False when no rule could credit anybody for the order (one statement): no promo code,
+    no live room and no visitor on any line, or not paid, or booked already. `credits_for`
+    stays the judge whenever this says True; it is only the cheap way out for the rest."""
+    rows = (await session.execute(_ACCRUAL_INPUTS, {"order_id": order_id})).all()
+    if not rows or rows[0].status in UNPAID or rows[0].booked:
+        return False
+    if rows[0].coded:
+        return True
+    return any(
+        attribution and ("visitor" in attribution or ("room_id" in attribution and "host_id" in attribution))
+        for _, attribution, _, _ in rows
+    )
 
 
 async def _room(session: AsyncSession, attribution: dict[str, Any] | None) -> rules.Room | None:
