@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -196,26 +197,36 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
     return "applied"
 
 
+def _record_event_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(PaymentEvent)
+        .on_conflict_do_nothing(index_elements=[PaymentEvent.provider, PaymentEvent.event_id])
+        .returning(PaymentEvent.id)
+    )
+
+
+# Built once per dialect (every webhook runs it): building cost about as much as running.
+_RECORD_EVENT = {dialect: _record_event_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 async def _record_event(
     session: AsyncSession, *, provider: str, event: WebhookEvent, payment_id: int, now: datetime
 ) -> bool:
     """Record the event once: False when (provider, event_id) is already there. One
     INSERT ... ON CONFLICT DO NOTHING (was a savepoint around an INSERT: three statements)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = await session.execute(
-        insert(PaymentEvent)
-        .values(
-            provider=provider,
-            event_id=event.event_id,
-            payment_id=payment_id,
-            kind=event.kind,
-            outcome="applied",
-            payload=event.raw,
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[PaymentEvent.provider, PaymentEvent.event_id])
-        .returning(PaymentEvent.id)
+        _RECORD_EVENT[dialect],
+        {
+            "provider": provider,
+            "event_id": event.event_id,
+            "payment_id": payment_id,
+            "kind": event.kind,
+            "outcome": "applied",
+            "payload": event.raw,
+            "received_at": now,
+        },
     )
     return inserted.first() is not None
 
