@@ -19,7 +19,8 @@ HANDLERS: Handlers = {
     "orders.expire_due": order_tasks.expire_due_orders,
     "cart.restore": cart_tasks.restore_cart,
     "payments.sandbox.deliver": Grouped(payment_tasks.deliver_sandbox_webhooks),
-    "orders.paid": (mail_tasks.on_paid, connect_tasks.on_order_paid),
+    # Grouped: one read for a group of paid orders (most need no write at all).
+    "orders.paid": (Grouped(mail_tasks.on_paid_many), Grouped(connect_tasks.on_orders_paid)),
     "orders.status_changed": (mail_tasks.on_status_changed, connect_tasks.on_status_changed),
     "orders.refunded": (mail_tasks.on_refunded, connect_tasks.on_order_refunded),
     "orders.unfulfillable": mail_tasks.on_unfulfillable,

@@ -7,8 +7,8 @@ import httpx
 from sqlalchemy import event, func, select, update
 
 from passerelle.connect.models import Commission
-from passerelle.connect.service.attribution import may_credit
-from passerelle.connect.tasks import on_order_paid
+from passerelle.connect.service.attribution import may_credit, may_credit_any
+from passerelle.connect.tasks import on_order_paid, on_orders_paid
 from passerelle.orders.models import OrderLine
 from passerelle.state import AppState
 from tests.commerce import add_to_cart, checkout, make_buyers, pay, sku_of
@@ -64,3 +64,16 @@ async def test_given_a_line_with_a_visitor_or_a_live_room_then_the_full_attribut
 async def test_given_an_unknown_order_then_nothing_may_be_credited(state: AppState) -> None:
     async with state.db.read_sessions() as session:
         assert not await may_credit(session, order_id=999_999)
+
+
+async def test_given_a_group_of_paid_orders_then_one_read_sorts_them_and_only_a_candidate_is_attributed(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    plain, referred = await _paid_order(client, state), await _paid_order(client, state)
+    async with state.db.writing() as session:
+        await session.execute(
+            update(OrderLine).where(OrderLine.order_id == referred).values(attribution={"visitor": "v"})
+        )
+    async with state.db.read_sessions() as session:
+        assert await may_credit_any(session, order_ids=[plain, referred, 999_999]) == {referred}
+    assert await on_orders_paid(state, [{"order_id": plain}, {"order_id": referred}]) == [None, None]

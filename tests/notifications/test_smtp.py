@@ -84,3 +84,29 @@ def test_given_a_non_ascii_address_then_it_is_encoded_not_written_raw() -> None:
     built = build_message(to="José <josé@exemple.fr>", subject="Bonjour", body="x", key="k")
     raw = bytes(built)
     assert all(byte < 128 for byte in raw.split(b"\n\n", 1)[0])
+
+
+async def test_given_a_group_of_paid_orders_then_each_buyer_and_each_staff_member_gets_one_mail(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.notifications.tasks import on_paid_many
+    from tests.commerce import read_mails
+
+    shop = await make_merchant(state, await make_user(state))
+    sku = (await sku_of(client, await make_product(state, shop, stock=10)))["id"]
+    order_ids = []
+    for buyer in await make_buyers(state, 2):
+        await add_to_cart(client, buyer, sku)
+        placed = (await checkout(client, buyer)).json()
+        await pay(client, state, placed["payment"]["id"])  # drains the outbox: mails written once
+        order_ids.append(int(placed["orders"][0]["id"]))
+    before = len(read_mails(state))
+    assert before == 4  # per order: the buyer and the shop's one staff member
+    # Redelivered as a group (after a crash, say), plus an order that does not exist.
+    outcomes = await on_paid_many(state, [{"order_id": i} for i in [*order_ids, 999_999]])
+    assert outcomes == [None, None, None]
+    assert len(read_mails(state)) == before  # one mail per key, whatever the redeliveries
+    subjects = sorted(str(m["Subject"]) for m in read_mails(state))
+    assert subjects == sorted(
+        [f"Commande n°{i} confirmée" for i in order_ids] + [f"Nouvelle commande n°{i}" for i in order_ids]
+    )

@@ -41,7 +41,7 @@ class Grouped:
 # A topic maps to one consumer, or to several: then the runner copies the message once per
 # consumer ("orders.paid#1"...) in the claiming transaction, so each is retried on its own and a
 # failing consumer never makes another run twice.
-Handlers = Mapping[str, Handler | Grouped | tuple[Handler, ...]]
+Handlers = Mapping[str, Handler | Grouped | tuple[Handler | Grouped, ...]]
 FANOUT = "#"
 MAX_ATTEMPTS = 8
 # Longer than any handler should take; a crashed runner's messages come back after it.
@@ -206,7 +206,7 @@ class OutboxRunner:
                 await session.execute(_DONE, {"ids": done, "done_at": utcnow()})
         return len(due)
 
-    def _handler(self, topic: str) -> Handler | Grouped | tuple[Handler, ...] | None:
+    def _handler(self, topic: str) -> Handler | Grouped | tuple[Handler | Grouped, ...] | None:
         base, _, index = topic.partition(FANOUT)
         found = self.handlers.get(base)
         if index and isinstance(found, tuple):

@@ -66,8 +66,8 @@ _ORDER_MAIL = (
     .join(Merchant, Merchant.id == Order.merchant_id)
     .outerjoin(MerchantMember, MerchantMember.merchant_id == Order.merchant_id)
     .outerjoin(_STAFF, _STAFF.id == MerchantMember.user_id)
-    .where(Order.id == bindparam("order_id"))
-    .order_by(_STAFF.id)
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(Order.id, _STAFF.id)
 )
 
 
@@ -86,9 +86,18 @@ def _order_mail(rows: list[tuple[Any, ...]]) -> OrderMail | None:
     )
 
 
-async def _order_context(state: Any, order_id: int) -> OrderMail | None:
+async def _order_contexts(state: Any, order_ids: list[int]) -> dict[int, OrderMail]:
+    """Each order's mail context, read in one statement for all of them."""
     async with state.db.read_sessions() as session:
-        return _order_mail([tuple(row) for row in await session.execute(_ORDER_MAIL, {"order_id": order_id})])
+        rows = [tuple(row) for row in await session.execute(_ORDER_MAIL, {"order_ids": order_ids})]
+    by_order: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_order.setdefault(row[0], []).append(row)
+    return {order_id: mail for order_id, group in by_order.items() if (mail := _order_mail(group)) is not None}
+
+
+async def _order_context(state: Any, order_id: int) -> OrderMail | None:
+    return (await _order_contexts(state, [order_id])).get(order_id)
 
 
 async def _send(state: Any, *, to: str, kind: str, language: str, key: str, **values: str) -> None:
@@ -98,8 +107,28 @@ async def _send(state: Any, *, to: str, kind: str, language: str, key: str, **va
 
 async def on_paid(state: Any, payload: dict[str, Any]) -> None:
     order = await _order_context(state, int(payload["order_id"]))
-    if order is None:
-        return
+    if order is not None:
+        await _paid_mails(state, order)
+
+
+async def on_paid_many(state: Any, payloads: list[dict[str, Any]]) -> list[BaseException | None]:
+    """`on_paid` for a group of orders (outbox.Grouped): one read for all of them; an order
+    whose mails fail is answered with its error (retried alone), the others are done."""
+    order_ids = [int(payload["order_id"]) for payload in payloads]
+    orders = await _order_contexts(state, order_ids)
+    outcomes: list[BaseException | None] = []
+    for order_id in order_ids:
+        try:
+            if order_id in orders:
+                await _paid_mails(state, orders[order_id])
+        except Exception as error:  # noqa: BLE001 - retried alone by the outbox
+            outcomes.append(error)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+async def _paid_mails(state: Any, order: OrderMail) -> None:
     buyer = order.buyer
     await _send(
         state,

@@ -79,34 +79,43 @@ async def _code(session: AsyncSession, *, purchase_id: int, merchant_id: int) ->
     return rules.CodeUse(row[0], row[1], row[2]) if row is not None else None
 
 
-# Built once (every paid order runs it): per line of the order, its attribution, with the
+# Built once (every paid order runs it): per line of each order, its attribution, with the
 # order's status, whether a promo code applies and whether commissions are booked already.
 _ACCRUAL_INPUTS = (
     select(
+        Order.id,
         Order.status,
         OrderLine.attribution,
         _code_query(Order.purchase_id, Order.merchant_id).exists().label("coded"),
         select(Commission.id).where(Commission.order_id == Order.id).exists().label("booked"),
     )
     .join(OrderLine, OrderLine.order_id == Order.id)
-    .where(Order.id == bindparam("order_id"))
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
 )
 UNPAID = (OrderStatus.pending_payment, OrderStatus.cancelled)
 
 
-async def may_credit(session: AsyncSession, *, order_id: int) -> bool:
-    """False when no rule could credit anybody for the order (one statement): no promo code,
-    no live room and no visitor on any line, or not paid, or booked already. `credits_for`
-    stays the judge whenever this says True; it is only the cheap way out for the rest."""
-    rows = (await session.execute(_ACCRUAL_INPUTS, {"order_id": order_id})).all()
-    if not rows or rows[0].status in UNPAID or rows[0].booked:
+def _could_attribute(attribution: dict[str, Any] | None) -> bool:
+    if not attribution:
         return False
-    if rows[0].coded:
-        return True
-    return any(
-        attribution and ("visitor" in attribution or ("room_id" in attribution and "host_id" in attribution))
-        for _, attribution, _, _ in rows
-    )
+    return "visitor" in attribution or ("room_id" in attribution and "host_id" in attribution)
+
+
+async def may_credit_any(session: AsyncSession, *, order_ids: list[int]) -> set[int]:
+    """Of `order_ids`, those some rule might credit (one statement). The others certainly
+    credit nobody: not paid, booked already, or no promo code, no live room and no visitor
+    on any line. `credits_for` stays the judge for the ones returned; this is only the
+    cheap way out for the rest."""
+    rows = (await session.execute(_ACCRUAL_INPUTS, {"order_ids": order_ids})).all()
+    return {
+        row.id
+        for row in rows
+        if row.status not in UNPAID and not row.booked and (row.coded or _could_attribute(row.attribution))
+    }
+
+
+async def may_credit(session: AsyncSession, *, order_id: int) -> bool:
+    return order_id in await may_credit_any(session, order_ids=[order_id])
 
 
 async def _room(session: AsyncSession, attribution: dict[str, Any] | None) -> rules.Room | None:
