@@ -60,6 +60,8 @@ async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any
             )
         except DomainError as refused:
             outcomes[index] = RuntimeError(f"webhook refused: {refused.code}")
+    if not events:
+        return outcomes
     try:
         async with state.db.writing() as session:
             for event in events.values():
