@@ -7,7 +7,7 @@ from passerelle.auctions import tasks as auction_tasks
 from passerelle.cart import tasks as cart_tasks
 from passerelle.connect import tasks as connect_tasks
 from passerelle.festival import tasks as festival_tasks
-from passerelle.infra.outbox import Handlers
+from passerelle.infra.outbox import Grouped, Handlers
 from passerelle.logistics import tasks as logistics_tasks
 from passerelle.notifications import tasks as mail_tasks
 from passerelle.offers import tasks as offer_tasks
@@ -18,8 +18,9 @@ from passerelle.quotes import tasks as quote_tasks
 HANDLERS: Handlers = {
     "orders.expire_due": order_tasks.expire_due_orders,
     "cart.restore": cart_tasks.restore_cart,
-    "payments.sandbox.deliver": payment_tasks.deliver_sandbox_webhook,
-    "orders.paid": (mail_tasks.on_paid, connect_tasks.on_order_paid),
+    "payments.sandbox.deliver": Grouped(payment_tasks.deliver_sandbox_webhooks),
+    # Grouped: one read for a group of paid orders (most need no write at all).
+    "orders.paid": (Grouped(mail_tasks.on_paid_many), Grouped(connect_tasks.on_orders_paid)),
     "orders.status_changed": (mail_tasks.on_status_changed, connect_tasks.on_status_changed),
     "orders.refunded": (mail_tasks.on_refunded, connect_tasks.on_order_refunded),
     "orders.unfulfillable": mail_tasks.on_unfulfillable,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from passerelle.config import Settings
 from passerelle.notifications.mail import FileMailer, SmtpMailer, build_message, make_mailer
@@ -58,3 +59,54 @@ async def test_given_an_smtp_server_when_an_order_is_paid_then_the_buyer_gets_th
     assert first["To"] == "test@acheteurs.fr" and first.get_content().strip() == "Été"
     assert any(m["To"] == buyer.user.email and "confirmée" in m["Subject"] for m in inbox.messages)
     assert not (settings.data_dir / "mail").exists() or not list((settings.data_dir / "mail").glob("*.eml"))
+
+
+def test_given_french_texts_then_the_message_parses_back_to_the_same_headers_and_body() -> None:
+    built = build_message(
+        to="camille@acheteurs.fr", subject="Commande n°12 confirmée", body="Reçu : 12,00 €\n", key="o:1"
+    )
+    parsed = message_from_bytes(bytes(built), policy=default)
+    assert (parsed["To"], parsed["Subject"], parsed["X-Passerelle-Key"]) == (
+        "camille@acheteurs.fr",
+        "Commande n°12 confirmée",
+        "o:1",
+    )
+    assert parsed.get_content() == "Reçu : 12,00 €\n"
+    assert all(byte < 128 for byte in bytes(built))  # 7-bit: any SMTP server takes it
+
+
+def test_given_a_line_break_in_a_header_value_then_no_message_is_built() -> None:
+    with pytest.raises(ValueError, match="line breaks"):
+        build_message(to="a@b.fr\r\nBcc: everyone@example.com", subject="Hi", body="x", key="k")
+
+
+def test_given_a_non_ascii_address_then_it_is_encoded_not_written_raw() -> None:
+    built = build_message(to="José <josé@exemple.fr>", subject="Bonjour", body="x", key="k")
+    raw = bytes(built)
+    assert all(byte < 128 for byte in raw.split(b"\n\n", 1)[0])
+
+
+async def test_given_a_group_of_paid_orders_then_each_buyer_and_each_staff_member_gets_one_mail(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.notifications.tasks import on_paid_many
+    from tests.commerce import read_mails
+
+    shop = await make_merchant(state, await make_user(state))
+    sku = (await sku_of(client, await make_product(state, shop, stock=10)))["id"]
+    order_ids = []
+    for buyer in await make_buyers(state, 2):
+        await add_to_cart(client, buyer, sku)
+        placed = (await checkout(client, buyer)).json()
+        await pay(client, state, placed["payment"]["id"])  # drains the outbox: mails written once
+        order_ids.append(int(placed["orders"][0]["id"]))
+    before = len(read_mails(state))
+    assert before == 4  # per order: the buyer and the shop's one staff member
+    # Redelivered as a group (after a crash, say), plus an order that does not exist.
+    outcomes = await on_paid_many(state, [{"order_id": i} for i in [*order_ids, 999_999]])
+    assert outcomes == [None, None, None]
+    assert len(read_mails(state)) == before  # one mail per key, whatever the redeliveries
+    subjects = sorted(str(m["Subject"]) for m in read_mails(state))
+    assert subjects == sorted(
+        [f"Commande n°{i} confirmée" for i in order_ids] + [f"Nouvelle commande n°{i}" for i in order_ids]
+    )

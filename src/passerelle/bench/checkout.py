@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -67,6 +68,29 @@ async def _stock_check(settings: Settings, skus_initial: dict[int, int]) -> int:
     return oversold
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a process, from /proc (None where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_when_quiet(pid: int, *, timeout: float = 15.0) -> float | None:
+    """The server's CPU once the work left after the last payment (mail, creator credits)
+    is done: when it stops growing for half a second."""
+    last = _cpu_seconds(pid)
+    deadline = time.monotonic() + timeout
+    while last is not None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = _cpu_seconds(pid)
+        if now is None or now - last < 0.02:
+            return now
+        last = now
+    return last
+
+
 def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120.0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as tmp:
         data_dir = Path(tmp)
@@ -76,6 +100,8 @@ def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120
         plan_file = data_dir / "buyers.json"
         plan_file.write_text(json.dumps(plan))
         with BenchServer(data_dir) as server:
+            assert server.process is not None
+            cpu_before = _cpu_seconds(server.process.pid)  # start-up left out
             started = time.perf_counter()
             load = subprocess.run(
                 [
@@ -101,6 +127,8 @@ def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120
                 time.sleep(0.05)
                 paid, pending = asyncio.run(_paid_and_pending(settings))
             elapsed = time.perf_counter() - started
+            cpu_after = _cpu_when_quiet(server.process.pid)
+        server_cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
         oversold = asyncio.run(_stock_check(settings, {scarce_sku: scarce_stock}))
     return {
         "orders_per_s": round(paid / elapsed, 1),
@@ -115,4 +143,7 @@ def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120
         "out_of_stock_answers": stats["out_of_stock"],
         "oversold": oversold,
         "errors": stats["errors"],
+        # Server CPU (all threads) per paid order, mail and creator consumers included.
+        "server_cpu_ms_per_paid_order": round(1000 * server_cpu / paid, 1) if server_cpu is not None and paid else None,
+        "load_average_1m_after": round(os.getloadavg()[0], 2),
     }

@@ -4,17 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from passerelle.connect.service import commissions, payouts
+from passerelle.connect.service import attribution, commissions, payouts
 from passerelle.state import AppState
 
 
 async def on_order_paid(state: AppState, payload: dict[str, Any]) -> None:
+    order_id = int(payload["order_id"])
+    # Most orders credit nobody: one read tells, and then no write transaction is opened.
+    async with state.db.read_sessions() as session:
+        if not await attribution.may_credit(session, order_id=order_id):
+            return
+    await _accrue(state, order_id)
+
+
+async def on_orders_paid(state: AppState, payloads: list[dict[str, Any]]) -> list[BaseException | None]:
+    """`on_order_paid` for a group of orders (outbox.Grouped): one read for all of them, then
+    a write transaction only for an order some rule might credit, each on its own."""
+    order_ids = [int(payload["order_id"]) for payload in payloads]
+    async with state.db.read_sessions() as session:
+        candidates = await attribution.may_credit_any(session, order_ids=order_ids)
+    outcomes: list[BaseException | None] = []
+    for order_id in order_ids:
+        try:
+            if order_id in candidates:
+                await _accrue(state, order_id)
+        except Exception as error:  # noqa: BLE001 - retried alone by the outbox
+            outcomes.append(error)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+async def _accrue(state: AppState, order_id: int) -> None:
     async with state.db.writing() as session:
         await commissions.accrue(
-            session,
-            order_id=int(payload["order_id"]),
-            now=state.clock.now(),
-            return_window_days=state.connect.return_window_days,
+            session, order_id=order_id, now=state.clock.now(), return_window_days=state.connect.return_window_days
         )
 
 

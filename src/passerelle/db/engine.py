@@ -34,7 +34,8 @@ def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> Asy
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 10}
         if url.startswith("sqlite+aiosqlite"):
-            kwargs["module"] = one_hop_dbapi()  # one thread hop per statement (sqlite_driver.py)
+            # One thread hop per statement; none inside a write transaction (sqlite_driver.py).
+            kwargs["module"] = one_hop_dbapi(inline=for_writes)
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)

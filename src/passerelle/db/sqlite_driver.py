@@ -1,9 +1,17 @@
-"""aiosqlite, one thread hop per statement.
+"""aiosqlite, one thread hop per statement, and none inside a write transaction.
 
 SQLAlchemy's aiosqlite adapter makes four round trips to aiosqlite's thread for a SELECT
 (open a cursor, execute, fetch, close) and three for a write; each hop costs a queue put,
 a thread wake-up and a loop wake-up. Here the cursor is opened, executed, read and closed
 in one call on that thread. Same sqlite3 connection, same statements, same errors.
+
+On the write engine's connections (`inline=True`) every statement after the
+`BEGIN IMMEDIATE` runs on the event loop's thread, without the hop (about half of a simple
+statement's CPU). Such a statement holds SQLite's write lock already, so it never waits
+for a lock (busy_timeout); what could wait stays on aiosqlite's thread: the BEGIN that
+takes the lock, COMMIT (fsync, checkpoints) and ROLLBACK, PRAGMAs. The price: a statement
+that runs long inside a write transaction now also pauses the event loop, where before it
+paused every other writer only. Write transactions are kept short for that reason anyway.
 """
 
 from __future__ import annotations
@@ -19,6 +27,25 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+
+_Outcome = tuple[Any, list[Any] | None, int, int | None]
+
+
+def _run_statement(raw: sqlite3.Connection, operation: Any, parameters: Any, many: bool) -> _Outcome:
+    """Open, execute, read and close a cursor: the description, rows, rowcount, lastrowid."""
+    cursor = raw.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -60,24 +87,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         raw: sqlite3.Connection = self._connection._conn
-
-        def run() -> tuple[Any, list[Any] | None, int, int | None]:
-            cursor = raw.cursor()
-            try:
-                if many:
-                    cursor.executemany(operation, parameters)
-                elif parameters is None:
-                    cursor.execute(operation)
-                else:
-                    cursor.execute(operation, parameters)
-                description = cursor.description
-                rows = cursor.fetchall() if description else None
-                return description, rows, cursor.rowcount, cursor.lastrowid
-            finally:
-                cursor.close()
-
         async with self._adapt_connection._execute_mutex:
-            description, rows, self._rowcount, self._lastrowid = await self._connection._execute(run)
+            outcome = await self._connection._execute(_run_statement, raw, operation, parameters, many)
+        self._keep(outcome)
+
+    def _keep(self, outcome: _Outcome) -> None:
+        description, rows, self._rowcount, self._lastrowid = outcome
         self._description = description
         if rows is not None:
             self._rows = collections.deque(rows)
@@ -89,17 +104,45 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         await self._run(operation, seq_of_parameters, many=True)
 
 
+# Statements that may wait (for the write lock, fsync, a checkpoint) keep the thread hop.
+_MAY_WAIT = ("BEGIN", "begin", "COMMIT", "commit", "ROLLBACK", "rollback", "PRAGMA", "pragma")
+
+
+class InlineCursor(OneHopCursor):
+    """For write-engine connections: statements inside the transaction run right here, in a
+    coroutine that never suspends (SQLAlchemy's async layer expects one await per statement;
+    it costs a greenlet switch, not a trip through the loop and another thread)."""
+
+    __slots__ = ()
+
+    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        if operation.lstrip().startswith(_MAY_WAIT) or self._adapt_connection._execute_mutex.locked():
+            await super()._run(operation, parameters, many=many)
+            return
+        self._keep(_run_statement(self._connection._conn, operation, parameters, many))
+
+
 class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor
 
 
+class _InlineConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = InlineCursor
+
+
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def __init__(self, aiosqlite: Any, sqlite: Any, *, inline: bool) -> None:
+        super().__init__(aiosqlite, sqlite)
+        self.inline = inline
+
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
         adapted = super().connect(*arg, **kw)
-        return _Connection(self, adapted._connection)
+        return (_InlineConnection if self.inline else _Connection)(self, adapted._connection)
 
 
-def one_hop_dbapi() -> OneHopDBAPI:
-    """The DBAPI module to give `create_async_engine(..., module=...)` for sqlite+aiosqlite."""
-    return OneHopDBAPI(aiosqlite, sqlite3)
+def one_hop_dbapi(*, inline: bool = False) -> OneHopDBAPI:
+    """The DBAPI module to give `create_async_engine(..., module=...)` for sqlite+aiosqlite.
+    `inline`: only for an engine whose transactions all open with BEGIN IMMEDIATE."""
+    return OneHopDBAPI(aiosqlite, sqlite3, inline=inline)

@@ -25,7 +25,7 @@ from typing import Any
 
 import orjson
 import pycountry
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,12 +53,12 @@ TOP = 8
 async def count_paid_order(session: AsyncSession, *, order: Order, now: datetime) -> bool:
     """Count one paid order into its festival's aggregates. False when it was already
     counted or was not placed during a festival."""
-    festival = await _festival_at(session, order.created_at)
-    if festival is None:
+    festival_id = await _festival_at(session, order.created_at)
+    if festival_id is None:
         return False
     try:
         async with session.begin_nested():
-            session.add(ScreenCountedOrder(order_id=order.id, festival_id=festival.id))
+            session.add(ScreenCountedOrder(order_id=order.id, festival_id=festival_id))
     except IntegrityError:
         return False  # counted already
     keys = [
@@ -70,10 +70,10 @@ async def count_paid_order(session: AsyncSession, *, order: Order, now: datetime
     room_ids = {str(a["room_id"]) for a in lines.scalars() if a and a.get("room_id")}
     keys += [(Dimension.room, room) for room in sorted(room_ids)]
     for dimension, key in keys:
-        await _add(session, festival.id, dimension, key, order.currency, order.total_amount)
+        await _add(session, festival_id, dimension, key, order.currency, order.total_amount)
     second = str(int(now.timestamp()))
-    await _add(session, festival.id, Dimension.second, second, "", 0)
-    await _raise_peak(session, festival_id=festival.id, second=second)
+    await _add(session, festival_id, Dimension.second, second, "", 0)
+    await _raise_peak(session, festival_id=festival_id, second=second)
     return True
 
 
@@ -119,10 +119,17 @@ async def _raise_peak(session: AsyncSession, *, festival_id: int, second: str) -
     )
 
 
-async def _festival_at(session: AsyncSession, moment: datetime) -> Festival | None:
-    found = await session.execute(
-        select(Festival).where(Festival.starts_at <= moment, Festival.ends_at > moment).order_by(Festival.id).limit(1)
-    )
+# Built once (every paid order runs it); the id only, no ORM object.
+_FESTIVAL_AT = (
+    select(Festival.id)
+    .where(Festival.starts_at <= bindparam("moment"), Festival.ends_at > bindparam("moment"))
+    .order_by(Festival.id)
+    .limit(1)
+)
+
+
+async def _festival_at(session: AsyncSession, moment: datetime) -> int | None:
+    found = await session.execute(_FESTIVAL_AT, {"moment": moment})
     return found.scalar_one_or_none()
 
 

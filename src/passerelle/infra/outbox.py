@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, insert, select, update
+from sqlalchemy import JSON, Integer, String, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,10 +26,22 @@ from passerelle.db.base import Base, UTCDateTime, utcnow
 log = logging.getLogger("passerelle.outbox")
 
 Handler = Callable[[Any, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """A consumer given up to `size` claimed messages of its topic at once (to apply them in
+    one transaction, say). It answers each payload, in order: None when done, else the
+    exception that failed it; a failed message is retried on its own schedule, as always."""
+
+    handle: Callable[[Any, list[dict[str, Any]]], Awaitable[list[BaseException | None]]]
+    size: int = 16
+
+
 # A topic maps to one consumer, or to several: then the runner copies the message once per
 # consumer ("orders.paid#1"...) in the claiming transaction, so each is retried on its own and a
 # failing consumer never makes another run twice.
-Handlers = Mapping[str, Handler | tuple[Handler, ...]]
+Handlers = Mapping[str, Handler | Grouped | tuple[Handler | Grouped, ...]]
 FANOUT = "#"
 MAX_ATTEMPTS = 8
 # Longer than any handler should take; a crashed runner's messages come back after it.
@@ -76,6 +88,33 @@ async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
         ],
     )
     session.info["outbox_emitted"] = True
+
+
+# The runner's statements, built once: building one cost about as much CPU as running it.
+_DUE = (
+    select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.available_at)
+    .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= bindparam("now"))
+    .order_by(OutboxMessage.id)
+    .limit(bindparam("batch"))
+)
+_LEASE = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+        OutboxMessage.processed_at.is_(None),
+        OutboxMessage.available_at <= bindparam("now"),
+    )
+    .values(available_at=bindparam("lease_until"), attempts=OutboxMessage.attempts + 1)
+    .returning(OutboxMessage.id)
+    .execution_options(synchronize_session=False)
+)
+_DONE = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .values(processed_at=bindparam("done_at"))
+    .execution_options(synchronize_session=False)
+)
+_INSERT = insert(OutboxMessage)
 
 
 class OutboxRunner:
@@ -129,16 +168,7 @@ class OutboxRunner:
         independent (several worker processes may already run them side by side)."""
         now = self.state.clock.now()
         async with self.state.db.read_sessions() as session:
-            due = list(
-                (
-                    await session.execute(
-                        select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.payload, OutboxMessage.available_at)
-                        .where(OutboxMessage.processed_at.is_(None), OutboxMessage.available_at <= now)
-                        .order_by(OutboxMessage.id)
-                        .limit(self.batch)
-                    )
-                ).all()
-            )
+            due = list((await session.execute(_DUE, {"now": now, "batch": self.batch})).all())
         if not due:
             return 0
         claimed = await self._claim(due, now)
@@ -150,18 +180,33 @@ class OutboxRunner:
                 if await self._run_handler(message_id, topic, payload):
                     done.append(message_id)
 
-        await asyncio.gather(*(handle(m, t, p) for m, t, p, _ in due if m in claimed))
+        async def handle_group(grouped: Grouped, chunk: list[tuple[int, str, dict[str, Any]]]) -> None:
+            async with slots:
+                done.extend(await self._run_group(grouped, chunk))
+
+        singles: list[tuple[int, str, dict[str, Any]]] = []
+        groups: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}
+        for message_id, topic, payload, _ in due:
+            if message_id in claimed:
+                consumer = self._handler(topic)
+                if isinstance(consumer, Grouped):
+                    groups.setdefault(topic, []).append((message_id, topic, payload))
+                else:
+                    singles.append((message_id, topic, payload))
+        work = [handle(m, t, p) for m, t, p in singles]
+        for topic, messages in groups.items():
+            grouped = self._handler(topic)
+            assert isinstance(grouped, Grouped)
+            work += [
+                handle_group(grouped, messages[i : i + grouped.size]) for i in range(0, len(messages), grouped.size)
+            ]
+        await asyncio.gather(*work)
         if done:
             async with self.state.db.writing() as session:
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(done))
-                    .values(processed_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
+                await session.execute(_DONE, {"ids": done, "done_at": utcnow()})
         return len(due)
 
-    def _handler(self, topic: str) -> Handler | tuple[Handler, ...] | None:
+    def _handler(self, topic: str) -> Handler | Grouped | tuple[Handler | Grouped, ...] | None:
         base, _, index = topic.partition(FANOUT)
         found = self.handlers.get(base)
         if index and isinstance(found, tuple):
@@ -173,17 +218,7 @@ class OutboxRunner:
         several worker processes (a leased message is no longer due). A fan-out topic gets
         its per-consumer copies here, and is then done: the copies carry the work."""
         async with self.state.db.writing() as session:
-            rows = await session.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_([m for m, *_ in due]),
-                    OutboxMessage.processed_at.is_(None),
-                    OutboxMessage.available_at <= now,
-                )
-                .values(available_at=now + LEASE, attempts=OutboxMessage.attempts + 1)
-                .returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False)
-            )
+            rows = await session.execute(_LEASE, {"ids": [m for m, *_ in due], "now": now, "lease_until": now + LEASE})
             claimed = set(rows.scalars())
             fanned: list[int] = []
             copies: list[dict[str, Any]] = []
@@ -198,13 +233,8 @@ class OutboxRunner:
                         for i in range(len(consumers))
                     ]
             if copies:
-                await session.execute(insert(OutboxMessage), copies)
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(fanned))
-                    .values(processed_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
+                await session.execute(_INSERT, copies)
+                await session.execute(_DONE, {"ids": fanned, "done_at": utcnow()})
         return claimed
 
     async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> bool:
@@ -212,6 +242,8 @@ class OutboxRunner:
         handler = self._handler(topic)
         if isinstance(handler, tuple):
             return False  # marked done with its copies, in the claim
+        if isinstance(handler, Grouped):  # a group of one
+            return bool(await self._run_group(handler, [(message_id, topic, payload)]))
         if handler is None:
             log.warning("no handler for outbox topic %s", topic)
             return True
@@ -222,6 +254,21 @@ class OutboxRunner:
             await self._retry_later(message_id, repr(error))
             return False
         return True
+
+    async def _run_group(self, grouped: Grouped, chunk: list[tuple[int, str, dict[str, Any]]]) -> list[int]:
+        """The ids of the chunk's messages that are done; the others are retried later."""
+        try:
+            outcomes = await grouped.handle(self.state, [payload for _, _, payload in chunk])
+        except Exception as error:  # noqa: BLE001 - the whole chunk failed: each is retried
+            outcomes = [error] * len(chunk)
+        done: list[int] = []
+        for (message_id, topic, _), outcome in zip(chunk, outcomes, strict=True):
+            if outcome is None:
+                done.append(message_id)
+            else:
+                log.error("outbox handler %s failed for message %s: %r", topic, message_id, outcome)
+                await self._retry_later(message_id, repr(outcome))
+        return done
 
     async def _retry_later(self, message_id: int, error: str) -> None:
         async with self.state.db.writing() as session:

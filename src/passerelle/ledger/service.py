@@ -63,6 +63,8 @@ async def _account(session: AsyncSession, *, code: str, currency: str, merchant_
 
 # Built once (every paid order posts a sale): building costs about as much as running.
 _POSTED = select(LedgerTransaction.id).where(LedgerTransaction.reference == bindparam("reference"))
+_INSERT_TRANSACTION = insert(LedgerTransaction).returning(LedgerTransaction.id)
+_INSERT_ENTRIES = insert(LedgerEntry)
 _ACCOUNTS = select(LedgerAccount.code, LedgerAccount.id).where(
     LedgerAccount.code.in_(bindparam("codes", expanding=True)), LedgerAccount.currency == bindparam("currency")
 )
@@ -77,16 +79,18 @@ async def post(
     postings: list[Posting],
     order_id: int | None = None,
     memo: str = "",
-) -> LedgerTransaction:
-    """Write one balanced transaction. `reference` is unique: posting it twice is refused."""
+) -> int:
+    """Write one balanced transaction; returns its id. `reference` is unique: posting it
+    twice is refused."""
     if sum(p.amount for p in postings) != 0:
         raise DomainError("unbalanced_transaction", f"Ledger transaction {reference} does not balance", status=500)
     exists = await session.execute(_POSTED, {"reference": reference})
     if exists.first() is not None:
         raise Conflict("already_posted", f"Ledger transaction {reference} was already posted")
-    transaction = LedgerTransaction(kind=kind, reference=reference, order_id=order_id, memo=memo[:200])
-    session.add(transaction)
-    await session.flush()
+    inserted = await session.execute(
+        _INSERT_TRANSACTION, {"kind": kind, "reference": reference, "order_id": order_id, "memo": memo[:200]}
+    )
+    transaction_id = int(inserted.scalar_one())
     moving = [p for p in postings if p.amount != 0]
     # Every account of the transaction in one query; only a missing one is created.
     found = await session.execute(_ACCOUNTS, {"codes": sorted({p.account for p in moving}), "currency": currency})
@@ -98,10 +102,10 @@ async def post(
             )
     if moving:
         await session.execute(
-            insert(LedgerEntry),
+            _INSERT_ENTRIES,
             [
                 {
-                    "transaction_id": transaction.id,
+                    "transaction_id": transaction_id,
                     "account_id": accounts[p.account],
                     "amount": p.amount,
                     "currency": currency,
@@ -109,7 +113,7 @@ async def post(
                 for p in moving
             ],
         )
-    return transaction
+    return transaction_id
 
 
 async def balance(session: AsyncSession, *, account: str, currency: str) -> int:

@@ -3,9 +3,11 @@ key, and the file mailer writes a key once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import aliased
 
 from passerelle.accounts.models import User
 from passerelle.merchants.models import Merchant, MerchantMember
@@ -15,29 +17,87 @@ from passerelle.notifications.messages import reason_text, render
 from passerelle.orders.models import Order, Refund
 
 
-def _language(user: User) -> str:
-    return user.language if user.language in ("fr", "en") else "en"
+def _language(language: str) -> str:
+    return language if language in ("fr", "en") else "en"
 
 
-async def _order_context(state: Any, order_id: int) -> tuple[Order, User, Merchant, list[User]] | None:
-    async with state.db.read_sessions() as session:
-        order = await session.get(Order, order_id)
-        if order is None:
-            return None
-        buyer = await session.get(User, order.buyer_id)
-        merchant = await session.get(Merchant, order.merchant_id)
-        staff = list(
-            (
-                await session.execute(
-                    select(User)
-                    .join(MerchantMember, MerchantMember.user_id == User.id)
-                    .where(MerchantMember.merchant_id == order.merchant_id)
-                )
-            ).scalars()
-        )
-    if buyer is None or merchant is None:
+@dataclass(frozen=True)
+class Recipient:
+    id: int
+    email: str
+    language: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OrderMail:
+    """What the order e-mails say about an order: read in one statement, no ORM objects."""
+
+    order_id: int
+    total: Money  # the merchant's
+    buyer_total: Money  # in the buyer's currency
+    buyer: Recipient
+    merchant_id: int
+    merchant_name: str
+    staff: tuple[Recipient, ...]
+
+
+_STAFF = aliased(User)
+# Built once (every paid order runs it). One row per staff member (one without any).
+_ORDER_MAIL = (
+    select(
+        Order.id,
+        Order.total_amount,
+        Order.currency,
+        Order.buyer_total_amount,
+        Order.buyer_currency,
+        User.id,
+        User.email,
+        User.language,
+        User.display_name,
+        Merchant.id,
+        Merchant.name,
+        _STAFF.id,
+        _STAFF.email,
+        _STAFF.language,
+        _STAFF.display_name,
+    )
+    .join(User, User.id == Order.buyer_id)
+    .join(Merchant, Merchant.id == Order.merchant_id)
+    .outerjoin(MerchantMember, MerchantMember.merchant_id == Order.merchant_id)
+    .outerjoin(_STAFF, _STAFF.id == MerchantMember.user_id)
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(Order.id, _STAFF.id)
+)
+
+
+def _order_mail(rows: list[tuple[Any, ...]]) -> OrderMail | None:
+    if not rows:
         return None
-    return order, buyer, merchant, staff
+    first = rows[0]
+    return OrderMail(
+        order_id=first[0],
+        total=Money(first[1], first[2]),
+        buyer_total=Money(first[3], first[4]),
+        buyer=Recipient(first[5], first[6], _language(first[7]), first[8]),
+        merchant_id=first[9],
+        merchant_name=first[10],
+        staff=tuple(Recipient(r[11], r[12], _language(r[13]), r[14]) for r in rows if r[11] is not None),
+    )
+
+
+async def _order_contexts(state: Any, order_ids: list[int]) -> dict[int, OrderMail]:
+    """Each order's mail context, read in one statement for all of them."""
+    async with state.db.read_sessions() as session:
+        rows = [tuple(row) for row in await session.execute(_ORDER_MAIL, {"order_ids": order_ids})]
+    by_order: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_order.setdefault(row[0], []).append(row)
+    return {order_id: mail for order_id, group in by_order.items() if (mail := _order_mail(group)) is not None}
+
+
+async def _order_context(state: Any, order_id: int) -> OrderMail | None:
+    return (await _order_contexts(state, [order_id])).get(order_id)
 
 
 async def _send(state: Any, *, to: str, kind: str, language: str, key: str, **values: str) -> None:
@@ -46,94 +106,107 @@ async def _send(state: Any, *, to: str, kind: str, language: str, key: str, **va
 
 
 async def on_paid(state: Any, payload: dict[str, Any]) -> None:
-    found = await _order_context(state, int(payload["order_id"]))
-    if found is None:
-        return
-    order, buyer, merchant, staff = found
-    lang = _language(buyer)
-    total = Money(order.buyer_total_amount, order.buyer_currency).format(lang)
+    order = await _order_context(state, int(payload["order_id"]))
+    if order is not None:
+        await _paid_mails(state, order)
+
+
+async def on_paid_many(state: Any, payloads: list[dict[str, Any]]) -> list[BaseException | None]:
+    """`on_paid` for a group of orders (outbox.Grouped): one read for all of them; an order
+    whose mails fail is answered with its error (retried alone), the others are done."""
+    order_ids = [int(payload["order_id"]) for payload in payloads]
+    orders = await _order_contexts(state, order_ids)
+    outcomes: list[BaseException | None] = []
+    for order_id in order_ids:
+        try:
+            if order_id in orders:
+                await _paid_mails(state, orders[order_id])
+        except Exception as error:  # noqa: BLE001 - retried alone by the outbox
+            outcomes.append(error)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+async def _paid_mails(state: Any, order: OrderMail) -> None:
+    buyer = order.buyer
     await _send(
         state,
         to=buyer.email,
         kind="paid_buyer",
-        language=lang,
-        key=f"order-{order.id}-paid-buyer",
-        order=str(order.id),
-        name=buyer.display_name,
-        merchant=merchant.name,
-        total=total,
-        url=f"/orders/{order.id}",
+        language=buyer.language,
+        key=f"order-{order.order_id}-paid-buyer",
+        order=str(order.order_id),
+        name=buyer.name,
+        merchant=order.merchant_name,
+        total=order.buyer_total.format(buyer.language),
+        url=f"/orders/{order.order_id}",
     )
-    merchant_total = Money(order.total_amount, order.currency)
-    for member in staff:
-        member_lang = _language(member)
+    for member in order.staff:
         await _send(
             state,
             to=member.email,
             kind="paid_merchant",
-            language=member_lang,
-            key=f"order-{order.id}-paid-staff-{member.id}",
-            order=str(order.id),
-            total=merchant_total.format(member_lang),
-            url=f"/console/m/{merchant.id}/orders/{order.id}",
+            language=member.language,
+            key=f"order-{order.order_id}-paid-staff-{member.id}",
+            order=str(order.order_id),
+            total=order.total.format(member.language),
+            url=f"/console/m/{order.merchant_id}/orders/{order.order_id}",
         )
 
 
 async def on_status_changed(state: Any, payload: dict[str, Any]) -> None:
     if payload.get("status") != "cancelled":
         return
-    found = await _order_context(state, int(payload["order_id"]))
-    if found is None:
+    order = await _order_context(state, int(payload["order_id"]))
+    if order is None:
         return
-    order, buyer, merchant, _ = found
-    lang = _language(buyer)
+    buyer = order.buyer
     await _send(
         state,
         to=buyer.email,
         kind="cancelled_buyer",
-        language=lang,
-        key=f"order-{order.id}-cancelled",
-        order=str(order.id),
-        name=buyer.display_name,
-        merchant=merchant.name,
-        reason=reason_text(str(payload.get("reason", "")), lang),
+        language=buyer.language,
+        key=f"order-{order.order_id}-cancelled",
+        order=str(order.order_id),
+        name=buyer.name,
+        merchant=order.merchant_name,
+        reason=reason_text(str(payload.get("reason", "")), buyer.language),
     )
 
 
 async def on_refunded(state: Any, payload: dict[str, Any]) -> None:
-    found = await _order_context(state, int(payload["order_id"]))
-    if found is None:
+    order = await _order_context(state, int(payload["order_id"]))
+    if order is None:
         return
-    order, buyer, merchant, _ = found
     async with state.db.read_sessions() as session:
         refund = await session.get(Refund, int(payload["refund_id"]))
     if refund is None:
         return
-    lang = _language(buyer)
+    buyer = order.buyer
     await _send(
         state,
         to=buyer.email,
         kind="refunded_buyer",
-        language=lang,
+        language=buyer.language,
         key=f"refund-{refund.id}",
-        order=str(order.id),
-        name=buyer.display_name,
-        merchant=merchant.name,
-        amount=Money(refund.buyer_amount, refund.buyer_currency).format(lang),
+        order=str(order.order_id),
+        name=buyer.name,
+        merchant=order.merchant_name,
+        amount=Money(refund.buyer_amount, refund.buyer_currency).format(buyer.language),
     )
 
 
 async def on_unfulfillable(state: Any, payload: dict[str, Any]) -> None:
-    found = await _order_context(state, int(payload["order_id"]))
-    if found is None:
+    order = await _order_context(state, int(payload["order_id"]))
+    if order is None:
         return
-    order, buyer, _, _ = found
     await _send(
         state,
-        to=buyer.email,
+        to=order.buyer.email,
         kind="unfulfillable_buyer",
-        language=_language(buyer),
-        key=f"order-{order.id}-unfulfillable",
-        order=str(order.id),
-        name=buyer.display_name,
+        language=order.buyer.language,
+        key=f"order-{order.order_id}-unfulfillable",
+        order=str(order.order_id),
+        name=order.buyer.name,
     )

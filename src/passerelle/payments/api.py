@@ -87,23 +87,9 @@ async def webhook(
     if len(body) > 64_000:
         raise DomainError("payload_too_large", "Webhook body too large", status=413)
     now = state.clock.now()
-    try:
-        event = provider.parse_webhook(headers=dict(request.headers), body=body, now=int(now.timestamp()))
-    except DomainError as refused:
-        await service.record_rejection(
-            state.db.sessions,
-            provider=provider_name,
-            event=None,
-            reason=refused.code,
-            payload={"body": body[:2000].decode("utf-8", "replace")},
-        )
-        raise
-    try:
-        outcome = await service.apply_webhook(session, provider=provider, event=event, now=now)
-    except DomainError as refused:
-        await session.rollback()
-        await service.record_rejection(
-            state.db.sessions, provider=provider_name, event=event, reason=refused.code, payload=event.raw
-        )
-        raise
-    return {"status": outcome, "event_id": event.event_id}
+    event = await service.authenticate_webhook(
+        state.db.sessions, provider=provider, provider_name=provider_name, headers=request.headers, body=body, now=now
+    )
+    return await service.apply_or_reject(
+        session, state.db.sessions, provider=provider, provider_name=provider_name, event=event, now=now
+    )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -97,6 +99,51 @@ async def record_rejection(
         await session.commit()
 
 
+async def authenticate_webhook(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    provider: PaymentProvider,
+    provider_name: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+) -> WebhookEvent:
+    """Signature and age checked by the provider; a refusal is logged, then raised. Shared by
+    the public webhook route and the sandbox's in-process delivery, so both check the same."""
+    try:
+        return provider.parse_webhook(headers=dict(headers), body=body, now=int(now.timestamp()))
+    except DomainError as refused:
+        await record_rejection(
+            sessions,
+            provider=provider_name,
+            event=None,
+            reason=refused.code,
+            payload={"body": body[:2000].decode("utf-8", "replace")},
+        )
+        raise
+
+
+async def apply_or_reject(
+    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    provider: PaymentProvider,
+    provider_name: str,
+    event: WebhookEvent,
+    now: datetime,
+) -> dict[str, str]:
+    """Apply an authenticated event in `session` (committed by the caller); on a refusal
+    (unknown payment, tampered amount...) roll `session` back, log it in its own transaction
+    and raise."""
+    try:
+        outcome = await apply_webhook(session, provider=provider, event=event, now=now)
+    except DomainError as refused:
+        await session.rollback()
+        await record_rejection(sessions, provider=provider_name, event=event, reason=refused.code, payload=event.raw)
+        raise
+    return {"status": outcome, "event_id": event.event_id}
+
+
 async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, event: WebhookEvent, now: datetime) -> str:
     """Apply an authenticated event exactly once. Returns "applied" or "duplicate";
     raises DomainError (nothing applied) when the event does not match its payment."""
@@ -150,26 +197,36 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
     return "applied"
 
 
+def _record_event_statement(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(PaymentEvent)
+        .on_conflict_do_nothing(index_elements=[PaymentEvent.provider, PaymentEvent.event_id])
+        .returning(PaymentEvent.id)
+    )
+
+
+# Built once per dialect (every webhook runs it): building cost about as much as running.
+_RECORD_EVENT = {dialect: _record_event_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 async def _record_event(
     session: AsyncSession, *, provider: str, event: WebhookEvent, payment_id: int, now: datetime
 ) -> bool:
     """Record the event once: False when (provider, event_id) is already there. One
     INSERT ... ON CONFLICT DO NOTHING (was a savepoint around an INSERT: three statements)."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     inserted = await session.execute(
-        insert(PaymentEvent)
-        .values(
-            provider=provider,
-            event_id=event.event_id,
-            payment_id=payment_id,
-            kind=event.kind,
-            outcome="applied",
-            payload=event.raw,
-            received_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[PaymentEvent.provider, PaymentEvent.event_id])
-        .returning(PaymentEvent.id)
+        _RECORD_EVENT[dialect],
+        {
+            "provider": provider,
+            "event_id": event.event_id,
+            "payment_id": payment_id,
+            "kind": event.kind,
+            "outcome": "applied",
+            "payload": event.raw,
+            "received_at": now,
+        },
     )
     return inserted.first() is not None
 

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.models import Product
 from passerelle.connect import rules
-from passerelle.connect.models import Campaign, Click, Creator, Link, PromoCode
+from passerelle.connect.models import Campaign, Click, Commission, Creator, Link, PromoCode
 from passerelle.connect.service import campaigns
-from passerelle.orders.models import Order, OrderLine, Purchase
+from passerelle.orders.models import Order, OrderLine, OrderStatus, Purchase
 
 MAX_WINDOW = timedelta(days=90)
 DAY = 86400
@@ -64,16 +64,58 @@ async def _touches(session: AsyncSession, *, visitors: set[str], paid_at: dateti
     return found
 
 
+def _code_query(purchase_id: Any, merchant_id: Any) -> Select[int, int | None, str]:
+    """The creator's promo code the purchase used with this merchant's campaign, if any."""
+    return (
+        select(PromoCode.creator_id, PromoCode.campaign_id, PromoCode.code)
+        .join(Purchase, Purchase.coupon_id == PromoCode.coupon_id)
+        .join(Campaign, Campaign.id == PromoCode.campaign_id)
+        .where(Purchase.id == purchase_id, Campaign.merchant_id == merchant_id)
+    )
+
+
 async def _code(session: AsyncSession, *, purchase_id: int, merchant_id: int) -> rules.CodeUse | None:
-    row = (
-        await session.execute(
-            select(PromoCode.creator_id, PromoCode.campaign_id, PromoCode.code)
-            .join(Purchase, Purchase.coupon_id == PromoCode.coupon_id)
-            .join(Campaign, Campaign.id == PromoCode.campaign_id)
-            .where(Purchase.id == purchase_id, Campaign.merchant_id == merchant_id)
-        )
-    ).first()
+    row = (await session.execute(_code_query(purchase_id, merchant_id))).first()
     return rules.CodeUse(row[0], row[1], row[2]) if row is not None else None
+
+
+# Built once (every paid order runs it): per line of each order, its attribution, with the
+# order's status, whether a promo code applies and whether commissions are booked already.
+_ACCRUAL_INPUTS = (
+    select(
+        Order.id,
+        Order.status,
+        OrderLine.attribution,
+        _code_query(Order.purchase_id, Order.merchant_id).exists().label("coded"),
+        select(Commission.id).where(Commission.order_id == Order.id).exists().label("booked"),
+    )
+    .join(OrderLine, OrderLine.order_id == Order.id)
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
+)
+UNPAID = (OrderStatus.pending_payment, OrderStatus.cancelled)
+
+
+def _could_attribute(attribution: dict[str, Any] | None) -> bool:
+    if not attribution:
+        return False
+    return "visitor" in attribution or ("room_id" in attribution and "host_id" in attribution)
+
+
+async def may_credit_any(session: AsyncSession, *, order_ids: list[int]) -> set[int]:
+    """Of `order_ids`, those some rule might credit (one statement). The others certainly
+    credit nobody: not paid, booked already, or no promo code, no live room and no visitor
+    on any line. `credits_for` stays the judge for the ones returned; this is only the
+    cheap way out for the rest."""
+    rows = (await session.execute(_ACCRUAL_INPUTS, {"order_ids": order_ids})).all()
+    return {
+        row.id
+        for row in rows
+        if row.status not in UNPAID and not row.booked and (row.coded or _could_attribute(row.attribution))
+    }
+
+
+async def may_credit(session: AsyncSession, *, order_id: int) -> bool:
+    return order_id in await may_credit_any(session, order_ids=[order_id])
 
 
 async def _room(session: AsyncSession, attribution: dict[str, Any] | None) -> rules.Room | None:

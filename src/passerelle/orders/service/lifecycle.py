@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import Role, User
@@ -34,6 +34,7 @@ _SET_STATUS = (
     .values(status=bindparam("to_status"), updated_at=bindparam("now"))
     .execution_options(synchronize_session=False)
 )
+_INSERT_EVENT = insert(OrderEvent)  # Core: no ORM object and no unit-of-work flush per change
 _LINE_QUANTITIES = select(OrderLine.sku_id, OrderLine.quantity, OrderLine.attribution).where(
     OrderLine.order_id == bindparam("order_id")
 )
@@ -57,18 +58,18 @@ async def set_status(
             _SET_STATUS, {"order_id": order_id, "previous": previous, "to_status": to_status, "now": now}
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
-            session.add(
-                OrderEvent(
-                    order_id=order_id,
-                    from_status=previous.value,
-                    to_status=to_status.value,
-                    actor_id=actor_id,
-                    actor_kind=actor_kind,
-                    note=note[:500],
-                    at=now,
-                )
+            await session.execute(
+                _INSERT_EVENT,
+                {
+                    "order_id": order_id,
+                    "from_status": previous.value,
+                    "to_status": to_status.value,
+                    "actor_id": actor_id,
+                    "actor_kind": actor_kind,
+                    "note": note[:500],
+                    "at": now,
+                },
             )
-            await session.flush()
             return previous
     return None
 

@@ -1,0 +1,80 @@
+"""The SQLite driver: statements inside a write transaction run on the loop's thread, the
+rest on aiosqlite's; either way the same results, errors and rollbacks."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from passerelle.infra.outbox import OutboxMessage
+from passerelle.payments.models import PaymentEvent
+from passerelle.state import AppState
+
+
+def _executed_where(state: AppState) -> list[tuple[str, bool]]:
+    """(first word, ran on the loop's thread) of each statement the write engine's new
+    connections run, as sqlite3 itself sees them."""
+    ran: list[tuple[str, bool]] = []
+
+    def on_loop() -> bool:
+        return threading.current_thread() is threading.main_thread()
+
+    @event.listens_for(state.db.engine.sync_engine, "connect")
+    def trace(dbapi_connection: Any, _record: object) -> None:
+        raw = dbapi_connection._connection._conn
+        raw.set_trace_callback(lambda sql: ran.append((sql.split()[0].upper(), on_loop())))
+
+    return ran
+
+
+async def test_given_a_write_transaction_then_its_statements_run_on_the_loop_thread_and_begin_commit_do_not(
+    state: AppState,
+) -> None:
+    await state.db.engine.dispose()  # fresh connections, so the trace callback is installed
+    ran = _executed_where(state)
+    async with state.db.writing() as session:
+        session.add(OutboxMessage(topic="t", payload={}))
+        await session.flush()
+        count = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
+    assert count == 1
+    kinds = {word: on_loop for word, on_loop in ran if word in ("BEGIN", "INSERT", "SELECT", "COMMIT")}
+    assert kinds == {"BEGIN": False, "INSERT": True, "SELECT": True, "COMMIT": False}
+
+
+async def test_given_an_inline_statement_fails_then_the_error_is_the_usual_one_and_the_rollback_undoes_earlier_writes(
+    state: AppState,
+) -> None:
+    row = {
+        "provider": "sandbox",
+        "event_id": "evt_dup",
+        "kind": "payment.succeeded",
+        "outcome": "applied",
+        "payload": {},
+    }
+    async with state.db.writing() as session:
+        session.add(PaymentEvent(**row))
+    with pytest.raises(IntegrityError):
+        async with state.db.writing() as session:
+            session.add(OutboxMessage(topic="written then undone", payload={}))
+            await session.flush()
+            session.add(PaymentEvent(**row))  # the same (provider, event_id): refused
+            await session.flush()
+    async with state.db.read_sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
+        assert (await session.execute(select(func.count()).select_from(PaymentEvent))).scalar_one() == 1
+
+
+async def test_given_a_core_executemany_on_the_write_connection_then_it_runs_inline_and_returns_rows(
+    state: AppState,
+) -> None:
+    async with state.db.writing() as session:
+        connection = await session.connection()  # AsyncConnection.execute insists on one await
+        inserted = await connection.execute(
+            insert(OutboxMessage).returning(OutboxMessage.topic, sort_by_parameter_order=True),
+            [{"topic": f"t{i}", "payload": {}} for i in range(3)],
+        )
+        assert list(inserted.scalars()) == ["t0", "t1", "t2"]
