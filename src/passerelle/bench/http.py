@@ -112,7 +112,7 @@ def _wrk(url: str, script: Path, *, seconds: int, connections: int) -> dict[str,
     return dict(json.loads(line))
 
 
-def _audit(journal_path: Path) -> dict[str, int]:
+def _audit(journal_path: Path) -> dict[str, float]:
     journal = SqliteJournal(journal_path)
     book = journal.load()
     stocks = journal.stocks()
