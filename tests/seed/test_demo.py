@@ -257,6 +257,7 @@ async def test_given_the_demo_then_a_creator_has_clicks_and_earnings_in_every_st
     assert page.status_code == 200 and "lea.endirect" in page.text
     # Linked products are named by their title in the reader's language, not their slug.
     assert "Sérum au lait d&#39;ânesse" in page.text and "serum au lait d anesse" not in page.text
+    assert ">/live/" not in page.text  # the live room's link shows the room's title
 
 
 async def test_given_the_demo_then_a_shop_sees_its_creators_sales_and_a_sample_request(demo: Demo) -> None:

@@ -15,13 +15,15 @@ from passerelle.catalog.columns import product_title
 from passerelle.catalog.models import Product, Sku
 from passerelle.connect.features import CATEGORIES
 from passerelle.connect.matching import recommended_campaigns
-from passerelle.connect.models import Campaign, SampleRequest
+from passerelle.connect.models import Campaign, Link, SampleRequest
 from passerelle.connect.operator_pages import router as operator_router
 from passerelle.connect.service import campaigns, creators, fraud, links, payouts, samples, stats
 from passerelle.connect.service.ledger import balances
 from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError, Forbidden, NotFound
+from passerelle.live.models import LiveRoom
 from passerelle.merchants import service as merchants
+from passerelle.merchants.models import Merchant
 from passerelle.money import Money
 from passerelle.web.context import Page, PageContext, form_list, form_text, page_guard, path_id
 from passerelle.web.errors import error_text, form_field
@@ -119,8 +121,7 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
             campaign = await session.get(Campaign, match.id)
             if campaign is not None:
                 suggested.append((campaign, match.reasons))
-    product_ids = [link.target_id for link in my_links if link.target_kind == "product"]
-    titles = await _titles(session, product_ids, page.locale.language)
+    titles = await _link_names(session, my_links, page.locale.language)
     my_balances = await balances(session, creator_id=creator.id)
     threshold = state.settings.connect_payout_threshold
     return page.render(
@@ -142,14 +143,25 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
     )
 
 
-async def _titles(session: Session, product_ids: list[int], language: str) -> dict[int, str]:
-    """Each linked product's title in the reader's language (its slug if it has none)."""
-    if not product_ids:
-        return {}
-    rows = await session.execute(
-        select(Product.id, product_title(language), Product.slug).where(Product.id.in_(product_ids))
-    )
-    return {pid: title or slug.replace("-", " ") for pid, title, slug in rows.all()}
+async def _link_names(session: Session, my_links: list[Link], language: str) -> dict[tuple[str, int], str]:
+    """What each link leads to, as a reader names it: the product's title in their
+    language, the live room's title, the shop's name (the link's address otherwise)."""
+    wanted: dict[str, set[int]] = {}
+    for link in my_links:
+        wanted.setdefault(link.target_kind, set()).add(link.target_id)
+    names: dict[tuple[str, int], str] = {}
+    if wanted.get("product"):
+        rows = await session.execute(
+            select(Product.id, product_title(language), Product.slug).where(Product.id.in_(wanted["product"]))
+        )
+        names.update((("product", pid), title or slug.replace("-", " ")) for pid, title, slug in rows.all())
+    if wanted.get("room"):
+        rooms = await session.execute(select(LiveRoom.id, LiveRoom.title).where(LiveRoom.id.in_(wanted["room"])))
+        names.update((("room", rid), title) for rid, title in rooms.all())
+    if wanted.get("store"):
+        shops = await session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(wanted["store"])))
+        names.update((("store", mid), name) for mid, name in shops.all())
+    return names
 
 
 @router.post("/connect/campaigns/{campaign_ref}/join")
