@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from passerelle.connect.service import attribution, commissions, payouts
+from passerelle.infra.outbox import each_alone
 from passerelle.state import AppState
 
 
@@ -23,16 +24,12 @@ async def on_orders_paid(state: AppState, payloads: list[dict[str, Any]]) -> lis
     order_ids = [int(payload["order_id"]) for payload in payloads]
     async with state.db.read_sessions() as session:
         candidates = await attribution.may_credit_any(session, order_ids=order_ids)
-    outcomes: list[BaseException | None] = []
-    for order_id in order_ids:
-        try:
-            if order_id in candidates:
-                await _accrue(state, order_id)
-        except Exception as error:  # noqa: BLE001 - retried alone by the outbox
-            outcomes.append(error)
-        else:
-            outcomes.append(None)
-    return outcomes
+
+    async def credit(order_id: int) -> None:
+        if order_id in candidates:
+            await _accrue(state, order_id)
+
+    return await each_alone(order_ids, credit)
 
 
 async def _accrue(state: AppState, order_id: int) -> None:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Integer, String, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +36,23 @@ class Grouped:
 
     handle: Callable[[Any, list[dict[str, Any]]], Awaitable[list[BaseException | None]]]
     size: int = 16
+
+
+Item = TypeVar("Item")
+
+
+async def each_alone(items: list[Item], work: Callable[[Item], Awaitable[None]]) -> list[BaseException | None]:
+    """A grouped consumer's answers when its items are done one by one: None for each done,
+    the exception for each failed (that message alone is retried), in order."""
+    outcomes: list[BaseException | None] = []
+    for item in items:
+        try:
+            await work(item)
+        except Exception as error:  # noqa: BLE001 - handed back: the outbox retries that message
+            outcomes.append(error)
+        else:
+            outcomes.append(None)
+    return outcomes
 
 
 # A topic maps to one consumer, or to several: then the runner copies the message once per

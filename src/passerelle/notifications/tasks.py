@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from passerelle.accounts.models import User
+from passerelle.infra.outbox import each_alone
 from passerelle.merchants.models import Merchant, MerchantMember
 from passerelle.money import Money
 from passerelle.notifications.mail import build_message
@@ -116,16 +117,12 @@ async def on_paid_many(state: Any, payloads: list[dict[str, Any]]) -> list[BaseE
     whose mails fail is answered with its error (retried alone), the others are done."""
     order_ids = [int(payload["order_id"]) for payload in payloads]
     orders = await _order_contexts(state, order_ids)
-    outcomes: list[BaseException | None] = []
-    for order_id in order_ids:
-        try:
-            if order_id in orders:
-                await _paid_mails(state, orders[order_id])
-        except Exception as error:  # noqa: BLE001 - retried alone by the outbox
-            outcomes.append(error)
-        else:
-            outcomes.append(None)
-    return outcomes
+
+    async def mail(order_id: int) -> None:
+        if order_id in orders:
+            await _paid_mails(state, orders[order_id])
+
+    return await each_alone(order_ids, mail)
 
 
 async def _paid_mails(state: Any, order: OrderMail) -> None:
