@@ -78,3 +78,23 @@ async def test_given_a_core_executemany_on_the_write_connection_then_it_runs_inl
             [{"topic": f"t{i}", "payload": {}} for i in range(3)],
         )
         assert list(inserted.scalars()) == ["t0", "t1", "t2"]
+
+
+async def test_given_a_bulk_executemany_then_it_keeps_the_thread_hop_and_the_loop_stays_free(
+    state: AppState,
+) -> None:
+    from passerelle.db.sqlite_driver import INLINE_MAX_ROWS
+
+    await state.db.engine.dispose()
+    ran = _executed_where(state)
+    async with state.db.writing() as session:
+        connection = await session.connection()
+        await connection.execute(insert(OutboxMessage), [{"topic": "few", "payload": {}}])
+        await connection.execute(
+            insert(OutboxMessage), [{"topic": "bulk", "payload": {}} for _ in range(INLINE_MAX_ROWS + 1)]
+        )
+    inserts = [on_loop for word, on_loop in ran if word == "INSERT"]
+    assert inserts[0] is True and inserts[-1] is False  # one row inline, the bulk on the thread
+    async with state.db.read_sessions() as session:
+        total = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
+    assert total == INLINE_MAX_ROWS + 2

@@ -108,6 +108,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 _MAY_WAIT = ("BEGIN", "begin", "COMMIT", "commit", "ROLLBACK", "rollback", "PRAGMA", "pragma")
 
 
+# A bulk write (a click flush, a CSV import) keeps the thread hop: run inline, its thousands
+# of rows would hold the event loop (live rooms, claims) for as long; sqlite3 lets the loop
+# run while the thread steps through them.
+INLINE_MAX_ROWS = 256
+
+
 class InlineCursor(OneHopCursor):
     """For write-engine connections: statements inside the transaction run right here, in a
     coroutine that never suspends (SQLAlchemy's async layer expects one await per statement;
@@ -116,7 +122,11 @@ class InlineCursor(OneHopCursor):
     __slots__ = ()
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        if operation.lstrip().startswith(_MAY_WAIT) or self._adapt_connection._execute_mutex.locked():
+        if (
+            operation.lstrip().startswith(_MAY_WAIT)
+            or (many and len(parameters) > INLINE_MAX_ROWS)
+            or self._adapt_connection._execute_mutex.locked()
+        ):
             await super()._run(operation, parameters, many=many)
             return
         self._keep(_run_statement(self._connection._conn, operation, parameters, many))
