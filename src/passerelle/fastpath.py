@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 from passerelle.assistant import api as assistant_api
 from passerelle.connect import redirect
 from passerelle.festival import claims_api, claims_batch
+from passerelle.http import read_capped
 from passerelle.logistics import api as logistics_api
 from passerelle.state import AppState
 
@@ -52,26 +53,9 @@ def _claim_deal(method: str, path: str) -> int | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes | None:
-    """The request body, or None when it is over claims_api.MAX_CLAIM_BODY or the client left."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > claims_api.MAX_CLAIM_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
 async def _serve_claim(scope: Scope, receive: Receive, send: Send, state: AppState, deal_id: int) -> None:
     """A claim as raw ASGI: no Request or Response object on the festival's busiest route."""
-    body = await _read_body(receive)
+    body = await read_capped(receive, claims_api.MAX_CLAIM_BODY)
     if body is None:
         reply = claims_api.BODY_TOO_LARGE
     else:

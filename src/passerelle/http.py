@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Receive
 
 from passerelle.infra import idempotency
 
@@ -41,3 +42,20 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 # The header every retry-safe POST takes (checkout, deposits, quotes, offers...).
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+async def read_capped(receive: Receive, limit: int) -> bytes | None:
+    """An ASGI request's body, or None when it is over `limit` bytes or the client left."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

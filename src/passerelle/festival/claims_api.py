@@ -124,10 +124,6 @@ def as_response(reply: ClaimReply) -> Response:
     return Response(reply.body, status_code=reply.status, media_type="application/json", headers=headers)
 
 
-def problem(status: int, code: str, message: str, retry_after: str | None = None, **extra: Any) -> Response:
-    return as_response(refusal(status, code, message, retry_after, **extra))
-
-
 @functools.lru_cache(maxsize=256)
 def _iso_utc(timestamp: float) -> str:
     # A batch's claims share their expiry per deal: formatting a time zone-aware datetime

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from passerelle.festival.claims_api import ClaimReply, as_response, refusal
+from passerelle.http import read_capped
 from passerelle.state import AppState
 
 router = APIRouter(tags=["festival"])
@@ -108,17 +109,6 @@ def parse(body: bytes) -> tuple[list[tuple[int, int, str, int]], bool]:
     return [(c.deal_id, c.buyer_id, c.key, c.quantity) for c in decoded.claims], False
 
 
-async def _read_capped(request: Request) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BATCH_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 BODY_TOO_LARGE = refusal(413, "body_too_large", f"At most {MAX_BATCH_BODY} bytes per batch")
 
 
@@ -154,5 +144,5 @@ async def claim_batch(request: Request) -> Response:
     gateway token, having authenticated the buyers themselves): many claims, one request,
     answered in order. See the module's notes for the two body shapes."""
     state: AppState = request.app.state.passerelle
-    body = await _read_capped(request)
+    body = await read_capped(request.receive, MAX_BATCH_BODY)
     return as_response(await answer_batch(state, request.headers.get("authorization", ""), body))
