@@ -75,7 +75,7 @@ async def test_given_kill_9_under_load_then_every_acknowledged_claim_survives_ex
         journal = SqliteJournal(tmp_path / "engine" / "journal.db")
         book = journal.load()
         journal.close()
-        by_key = {key: seq for (buyer, key), (_fp, seq) in book.keys.items()}
+        by_key = {key: seq for (_buyer, key), seq in book.keys.items()}
         for key, seq in acknowledged.items():
             assert by_key.get(key) == seq, f"acknowledged claim {key} lost or changed after kill -9"
         held = sum(row[5] for seq, row in book.reservations.items() if book.status(seq) == HELD)

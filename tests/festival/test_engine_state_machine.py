@@ -46,7 +46,8 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(buyer=st.integers(1, 4), key=st.sampled_from(["a", "b", "c", "d", "e"]), quantity=st.integers(0, 3))
     def claim(self, buyer: int, key: str, quantity: int) -> None:
         fingerprint = quantity
-        (answer,), rows = rules.apply_claims(self.book, [(1, buyer, key, quantity, fingerprint)], self.now)
+        (outcome,), rows = rules.apply_claims(self.book, [(1, buyer, key, quantity, fingerprint)], self.now)
+        answer = rules.outcome_pair(outcome)
         known = self.keys.get((buyer, key))
         if known is not None:
             expected = (rules.RESERVED, known[1]) if known[0] == fingerprint else (rules.KEY_REUSED, 0)

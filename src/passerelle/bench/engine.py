@@ -38,10 +38,11 @@ async def _engine_run(journal_path: Path, claims: list[Claim], *, deals: int, st
     elapsed = time.perf_counter() - started
     await shard.stop()
     answers = [a for chunk in results for a in chunk]
-    acknowledged = {seq for code, seq in answers if code == rules.RESERVED}
-    codes: dict[str, int] = {}
-    for code, _ in answers:
-        codes[code] = codes.get(code, 0) + 1
+    acknowledged = {outcome for outcome in answers if type(outcome) is int}
+    codes: dict[str, int] = {rules.RESERVED: len(acknowledged)}
+    for outcome in answers:
+        if type(outcome) is str:
+            codes[outcome] = codes.get(outcome, 0) + 1
     journal.close()
     return {"elapsed": elapsed, "acknowledged": acknowledged, "codes": codes, "batches": shard.batch_seconds}
 

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from passerelle.festival.claims_api import ClaimReply, as_response, refusal
+from passerelle.festival.engine.rules import RESERVED
 from passerelle.http import read_capped
 from passerelle.state import AppState
 
@@ -130,12 +131,11 @@ async def answer_batch(state: AppState, authorization: str, body: bytes | None) 
         claims, compact = parse(body)
     except BatchRefused as refused:
         return refusal(422, "invalid_request", f"{refused.message} (at most {MAX_BATCH_CLAIMS} claims)", field="claims")
-    answers = await engine.claim_many(claims)
+    outcomes = await engine.claim_many(claims)
+    pairs = [(RESERVED, outcome) if type(outcome) is int else (outcome, None) for outcome in outcomes]
     if compact:
-        return ClaimReply(200, orjson.dumps({"answers": [(code, seq or None) for code, seq in answers]}))
-    return ClaimReply(
-        200, orjson.dumps({"answers": [{"code": code, "reservation_id": seq or None} for code, seq in answers]})
-    )
+        return ClaimReply(200, orjson.dumps({"answers": pairs}))
+    return ClaimReply(200, orjson.dumps({"answers": [{"code": code, "reservation_id": seq} for code, seq in pairs]}))
 
 
 @router.post("/claims:batch", openapi_extra=BATCH_BODY)

@@ -11,13 +11,13 @@ import logging
 import time
 from collections.abc import Callable
 
-from passerelle.festival.engine.rules import Claim
+from passerelle.festival.engine.rules import Claim, Outcome
 
 MAX_BATCH = 8192
 
 log = logging.getLogger(__name__)
 
-Answers = list[tuple[str, int]]
+Answers = list[Outcome]
 OnAnswers = Callable[[Answers | None, BaseException | None], None]
 
 
@@ -80,7 +80,8 @@ class ClaimBatcher:
         return self._waiting_claims
 
     async def claim_many(self, claims: list[Claim]) -> Answers:
-        """(code, reservation id) per claim, in order, once their batch is durable."""
+        """One outcome per claim (reservation id or refusal code, see `rules.Outcome`), in
+        order, once their batch is durable."""
         self.ensure_started()
         future: asyncio.Future[Answers] = asyncio.get_running_loop().create_future()
         self._waiting.append((claims, future))

@@ -165,7 +165,8 @@ class DealEngine:
         self.local.claim_then((deal_id, buyer_id, key, quantity, fingerprint(deal_id, quantity)), on_answer)
         return True
 
-    async def claim_many(self, claims: list[tuple[int, int, str, int]]) -> list[tuple[str, int]]:
+    async def claim_many(self, claims: list[tuple[int, int, str, int]]) -> list[rules.Outcome]:
+        """One outcome per claim: a reservation id (int) or a refusal code (str)."""
         prepared = [(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims]
         if self.local is not None:
             return await self.local.claim_many(prepared)

@@ -99,17 +99,23 @@ class SqliteJournal:
         for rows, changes in self.replay():
             if rows:
                 book.expiry_ranges.append((rows[0][6], rows[0][0], rows[-1][0] + 1))
+                max_seq = max(max_seq, rows[-1][0])
+            kept: list[Row] = []
             for row in rows:
-                seq, deal_id, buyer, key, fingerprint, quantity = row[:6]
-                max_seq = max(max_seq, seq)
+                seq, deal_id, buyer, key, _fingerprint, quantity = row[:6]
                 deal = book.deals.get(deal_id)
                 if deal is None:
                     continue
-                book.keys[(buyer, key)] = (fingerprint, seq)
-                book.reservations[seq] = row
+                if kept and seq != kept[-1][0] + 1:  # a gap: rows of deals left out
+                    book.reservations.extend(kept[0][0], kept)
+                    kept = []
+                kept.append(row)
+                book.keys[(buyer, key)] = seq
                 book.open_by_buyer[buyer] = book.open_by_buyer.get(buyer, 0) + 1
                 deal.remaining -= quantity
                 deal.bought[buyer] = deal.bought.get(buyer, 0) + quantity
+            if kept:
+                book.reservations.extend(kept[0][0], kept)
             for status, seq in changes:
                 if seq not in book.reservations:
                     continue

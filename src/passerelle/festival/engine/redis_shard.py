@@ -218,7 +218,8 @@ class RedisShard(ClaimBatcher):
         return deal_id, int(buyer), int(qty), float(expires), int(status)
 
     async def claim(self, claim: Claim) -> Answer:
-        ((code, reservation),) = await self.claim_many([claim])
+        (outcome,) = await self.claim_many([claim])
+        code, reservation = rules.outcome_pair(outcome)
         if not reservation:
             return _CODES[code]
         found = await self.reservation(reservation)
@@ -258,7 +259,7 @@ class RedisShard(ClaimBatcher):
         by_deal: dict[int, list[int]] = defaultdict(list)
         for index, claim in enumerate(flat):
             by_deal[claim[0]].append(index)
-        answers: list[tuple[str, int]] = [("", 0)] * len(flat)
+        answers: list[rules.Outcome] = [""] * len(flat)
         hold_ends: dict[int, float] = {}  # claim index -> when its reservation stops holding
         try:
             now = self.clock()
@@ -292,10 +293,10 @@ class RedisShard(ClaimBatcher):
             for i, code in zip(indexes, outcome, strict=True):
                 if code.startswith("reserved:"):
                     seq, expires = code[9:].split(":")
-                    answers[i] = (rules.RESERVED, reservation_id(deal_id, int(seq)))
+                    answers[i] = reservation_id(deal_id, int(seq))
                     hold_ends[i] = float(expires)
                 else:
-                    answers[i] = (code, 0)
+                    answers[i] = code
         if tickets is not None:
             try:
                 await self._settle_ticket_batch(flat, tickets, answers, hold_ends)
@@ -327,15 +328,14 @@ class RedisShard(ClaimBatcher):
         return tickets
 
     async def _settle_ticket_batch(
-        self, flat: list[Claim], tickets: list[str], answers: list[tuple[str, int]], hold_ends: dict[int, float]
+        self, flat: list[Claim], tickets: list[str], answers: list[rules.Outcome], hold_ends: dict[int, float]
     ) -> None:
         by_buyer: dict[int, list[Any]] = defaultdict(list)
         for i, ticket in enumerate(tickets):
             if not ticket:
                 continue
-            code, reservation = answers[i]
-            held = code == rules.RESERVED
-            by_buyer[flat[i][1]] += [ticket, str(reservation) if held else "", hold_ends.get(i, 0.0)]
+            held = answers[i]
+            by_buyer[flat[i][1]] += [ticket, str(held) if type(held) is int else "", hold_ends.get(i, 0.0)]
         async with self.redis.pipeline(transaction=False) as pipe:
             for buyer, args in by_buyer.items():
                 await self._settle_tickets(keys=[_buyer_key(buyer)], args=args, client=pipe)

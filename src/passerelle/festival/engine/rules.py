@@ -8,6 +8,7 @@ the returned journal rows durable before answering anyone.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # Outcome codes, stable across the API.
@@ -41,6 +42,50 @@ class Deal:
 Claim = tuple[int, int, str, int, int]
 # A journal row: (seq, deal_id, buyer_id, key, fingerprint, quantity, created_at, expires_at).
 Row = tuple[int, int, int, str, int, int, float, float]
+# What a claim got: the reservation's seq (an int) when units are held, else the refusal's
+# code (a str). Not a (code, seq) pair: a tuple per claim is measurable in this loop.
+Outcome = int | str
+
+
+class Reservations:
+    """Journal rows by seq. Seqs are handed out one after another, so the rows live in a
+    list indexed by seq: appending a batch costs a fraction of a million-entry dict's
+    inserts and rehashes. Seqs of deals another book holds are None."""
+
+    __slots__ = ("_rows", "_count")
+
+    def __init__(self) -> None:
+        self._rows: list[Row | None] = [None]  # seqs start at 1
+        self._count = 0
+
+    def extend(self, first_seq: int, rows: list[Row]) -> None:
+        """Rows with consecutive seqs from first_seq, newer than any held."""
+        if first_seq < len(self._rows):
+            raise ValueError(f"seq {first_seq} is already indexed")
+        self._rows.extend([None] * (first_seq - len(self._rows)))
+        self._rows.extend(rows)
+        self._count += len(rows)
+
+    def get(self, seq: int) -> Row | None:
+        return self._rows[seq] if 0 < seq < len(self._rows) else None
+
+    def __getitem__(self, seq: int) -> Row:
+        row = self.get(seq)
+        if row is None:
+            raise KeyError(seq)
+        return row
+
+    def __contains__(self, seq: object) -> bool:
+        return isinstance(seq, int) and self.get(seq) is not None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def items(self) -> Iterator[tuple[int, Row]]:
+        return ((seq, row) for seq, row in enumerate(self._rows) if row is not None)
+
+    def __iter__(self) -> Iterator[int]:
+        return (seq for seq, row in enumerate(self._rows) if row is not None)
 
 
 @dataclass(slots=True)
@@ -48,10 +93,10 @@ class BookState:
     """Everything one shard knows; rebuilt from the journal on start."""
 
     deals: dict[int, Deal] = field(default_factory=dict)
-    # (buyer, key) -> (fingerprint, reservation seq)
-    keys: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
+    # (buyer, key) -> reservation seq (the request's fingerprint is in its row)
+    keys: dict[tuple[int, str], int] = field(default_factory=dict)
     # seq -> its journal row; the status lives apart, since few reservations change
-    reservations: dict[int, Row] = field(default_factory=dict)
+    reservations: Reservations = field(default_factory=Reservations)
     statuses: dict[int, int] = field(default_factory=dict)
     next_seq: int = 1
     # Denial-of-inventory defence: unpaid holds a buyer may keep at once (0 = no cap;
@@ -68,23 +113,19 @@ class BookState:
         return self.statuses.get(seq, HELD)
 
 
-# Refusals carry no data: one shared tuple per code, not one per claim.
-_SOLD_OUT = (SOLD_OUT, 0)
-_LIMIT_REACHED = (LIMIT_REACHED, 0)
-_KEY_REUSED = (KEY_REUSED, 0)
-_UNKNOWN_DEAL = (UNKNOWN_DEAL, 0)
-_INVALID_QUANTITY = (INVALID_QUANTITY, 0)
-_TOO_MANY = (TOO_MANY_RESERVATIONS, 0)
+def outcome_pair(outcome: Outcome) -> tuple[str, int]:
+    """(code, seq) of an outcome; seq is 0 when nothing is held."""
+    return (RESERVED, outcome) if type(outcome) is int else (str(outcome), 0)
 
 
-def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list[tuple[str, int]], list[Row]]:
-    """Apply claims in order. Returns one (code, seq) per claim, and the journal rows to
-    make durable. A key already seen answers the first claim's reservation again (same
-    body) or `idempotency_key_reused` (another body), even inside one batch."""
+def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list[Outcome], list[Row]]:
+    """Apply claims in order. Returns one outcome per claim, and the journal rows to make
+    durable. A key already seen answers the first claim's reservation again (same body) or
+    `idempotency_key_reused` (another body), even inside one batch."""
     deals = book.deals
     keys = book.keys
     seq = first_seq = book.next_seq
-    answers: list[tuple[str, int]] = []
+    answers: list[Outcome] = []
     rows: list[Row] = []
     answer = answers.append
     keep = rows.append
@@ -94,48 +135,49 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
         buyer_key = (buyer, key)  # built once: looked up, then stored
         known = keys.get(buyer_key)
         if known is not None:
-            answer((RESERVED, known[1]) if known[0] == fingerprint else _KEY_REUSED)
+            # The first claim's row: in this batch's rows, or indexed by an earlier batch.
+            first = rows[known - first_seq] if known >= first_seq else book.reservations[known]
+            answer(known if first[4] == fingerprint else KEY_REUSED)
             continue
         deal = deals.get(deal_id)
         if deal is None:
-            answer(_UNKNOWN_DEAL)
+            answer(UNKNOWN_DEAL)
             continue
         if deal.remaining < quantity:
-            answer(_SOLD_OUT if deal.starts_at <= now < deal.ends_at else _window(deal, now))
+            answer(SOLD_OUT if deal.starts_at <= now < deal.ends_at else _window(deal, now))
             continue
         if not deal.starts_at <= now < deal.ends_at:
             answer(_window(deal, now))
             continue
         if quantity <= 0:
-            answer(_INVALID_QUANTITY)
+            answer(INVALID_QUANTITY)
             continue
         bought = deal.bought
         already = bought.get(buyer, 0)
         if already + quantity > deal.per_buyer_limit:
-            answer(_LIMIT_REACHED)
+            answer(LIMIT_REACHED)
             continue
         if max_open:
             holding = open_by_buyer.get(buyer, 0)
             if holding >= max_open:
-                answer(_TOO_MANY)
+                answer(TOO_MANY_RESERVATIONS)
                 continue
             open_by_buyer[buyer] = holding + 1
         deal.remaining -= quantity
         bought[buyer] = already + quantity
-        keys[buyer_key] = (fingerprint, seq)
+        keys[buyer_key] = seq
         keep((seq, deal_id, buyer, key, fingerprint, quantity, now, now + deal.hold_seconds))
-        answer((RESERVED, seq))
+        answer(seq)
         seq += 1
     book.next_seq = seq
     if rows:
-        # Seqs are consecutive: index the new rows in one C-level pass.
-        book.reservations.update(zip(range(first_seq, seq), rows, strict=True))
+        book.reservations.extend(first_seq, rows)
         book.expiry_ranges.append((now, first_seq, seq))
     return answers, rows
 
 
-def _window(deal: Deal, now: float) -> tuple[str, int]:
-    return (NOT_STARTED, 0) if now < deal.starts_at else (ENDED, 0)
+def _window(deal: Deal, now: float) -> str:
+    return NOT_STARTED if now < deal.starts_at else ENDED
 
 
 def release(book: BookState, seq: int) -> bool:

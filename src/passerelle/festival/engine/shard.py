@@ -87,8 +87,8 @@ class Shard(ClaimBatcher):
     async def claim(self, claim: Claim) -> Answer:
         if self._sold_out_now(claim):
             return SOLD_OUT_ANSWER
-        ((code, seq),) = await self.claim_many([claim])
-        return self._answer_of(code, seq)
+        (outcome,) = await self.claim_many([claim])
+        return self._answer_of(outcome)
 
     def claim_then(self, claim: Claim, on_answer: Callable[[Answer | None, BaseException | None], None]) -> None:
         """`claim` without a coroutine: `on_answer(answer, error)` once the claim is durable
@@ -101,13 +101,15 @@ class Shard(ClaimBatcher):
             if answers is None:
                 on_answer(None, error)
             else:
-                ((code, seq),) = answers
-                on_answer(self._answer_of(code, seq), None)
+                (outcome,) = answers
+                on_answer(self._answer_of(outcome), None)
 
         self.submit([claim], answered)
 
-    def _answer_of(self, code: str, seq: int) -> Answer:
-        return Answer(code, seq, self.book.reservations[seq][7]) if seq else _CODES[code]
+    def _answer_of(self, outcome: rules.Outcome) -> Answer:
+        if type(outcome) is int:
+            return Answer(rules.RESERVED, outcome, self.book.reservations[outcome][7])
+        return _CODES[str(outcome)]
 
     async def release(self, seq: int) -> bool:
         """Put an unpaid hold back on sale (durably, in the next batch)."""
