@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import orjson
+
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.journal import SqliteJournal
 from passerelle.festival.engine.rules import BookState, Deal, apply_claims
@@ -117,6 +119,21 @@ async def test_given_a_shard_when_restarted_then_it_rebuilds_exactly_what_was_ac
     assert rules.counts(again.book, 1) == (4, 0, 1)
     await again.stop()
     reopened.close()
+
+
+def test_given_a_journal_with_batches_written_as_json_by_an_earlier_version_then_it_still_loads(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    journal.put_deals([(Deal(1, 0, 2, NOW - 10, NOW + 10, 900), 3)])
+    journal._conn.execute(  # what earlier versions wrote: both columns as JSON
+        "INSERT INTO batches (reservations, changes) VALUES (?, ?)",
+        (orjson.dumps([[1, 1, 7, "a", 11, 1, NOW, NOW + 900]]), orjson.dumps([])),
+    )
+    journal.commit([(2, 1, 8, "b", 12, 1, NOW, NOW + 900)], [(rules.SOLD, 1)])
+    book = journal.load()
+    journal.close()
+    assert book.keys == {(7, "a"): 1, (8, "b"): 2}
+    assert (book.deals[1].remaining, book.status(1), book.status(2)) == (1, rules.SOLD, rules.HELD)
+    assert book.next_seq == 3
 
 
 class _StallingJournal(SqliteJournal):

@@ -191,7 +191,7 @@ class Shard(ClaimBatcher):
         batch = self._take_batch()
         changes, self._changes = self._changes, []
         waiters, self._change_waiters = self._change_waiters, []
-        flat = [claim for claims, _ in batch for claim in claims]
+        flat = batch[0][0] if len(batch) == 1 else [claim for claims, _ in batch for claim in claims]
         answers, rows = rules.apply_claims(self.book, flat, self.clock())
         return _Prepared(batch, answers, rows, changes, waiters, time.perf_counter())
 
