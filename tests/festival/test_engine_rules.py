@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
@@ -26,7 +26,7 @@ def _book(stock: int = 3, limit: int = 2) -> BookState:
 
 def test_given_stock_then_claims_reserve_until_sold_out_and_the_limit_holds_per_buyer() -> None:
     book = _book(stock=3, limit=2)
-    answers, rows = apply_claims(
+    answers, made = apply_claims(
         book, [(7, 1, "a", 1, 1), (7, 1, "b", 1, 2), (7, 1, "c", 1, 3), (7, 2, "d", 1, 4), (7, 3, "e", 1, 5)], NOW
     )
     assert answers == [1, 2, rules.LIMIT_REACHED, 3, rules.SOLD_OUT]
@@ -35,15 +35,16 @@ def test_given_stock_then_claims_reserve_until_sold_out_and_the_limit_holds_per_
         (rules.RESERVED, 2),
         (rules.LIMIT_REACHED, 0),
     ]
-    assert [row[0] for row in rows] == [1, 2, 3]
+    assert [row[0] for row in made.rows()] == [1, 2, 3]
+    assert made.rows()[2] == (3, 7, 2, "d", 4, 1, NOW, NOW + 900)
     assert rules.counts(book, 7) == (0, 3, 0)
 
 
 def test_given_a_repeated_key_then_the_same_reservation_or_key_reused() -> None:
     book = _book()
-    answers, rows = apply_claims(book, [(7, 1, "k", 1, 99), (7, 1, "k", 1, 99), (7, 1, "k", 2, 100)], NOW)
+    answers, made = apply_claims(book, [(7, 1, "k", 1, 99), (7, 1, "k", 1, 99), (7, 1, "k", 2, 100)], NOW)
     assert answers == [1, 1, rules.KEY_REUSED]
-    assert len(rows) == 1
+    assert len(made.claims) == 1
 
 
 def test_given_the_sale_window_then_not_started_and_ended() -> None:
@@ -128,7 +129,7 @@ def test_given_a_journal_with_batches_written_as_json_by_an_earlier_version_then
         "INSERT INTO batches (reservations, changes) VALUES (?, ?)",
         (orjson.dumps([[1, 1, 7, "a", 11, 1, NOW, NOW + 900]]), orjson.dumps([])),
     )
-    journal.commit([(2, 1, 8, "b", 12, 1, NOW, NOW + 900)], [(rules.SOLD, 1)])
+    journal.commit(rules.HoldBatch(2, NOW, [(1, 8, "b", 1, 12)], {1: NOW + 900}), [(rules.SOLD, 1)])
     book = journal.load()
     journal.close()
     assert book.keys == {(7, "a"): 1, (8, "b"): 2}
@@ -146,13 +147,13 @@ class _StallingJournal(SqliteJournal):
         self.proceed = threading.Event()
         self.proceed.set()
 
-    def commit(self, rows: Sequence[rules.Row], status_changes: Iterable[tuple[int, int]] = ()) -> None:
+    def commit(self, made: rules.HoldBatch | None, status_changes: Iterable[tuple[int, int]] = ()) -> None:
         self.entered.set()
         self.proceed.wait(10)
         if self.fail_next:
             self.fail_next = False
             raise OSError("disk full")
-        super().commit(rows, status_changes)
+        super().commit(made, status_changes)
 
 
 async def test_given_a_commit_fails_while_the_next_batch_is_applied_then_both_fail_and_memory_is_undone(

@@ -73,7 +73,7 @@ class EngineMachine(RuleBasedStateMachine):
         seq = data.draw(st.sampled_from(sorted(s for s, r in self.model.items() if r[3] == rules.HELD)))
         assert rules.confirm(self.book, seq)
         self.model[seq][3] = rules.SOLD
-        self.journal.commit([], [(rules.SOLD, seq)])
+        self.journal.commit(None, [(rules.SOLD, seq)])
 
     @precondition(lambda self: any(r[3] == rules.HELD for r in self.model.values()))
     @rule(data=st.data())
@@ -82,7 +82,7 @@ class EngineMachine(RuleBasedStateMachine):
         assert rules.release(self.book, seq)
         assert not rules.release(self.book, seq)
         self.model[seq][3] = rules.RELEASED
-        self.journal.commit([], [(rules.RELEASED, seq)])
+        self.journal.commit(None, [(rules.RELEASED, seq)])
 
     @rule(seconds=st.sampled_from([1.0, 10.0, 31.0, 500.0]))
     def time_passes(self, seconds: float) -> None:
@@ -93,7 +93,7 @@ class EngineMachine(RuleBasedStateMachine):
         for seq in due:
             rules.release(self.book, seq)
             self.model[seq][3] = rules.RELEASED
-        self.journal.commit([], [(rules.RELEASED, seq) for seq in due])
+        self.journal.commit(None, [(rules.RELEASED, seq) for seq in due])
 
     @rule()
     def restart(self) -> None:

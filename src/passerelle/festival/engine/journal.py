@@ -1,10 +1,11 @@
 """The durable side of a shard: an append-only SQLite log of batches.
 
 One transaction per batch with synchronous=FULL: a batch of thousands of claims costs one
-fsync and one row (its reservations and status changes packed with MessagePack: a row per
-claim would cost four times more; msgspec packs them in half orjson's time, and the packing
-holds the GIL the claim loop needs). Batches written as JSON by earlier versions are still
-read. A deal's remaining stock is never stored: it is
+fsync and one row: its reservations (the claims as they came, with the batch's time and
+each deal's hold expiry stored once) and its status changes, packed with MessagePack (a
+row per claim would cost four times more; msgspec packs in half orjson's time, and the
+packing holds the GIL the claim loop needs). Batches written by earlier versions (a JSON
+row per reservation) are still read. A deal's remaining stock is never stored: it is
 derived on replay (stock - held - sold), so recovery cannot disagree with what was
 acknowledged.
 """
@@ -13,14 +14,25 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import orjson
 
-from passerelle.festival.engine.rules import HELD, RELEASED, SOLD, BookState, Deal, Row, confirm, release
+from passerelle.festival.engine.rules import (
+    HELD,
+    RELEASED,
+    SOLD,
+    BookState,
+    Claim,
+    Deal,
+    HoldBatch,
+    Row,
+    confirm,
+    release,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deals (
@@ -33,19 +45,46 @@ CREATE TABLE IF NOT EXISTS deals (
 );
 CREATE TABLE IF NOT EXISTS batches (
     id INTEGER PRIMARY KEY,
-    reservations BLOB NOT NULL,  -- MessagePack [[seq, deal, buyer, key, fingerprint, qty, created, expires], ...]
-    changes BLOB NOT NULL        -- MessagePack [[status, seq], ...] (JSON in journals of earlier versions)
+    reservations BLOB NOT NULL,  -- MessagePack {first_seq, created_at, expires_at: {deal: t}, claims: [[deal, buyer, key, qty, fingerprint], ...]}
+    changes BLOB NOT NULL        -- MessagePack [[status, seq], ...] (earlier versions: JSON rows and changes)
 );
 """
 
 
+class _Packed(msgspec.Struct):
+    """A batch's reservations as journaled (a MessagePack map)."""
+
+    first_seq: int
+    created_at: float
+    expires_at: dict[int, float]
+    claims: list[tuple[int, int, str, int, int]]
+
+
 _pack = msgspec.msgpack.Encoder().encode
-_unpack_msgpack = msgspec.msgpack.Decoder().decode
+_unpack_batch = msgspec.msgpack.Decoder(_Packed).decode
+_unpack_any = msgspec.msgpack.Decoder().decode
+_NO_RESERVATIONS = _pack([])
 
 
 def _unpack(blob: bytes) -> Any:
-    # A JSON array starts with "[" (0x5b), which no MessagePack array starts with.
-    return orjson.loads(blob) if blob[:1] == b"[" else _unpack_msgpack(blob)
+    # A JSON array starts with "[" (0x5b), which no MessagePack value we write starts with.
+    return orjson.loads(blob) if blob[:1] == b"[" else _unpack_any(blob)
+
+
+def _hold_batch(blob: bytes) -> HoldBatch | None:
+    """The reservations of one durable batch. Earlier versions wrote a row per reservation
+    ([seq, deal, buyer, key, fingerprint, quantity, created, expires], as JSON, then as
+    MessagePack); every row of a batch shares its time and its deal's expiry."""
+    if blob[:1] and blob[0] & 0xF0 == 0x80:  # a MessagePack map: this version's layout
+        packed = _unpack_batch(blob)
+        return HoldBatch(packed.first_seq, packed.created_at, packed.claims, packed.expires_at)
+    rows = _unpack(blob)
+    if not rows:
+        return None
+    claims: list[Claim] = [
+        (deal, buyer, key, quantity, fingerprint) for _, deal, buyer, key, fingerprint, quantity, _, _ in rows
+    ]
+    return HoldBatch(rows[0][0], rows[0][6], claims, {row[1]: row[7] for row in rows})
 
 
 class SqliteJournal:
@@ -77,12 +116,18 @@ class SqliteJournal:
             )
             self._conn.execute("COMMIT")
 
-    def commit(self, rows: Sequence[Row], status_changes: Iterable[tuple[int, int]] = ()) -> None:
-        """Make one batch durable: its new reservations and (status, seq) changes, one fsync."""
+    def commit(self, made: HoldBatch | None, status_changes: Iterable[tuple[int, int]] = ()) -> None:
+        """Make one batch durable: the reservations it made and its (status, seq) changes,
+        one fsync."""
         changes = list(status_changes)
-        if not rows and not changes:
+        if (made is None or not made.claims) and not changes:
             return
-        payload = (_pack(rows), _pack(changes))
+        reservations = (
+            _pack(_Packed(made.first_seq, made.created_at, made.expires_at, made.claims))
+            if made is not None and made.claims
+            else _NO_RESERVATIONS
+        )
+        payload = (reservations, _pack(changes))
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -92,13 +137,17 @@ class SqliteJournal:
                 self._conn.execute("ROLLBACK")
                 raise
 
+    def batches(self) -> Iterator[tuple[HoldBatch | None, list[tuple[int, int]]]]:
+        """Every durable batch, oldest first: (its reservations, its (status, seq) changes)."""
+        with self._lock:
+            stored = self._conn.execute("SELECT reservations, changes FROM batches ORDER BY id").fetchall()
+        for reservations, changes in stored:
+            yield _hold_batch(reservations), [(status, seq) for status, seq in _unpack(changes)]
+
     def replay(self) -> Iterator[tuple[list[Row], list[tuple[int, int]]]]:
         """Every durable batch, oldest first: (reservation rows, (status, seq) changes)."""
-        with self._lock:
-            batches = self._conn.execute("SELECT reservations, changes FROM batches ORDER BY id").fetchall()
-        for reservations, changes in batches:
-            rows: list[Row] = [tuple(raw) for raw in _unpack(reservations)]
-            yield rows, [(status, seq) for status, seq in _unpack(changes)]
+        for made, changes in self.batches():
+            yield (made.rows() if made is not None else []), changes
 
     def load(self, *, deal_ids: set[int] | None = None) -> BookState:
         """Rebuild a shard's memory from what is durable (after a restart or a crash)."""
@@ -109,26 +158,23 @@ class SqliteJournal:
             if deal_ids is None or deal_id in deal_ids:
                 book.deals[deal_id] = Deal(deal_id, stock, limit, starts, ends, hold)
         max_seq = 0
-        for rows, changes in self.replay():
-            if rows:
-                book.expiry_ranges.append((rows[0][6], rows[0][0], rows[-1][0] + 1))
-                max_seq = max(max_seq, rows[-1][0])
-            kept: list[Row] = []
-            for row in rows:
-                seq, deal_id, buyer, key, _fingerprint, quantity = row[:6]
-                deal = book.deals.get(deal_id)
-                if deal is None:
-                    continue
-                if kept and seq != kept[-1][0] + 1:  # a gap: rows of deals left out
-                    book.reservations.extend(kept[0][0], kept)
-                    kept = []
-                kept.append(row)
-                book.keys[(buyer, key)] = seq
-                book.open_by_buyer[buyer] = book.open_by_buyer.get(buyer, 0) + 1
-                deal.remaining -= quantity
-                deal.bought[buyer] = deal.bought.get(buyer, 0) + quantity
-            if kept:
-                book.reservations.extend(kept[0][0], kept)
+        for made, changes in self.batches():
+            if made is not None and made.claims:
+                book.expiry_ranges.append((made.created_at, made.first_seq, made.end_seq))
+                max_seq = max(max_seq, made.end_seq - 1)
+                kept: list[Claim | None] = []
+                for seq, claim in enumerate(made.claims, start=made.first_seq):
+                    deal_id, buyer, key, quantity, _fingerprint = claim
+                    deal = book.deals.get(deal_id)
+                    if deal is None:  # a deal this book leaves out
+                        kept.append(None)
+                        continue
+                    kept.append(claim)
+                    book.keys[(buyer, key)] = seq
+                    book.open_by_buyer[buyer] = book.open_by_buyer.get(buyer, 0) + 1
+                    deal.remaining -= quantity
+                    deal.bought[buyer] = deal.bought.get(buyer, 0) + quantity
+                book.reservations.extend(made, kept)
             for status, seq in changes:
                 if seq not in book.reservations:
                     continue

@@ -40,34 +40,86 @@ class Deal:
 
 # A claim: (deal_id, buyer_id, idempotency key, quantity, fingerprint of the request body).
 Claim = tuple[int, int, str, int, int]
-# A journal row: (seq, deal_id, buyer_id, key, fingerprint, quantity, created_at, expires_at).
+# A reservation as read back: (seq, deal_id, buyer_id, key, fingerprint, quantity,
+# created_at, expires_at).
 Row = tuple[int, int, int, str, int, int, float, float]
 # What a claim got: the reservation's seq (an int) when units are held, else the refusal's
 # code (a str). Not a (code, seq) pair: a tuple per claim is measurable in this loop.
 Outcome = int | str
 
 
-class Reservations:
-    """Journal rows by seq. Seqs are handed out one after another, so the rows live in a
-    list indexed by seq: appending a batch costs a fraction of a million-entry dict's
-    inserts and rehashes. Seqs of deals another book holds are None."""
+@dataclass(slots=True)
+class HoldBatch:
+    """The reservations one batch made, as journaled: claim i holds seq first_seq + i.
+    The claims are kept as they came (no row built per claim); what they share, the time
+    and each deal's hold expiry, is stored once."""
 
-    __slots__ = ("_rows", "_count")
+    first_seq: int
+    created_at: float
+    claims: list[Claim]
+    expires_at: dict[int, float]  # deal -> when this batch's holds on it end
+
+    @property
+    def end_seq(self) -> int:
+        return self.first_seq + len(self.claims)
+
+    def row(self, index: int) -> Row:
+        deal_id, buyer, key, quantity, fingerprint = self.claims[index]
+        return (
+            self.first_seq + index,
+            deal_id,
+            buyer,
+            key,
+            fingerprint,
+            quantity,
+            self.created_at,
+            self.expires_at[deal_id],
+        )
+
+    def rows(self) -> list[Row]:
+        return [self.row(index) for index in range(len(self.claims))]
+
+
+class Reservations:
+    """Reservations by seq. Seqs are handed out one after another, so they live in lists
+    indexed by seq (each claim and the batch it came in): appending a batch costs a
+    fraction of a million-entry dict's inserts and rehashes. Seqs of deals another book
+    holds are None."""
+
+    __slots__ = ("_claims", "_batches", "_count")
 
     def __init__(self) -> None:
-        self._rows: list[Row | None] = [None]  # seqs start at 1
+        self._claims: list[Claim | None] = [None]  # seqs start at 1
+        self._batches: list[HoldBatch | None] = [None]
         self._count = 0
 
-    def extend(self, first_seq: int, rows: list[Row]) -> None:
-        """Rows with consecutive seqs from first_seq, newer than any held."""
-        if first_seq < len(self._rows):
-            raise ValueError(f"seq {first_seq} is already indexed")
-        self._rows.extend([None] * (first_seq - len(self._rows)))
-        self._rows.extend(rows)
-        self._count += len(rows)
+    def extend(self, batch: HoldBatch, claims: list[Claim | None] | None = None) -> None:
+        """Index a batch newer than any held; `claims`, when given, is the batch's claims
+        with None for those this book leaves out."""
+        if batch.first_seq < len(self._claims):
+            raise ValueError(f"seq {batch.first_seq} is already indexed")
+        gap = [None] * (batch.first_seq - len(self._claims))
+        self._claims.extend(gap)
+        self._batches.extend(gap)
+        kept = batch.claims if claims is None else claims
+        self._claims.extend(kept)
+        self._batches.extend([batch] * len(kept))
+        self._count += len(kept) if claims is None else sum(1 for claim in claims if claim is not None)
+
+    def claim(self, seq: int) -> Claim | None:
+        return self._claims[seq] if 0 < seq < len(self._claims) else None
+
+    def expires_at(self, seq: int) -> float:
+        claim, batch = self._claims[seq], self._batches[seq]
+        if claim is None or batch is None:
+            raise KeyError(seq)
+        return batch.expires_at[claim[0]]
 
     def get(self, seq: int) -> Row | None:
-        return self._rows[seq] if 0 < seq < len(self._rows) else None
+        batch = self._batches[seq] if 0 < seq < len(self._batches) else None
+        if batch is None or self._claims[seq] is None:
+            return None
+        return batch.row(seq - batch.first_seq)
 
     def __getitem__(self, seq: int) -> Row:
         row = self.get(seq)
@@ -76,16 +128,19 @@ class Reservations:
         return row
 
     def __contains__(self, seq: object) -> bool:
-        return isinstance(seq, int) and self.get(seq) is not None
+        return isinstance(seq, int) and self.claim(seq) is not None
 
     def __len__(self) -> int:
         return self._count
 
-    def items(self) -> Iterator[tuple[int, Row]]:
-        return ((seq, row) for seq, row in enumerate(self._rows) if row is not None)
-
     def __iter__(self) -> Iterator[int]:
-        return (seq for seq, row in enumerate(self._rows) if row is not None)
+        return (seq for seq, claim in enumerate(self._claims) if claim is not None)
+
+    def items(self) -> Iterator[tuple[int, Row]]:
+        return ((seq, self[seq]) for seq in self)
+
+    def of_deal(self, deal_id: int) -> Iterator[tuple[int, Claim]]:
+        return ((seq, claim) for seq, claim in enumerate(self._claims) if claim is not None and claim[0] == deal_id)
 
 
 @dataclass(slots=True)
@@ -118,26 +173,28 @@ def outcome_pair(outcome: Outcome) -> tuple[str, int]:
     return (RESERVED, outcome) if type(outcome) is int else (str(outcome), 0)
 
 
-def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list[Outcome], list[Row]]:
-    """Apply claims in order. Returns one outcome per claim, and the journal rows to make
-    durable. A key already seen answers the first claim's reservation again (same body) or
-    `idempotency_key_reused` (another body), even inside one batch."""
+def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list[Outcome], HoldBatch]:
+    """Apply claims in order. Returns one outcome per claim, and the reservations made (to
+    journal before answering anyone). A key already seen answers the first claim's
+    reservation again (same body) or `idempotency_key_reused` (another body), even inside
+    one batch."""
     deals = book.deals
     keys = book.keys
     seq = first_seq = book.next_seq
     answers: list[Outcome] = []
-    rows: list[Row] = []
+    held: list[Claim] = []
     answer = answers.append
-    keep = rows.append
+    keep = held.append
     max_open = book.max_open_per_buyer
     open_by_buyer = book.open_by_buyer
-    for deal_id, buyer, key, quantity, fingerprint in claims:
+    for claim in claims:
+        deal_id, buyer, key, quantity, fingerprint = claim
         buyer_key = (buyer, key)  # built once: looked up, then stored
         known = keys.get(buyer_key)
         if known is not None:
-            # The first claim's row: in this batch's rows, or indexed by an earlier batch.
-            first = rows[known - first_seq] if known >= first_seq else book.reservations[known]
-            answer(known if first[4] == fingerprint else KEY_REUSED)
+            # The first claim: in this batch, or indexed by an earlier one.
+            first = held[known - first_seq] if known >= first_seq else book.reservations.claim(known)
+            answer(known if first is not None and first[4] == fingerprint else KEY_REUSED)
             continue
         deal = deals.get(deal_id)
         if deal is None:
@@ -166,14 +223,16 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
         deal.remaining -= quantity
         bought[buyer] = already + quantity
         keys[buyer_key] = seq
-        keep((seq, deal_id, buyer, key, fingerprint, quantity, now, now + deal.hold_seconds))
+        keep(claim)  # the claim itself is the reservation's record: nothing built per claim
         answer(seq)
         seq += 1
     book.next_seq = seq
-    if rows:
-        book.reservations.extend(first_seq, rows)
+    expires_at = {deal_id: now + deals[deal_id].hold_seconds for deal_id in {claim[0] for claim in held}}
+    made = HoldBatch(first_seq, now, held, expires_at)
+    if held:
+        book.reservations.extend(made)
         book.expiry_ranges.append((now, first_seq, seq))
-    return answers, rows
+    return answers, made
 
 
 def _window(deal: Deal, now: float) -> str:
@@ -182,11 +241,11 @@ def _window(deal: Deal, now: float) -> str:
 
 def release(book: BookState, seq: int) -> bool:
     """An unpaid (or cancelled) hold goes back on sale. False when not held."""
-    row = book.reservations.get(seq)
-    if row is None or book.status(seq) != HELD:
+    claim = book.reservations.claim(seq)
+    if claim is None or book.status(seq) != HELD:
         return False
     book.statuses[seq] = RELEASED
-    _, deal_id, buyer, _, _, quantity, _, _ = row
+    deal_id, buyer, _, quantity, _ = claim
     _close_hold(book, buyer)
     deal = book.deals[deal_id]
     deal.remaining += quantity
@@ -200,11 +259,11 @@ def release(book: BookState, seq: int) -> bool:
 
 def confirm(book: BookState, seq: int) -> bool:
     """Payment received: the hold becomes a sale. False when not held."""
-    row = book.reservations.get(seq)
-    if row is None or book.status(seq) != HELD:
+    claim = book.reservations.claim(seq)
+    if claim is None or book.status(seq) != HELD:
         return False
     book.statuses[seq] = SOLD
-    _close_hold(book, row[2])
+    _close_hold(book, claim[1])
     return True
 
 
@@ -231,9 +290,9 @@ def due_for_release(book: BookState, now: float) -> list[int]:
         span = ranges.popleft()
         waiting = False
         for seq in range(span[1], span[2]):
-            row = reservations.get(seq)  # absent when its deal is not loaded in this book
-            if row is not None and statuses.get(seq, HELD) == HELD:
-                if row[7] <= now:
+            # Absent when its deal is not loaded in this book.
+            if reservations.claim(seq) is not None and statuses.get(seq, HELD) == HELD:
+                if reservations.expires_at(seq) <= now:
                     due.append(seq)
                 else:
                     waiting = True
@@ -246,11 +305,10 @@ def due_for_release(book: BookState, now: float) -> list[int]:
 def counts(book: BookState, deal_id: int) -> tuple[int, int, int]:
     """(remaining, held, sold) of a deal: remaining + held + sold is the deal's stock."""
     held = sold = 0
-    for seq, row in book.reservations.items():
-        if row[1] == deal_id:
-            status = book.status(seq)
-            if status == HELD:
-                held += row[5]
-            elif status == SOLD:
-                sold += row[5]
+    for seq, claim in book.reservations.of_deal(deal_id):
+        status = book.status(seq)
+        if status == HELD:
+            held += claim[3]
+        elif status == SOLD:
+            sold += claim[3]
     return book.deals[deal_id].remaining, held, sold

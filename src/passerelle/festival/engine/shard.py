@@ -17,7 +17,7 @@ from typing import NamedTuple
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.batcher import Answers, ClaimBatcher, Group
 from passerelle.festival.engine.journal import SqliteJournal
-from passerelle.festival.engine.rules import BookState, Claim, Deal, Row
+from passerelle.festival.engine.rules import BookState, Claim, Deal, HoldBatch
 
 
 class Answer(NamedTuple):  # a named tuple: built once per claim, cheaper than a frozen dataclass
@@ -108,7 +108,7 @@ class Shard(ClaimBatcher):
 
     def _answer_of(self, outcome: rules.Outcome) -> Answer:
         if type(outcome) is int:
-            return Answer(rules.RESERVED, outcome, self.book.reservations[outcome][7])
+            return Answer(rules.RESERVED, outcome, self.book.reservations.expires_at(outcome))
         return _CODES[str(outcome)]
 
     async def release(self, seq: int) -> bool:
@@ -192,13 +192,13 @@ class Shard(ClaimBatcher):
         changes, self._changes = self._changes, []
         waiters, self._change_waiters = self._change_waiters, []
         flat = batch[0][0] if len(batch) == 1 else [claim for claims, _ in batch for claim in claims]
-        answers, rows = rules.apply_claims(self.book, flat, self.clock())
-        return _Prepared(batch, answers, rows, changes, waiters, time.perf_counter())
+        answers, made = rules.apply_claims(self.book, flat, self.clock())
+        return _Prepared(batch, answers, made, changes, waiters, time.perf_counter())
 
     async def _make_durable(self, prepared: _Prepared) -> bool:
         try:
-            if prepared.rows or prepared.changes:
-                await asyncio.to_thread(self.journal.commit, prepared.rows, prepared.changes)
+            if prepared.made.claims or prepared.changes:
+                await asyncio.to_thread(self.journal.commit, prepared.made, prepared.changes)
         except BaseException as error:
             # Nothing of this batch is durable: its claims fail (the writer undoes memory).
             prepared.fail(error)
@@ -222,7 +222,7 @@ class _Prepared:
 
     batch: list[Group]
     answers: Answers
-    rows: list[Row]
+    made: HoldBatch
     changes: list[tuple[int, int]]
     waiters: list[asyncio.Future[None]]
     started: float
