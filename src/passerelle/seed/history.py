@@ -8,14 +8,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from passerelle.accounts.models import Role, User
-from passerelle.catalog.models import Product, ProductStatus, Sku
 from passerelle.errors import DomainError
-from passerelle.merchants.models import MemberRole, Merchant, MerchantMember, MerchantShipsTo, MerchantStatus
+from passerelle.merchants.models import MemberRole, MerchantMember
 from passerelle.money import FxTable
 from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.service import lifecycle, placement
 from passerelle.payments import service as payments
 from passerelle.payments.providers.base import WebhookEvent
+from passerelle.seed.picks import buyable_skus
 from passerelle.state import AppState
 
 # How far each past order went: (merchant steps, buyer confirms).
@@ -37,21 +37,7 @@ async def seed_order_history(state: AppState) -> int:
         buyers = list(
             (await session.execute(select(User).where(User.role == Role.buyer).order_by(User.id).limit(2))).scalars()
         )
-        rows = (
-            await session.execute(
-                select(Sku.id, Merchant.id)
-                .join(Product, Product.id == Sku.product_id)
-                .join(Merchant, Merchant.id == Product.merchant_id)
-                .join(MerchantShipsTo, (MerchantShipsTo.merchant_id == Merchant.id) & (MerchantShipsTo.country == "FR"))
-                .where(
-                    Product.status == ProductStatus.published,
-                    Merchant.status == MerchantStatus.approved,
-                    Sku.stock >= 3,
-                    Product.min_order_quantity == 1,
-                )
-                .order_by(Merchant.id, Sku.id)
-            )
-        ).all()
+        rows = (await session.execute(buyable_skus(min_stock=3))).all()
     picks: list[int] = []
     seen: set[int] = set()
     for sku_id, merchant_id in rows:

@@ -10,16 +10,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from passerelle.accounts.models import Role, User
-from passerelle.catalog.models import Product, ProductStatus, Sku
 from passerelle.errors import DomainError
 from passerelle.logistics.carriers.base import CarrierEvent
 from passerelle.logistics.carriers.registry import carrier
 from passerelle.logistics.models import PackagingType, Shipment
 from passerelle.logistics.service import packaging, recycling, shipments, tracking
-from passerelle.merchants.models import MemberRole, Merchant, MerchantMember, MerchantShipsTo, MerchantStatus
+from passerelle.merchants.models import MemberRole, MerchantMember
 from passerelle.orders.service import placement
 from passerelle.payments import service as payments
 from passerelle.payments.providers.base import WebhookEvent
+from passerelle.seed.picks import buyable_skus
 from passerelle.state import AppState
 from passerelle.traceability import service as traceability
 
@@ -43,22 +43,7 @@ async def seed_traced_deliveries(state: AppState, *, orders: int = 2, buyer_emai
                     session, merchant_id=None, name=name, material=material, recyclable=recyclable, weight_g=grams
                 )
             await recycling.import_csv(session, text=POINTS_CSV.read_text(encoding="utf-8"))
-        pick = (
-            await session.execute(
-                select(Sku.id, Merchant.id)
-                .join(Product, Product.id == Sku.product_id)
-                .join(Merchant, Merchant.id == Product.merchant_id)
-                .join(MerchantShipsTo, (MerchantShipsTo.merchant_id == Merchant.id) & (MerchantShipsTo.country == "FR"))
-                .where(
-                    Product.status == ProductStatus.published,
-                    Merchant.status == MerchantStatus.approved,
-                    Sku.stock >= 5,
-                    Product.min_order_quantity == 1,
-                )
-                .order_by(Merchant.id, Sku.id)
-                .limit(1)
-            )
-        ).first()
+        pick = (await session.execute(buyable_skus(min_stock=5).limit(1))).first()
         who = (
             select(User).where(User.email == buyer_email)
             if buyer_email
