@@ -17,6 +17,7 @@ from passerelle.connect.cookies import with_visitor
 from passerelle.deps import OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute
 from passerelle.http import PathId
 from passerelle.money import Money
+from passerelle.orders.buying_route import buying_post
 
 router = APIRouter(tags=["cart"], route_class=UnitOfWorkRoute)
 
@@ -71,7 +72,7 @@ async def get_cart(
     return await cart_out(session, cart, locale)
 
 
-@router.post("/cart/items", status_code=201, response_model=CartOut)
+@buying_post(router, "/cart/items", status_code=201, response_model=CartOut)
 async def add_item(
     body: CartItemIn,
     request: Request,

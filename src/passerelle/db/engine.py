@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from passerelle.db.group_commit import GroupCommit
 from passerelle.db.sqlite_driver import one_hop_dbapi
 
 
@@ -84,6 +85,10 @@ class Database:
         # SQLite has one writer. Queueing writers here, in order, beats letting each
         # connection spin in SQLite's busy handler (sleeps of up to 100 ms at a time).
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # The buying requests' shared write transactions (db/group_commit.py), SQLite only.
+        self.group_commit: GroupCommit | None = (
+            GroupCommit(self.engine, self.write_lock) if self.write_lock is not None else None
+        )
 
     def write_guard(self) -> AbstractAsyncContextManager[object]:
         """Hold while a write transaction is open (a no-op on PostgreSQL)."""

@@ -14,6 +14,7 @@ from passerelle.ledger import service as ledger
 from passerelle.merchants import service as merchants
 from passerelle.money import check_currency
 from passerelle.orders import queries
+from passerelle.orders.buying_route import buying_post
 from passerelle.orders.checkout_request import idempotent_checkout
 from passerelle.orders.models import OrderStatus
 from passerelle.orders.schemas import (
@@ -63,7 +64,8 @@ async def preview(body: PreviewIn, user: CurrentUser, session: Session, locale: 
     )
 
 
-@router.post(
+@buying_post(
+    router,
     "/checkout",
     status_code=201,
     response_model=CheckoutOut,

@@ -12,6 +12,7 @@ from passerelle.catalog.schemas import MoneyOut
 from passerelle.deps import OptionalUser, Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError
 from passerelle.http import idempotent_json
+from passerelle.orders.buying_route import buying_post
 from passerelle.payments import service
 from passerelle.payments.providers.sandbox import SandboxProvider
 
@@ -45,7 +46,7 @@ async def get_payment(payment_id: Annotated[str, StringConstraints(max_length=60
     )
 
 
-@router.post("/payments/sandbox/{payment_id}/pay", status_code=202)
+@buying_post(router, "/payments/sandbox/{payment_id}/pay", status_code=202)
 async def sandbox_pay(
     payment_id: Annotated[str, StringConstraints(max_length=60)],
     body: CardIn,
