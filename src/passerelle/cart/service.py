@@ -46,12 +46,10 @@ _ADD_CHECK = (
         Merchant.status == MerchantStatus.approved,
     )
 )
-_INSERT_ITEM = insert(CartItem)
+# Writes on the tables (Core): the ORM's bulk insert/update path cost more than the statements.
+_INSERT_ITEM = insert(CartItem.__table__)
 _TOUCH_CART = (
-    update(Cart)
-    .where(Cart.id == bindparam("cart_id"))
-    .values(updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
+    update(Cart.__table__).where(Cart.__table__.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
 )
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Integer, String, bindparam, delete, update
+from sqlalchemy import JSON, Integer, String, bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -64,18 +64,29 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
+_KEYS = IdempotencyKey.__table__
+# Built once (every keyed request runs them), on the table: Core, not the ORM's bulk path.
+_COMPLETE = (
+    update(_KEYS)
+    .where(_KEYS.c.user_id == bindparam("for_user"), _KEYS.c.key == bindparam("for_key"))
+    .values(status_code=bindparam("new_status"), response=bindparam("new_response"))
+)
+_RESERVE = insert(_KEYS)
+
+
 async def begin(session: AsyncSession, *, user_id: int, key: str, scope: str, digest: str) -> StoredResponse | None:
     """Reserve `key` and COMMIT that on `session`, or return what a finished earlier call
     answered. The work that follows runs in the session's next transaction."""
-    session.add(IdempotencyKey(user_id=user_id, key=key, scope=scope, request_hash=digest, created_at=utcnow()))
+    reservation = {"user_id": user_id, "key": key, "scope": scope, "request_hash": digest}
     try:
+        await session.execute(_RESERVE, {**reservation, "created_at": utcnow()})
         await session.commit()
         return None
     except IntegrityError:
         await session.rollback()
     existing = await session.get(IdempotencyKey, (user_id, key), populate_existing=True)
     if existing is None:  # purged in between: reserve again
-        session.add(IdempotencyKey(user_id=user_id, key=key, scope=scope, request_hash=digest, created_at=utcnow()))
+        await session.execute(_RESERVE, {**reservation, "created_at": utcnow()})
         await session.commit()
         return None
     if existing.request_hash != digest or existing.scope != scope:
@@ -104,13 +115,6 @@ async def begin(session: AsyncSession, *, user_id: int, key: str, scope: str, di
             return None
     await session.rollback()
     raise Conflict("in_progress", "A request with this Idempotency-Key is still being processed")
-
-
-_COMPLETE = (  # built once (every keyed request runs it)
-    update(IdempotencyKey)
-    .where(IdempotencyKey.user_id == bindparam("for_user"), IdempotencyKey.key == bindparam("for_key"))
-    .values(status_code=bindparam("new_status"), response=bindparam("new_response"))
-)
 
 
 async def complete(session: AsyncSession, *, user_id: int, key: str, status_code: int, body: Any) -> None:
