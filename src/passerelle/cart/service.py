@@ -48,6 +48,7 @@ _ADD_CHECK = (
 )
 # Writes on the tables (Core): the ORM's bulk insert/update path cost more than the statements.
 _INSERT_ITEM = insert(CartItem.__table__)
+_INSERT_CART = insert(Cart.__table__).returning(Cart.__table__.c.id)
 _TOUCH_CART = (
     update(Cart.__table__).where(Cart.__table__.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
 )
@@ -63,9 +64,14 @@ async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: s
         return None
     cart = (await session.execute(query, key)).scalar_one_or_none()
     if cart is None and create:
-        cart = Cart(user_id=user_id, guest_token_hash=None if user_id is not None else token_hash(guest_token or ""))
-        session.add(cart)
-        await session.flush()
+        # Core INSERT ... RETURNING (an ORM flush cost several times the statement); the
+        # object handed back is not in the session: callers read its id.
+        values = {
+            "user_id": user_id,
+            "guest_token_hash": None if user_id is not None else token_hash(guest_token or ""),
+            "updated_at": utcnow(),
+        }
+        cart = Cart(id=(await session.execute(_INSERT_CART, values)).scalar_one(), **values)
     return cart
 
 

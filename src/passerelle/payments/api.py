@@ -61,9 +61,8 @@ async def sandbox_pay(
     assert isinstance(provider, SandboxProvider)
 
     async def work() -> tuple[int, Any]:
-        payment = await service.by_public_id(session, public_id=payment_id)
-        return 202, await service.sandbox_charge(
-            session, provider=provider, payment=payment, card_number=body.card_number
+        return 202, await service.sandbox_charge_by_public_id(
+            session, provider=provider, public_id=payment_id, card_number=body.card_number
         )
 
     return await idempotent_json(

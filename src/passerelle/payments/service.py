@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from passerelle.accounts.models import User
+from passerelle.db.base import utcnow
 from passerelle.errors import Conflict, DomainError, NotFound
 from passerelle.infra import outbox
 from passerelle.money import Money
@@ -79,6 +80,38 @@ async def sandbox_charge(
     outbox.emit(session, topic="payments.sandbox.deliver", payload={"event": event})
     await session.flush()
     return {"status": "processing", "payment_id": payment.public_id}
+
+
+_PAYMENTS = Payment.__table__
+# The sandbox pay route's statements (Core, built once): read the payment, then move it
+# from pending to processing with one conditional UPDATE, so two submits at once charge once.
+_TO_CHARGE = select(_PAYMENTS.c.id, _PAYMENTS.c.amount, _PAYMENTS.c.currency, _PAYMENTS.c.status).where(
+    _PAYMENTS.c.public_id == bindparam("public_id")
+)
+_MARK_PROCESSING = (
+    update(_PAYMENTS)
+    .where(_PAYMENTS.c.id == bindparam("payment_id"), _PAYMENTS.c.status == PaymentStatus.pending)
+    .values(status=PaymentStatus.processing, updated_at=bindparam("now"))
+)
+
+
+async def sandbox_charge_by_public_id(
+    session: AsyncSession, *, provider: SandboxProvider, public_id: str, card_number: str
+) -> dict[str, str]:
+    """`sandbox_charge` for the API route, without ORM objects: the payment read as a row,
+    its status moved by a conditional UPDATE (pending -> processing), the webhook queued."""
+    row = (await session.execute(_TO_CHARGE, {"public_id": public_id})).first()
+    if row is None:
+        raise NotFound("payment")
+    payment_id, amount, currency, status = row
+    if status != PaymentStatus.pending:
+        raise Conflict("payment_not_pending", f"This payment is already {status.value}")
+    event = provider.charge(payment_public_id=public_id, amount=Money(amount, currency), card_number=card_number)
+    moved = await session.execute(_MARK_PROCESSING, {"payment_id": payment_id, "now": utcnow()})
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("payment_not_pending", "This payment is already being processed")
+    await outbox.emit_many(session, [outbox.Message(topic="payments.sandbox.deliver", payload={"event": event})])
+    return {"status": "processing", "payment_id": public_id}
 
 
 async def record_rejection(
