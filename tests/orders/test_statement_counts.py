@@ -28,7 +28,7 @@ T = TypeVar("T")
 # own SAVEPOINT ... RELEASE, one BEGIN per group (counted here, a group of one).
 CART_ADD_FIRST = 10  # the account's first add also creates its cart
 CART_ADD_AGAIN = 9
-CHECKOUT = 21  # two SKUs: one conditional stock UPDATE each; the Idempotency-Key in a savepoint of its own
+CHECKOUT = 19  # two SKUs: one conditional stock UPDATE each; the Idempotency-Key reserved in the same savepoint
 PAY = 6
 PAID_WEBHOOK = 21  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 

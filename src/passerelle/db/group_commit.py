@@ -26,6 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 T = TypeVar("T")
 
+# In a member session's `info`: its transaction is shared and nobody else can see an
+# uncommitted write of it (SQLite has one writer, readers see only what is committed), so a
+# step that commits early only to be seen by others in the meantime (an Idempotency-Key in
+# flight) need not.
+GROUPED = "group_commit"
+
 
 class _Group:
     __slots__ = ("connection", "members", "durable")
@@ -68,7 +74,11 @@ class GroupCommit:
             if group is None:
                 group = await self._open_group()
             session = AsyncSession(
-                bind=group.connection, join_transaction_mode="create_savepoint", expire_on_commit=False, autoflush=False
+                bind=group.connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+                autoflush=False,
+                info={GROUPED: True},
             )
             try:
                 outcome = await work(session)

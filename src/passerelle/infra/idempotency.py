@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelle.db.base import Base, UTCDateTime, utcnow
+from passerelle.db.group_commit import GROUPED
 from passerelle.errors import Conflict, Invalid
 
 KEEP_FOR = timedelta(hours=24)
@@ -74,13 +75,23 @@ _COMPLETE = (
 _RESERVE = insert(_KEYS)
 
 
-async def begin(session: AsyncSession, *, user_id: int, key: str, scope: str, digest: str) -> StoredResponse | None:
+async def begin(
+    session: AsyncSession, *, user_id: int, key: str, scope: str, digest: str, commit: bool = True
+) -> StoredResponse | None:
     """Reserve `key` and COMMIT that on `session`, or return what a finished earlier call
-    answered. The work that follows runs in the session's next transaction."""
+    answered. The work that follows runs in the session's next transaction.
+
+    `commit=False` (a group commit member on SQLite, db/group_commit.py): the reservation
+    stays in the work's transaction. Committing it early only serves to show other
+    transactions the key in flight; there, no other transaction can see it before the
+    group's COMMIT anyway (one writer; a concurrent duplicate waits for the lock, then finds
+    the stored answer), and the key becomes durable with the work and its answer, or not at
+    all (a crash leaves no key in flight)."""
     reservation = {"user_id": user_id, "key": key, "scope": scope, "request_hash": digest}
     try:
         await session.execute(_RESERVE, {**reservation, "created_at": utcnow()})
-        await session.commit()
+        if commit:
+            await session.commit()
         return None
     except IntegrityError:
         await session.rollback()
@@ -154,7 +165,14 @@ async def run(
     if key is None:
         status, result = await work()
         return status, result, False
-    stored = await begin(session, user_id=user_id, key=key, scope=scope, digest=request_hash(scope, body))
+    stored = await begin(
+        session,
+        user_id=user_id,
+        key=key,
+        scope=scope,
+        digest=request_hash(scope, body),
+        commit=not session.info.get(GROUPED, False),
+    )
     if stored is not None:
         return stored.status_code, stored.body, True
     try:

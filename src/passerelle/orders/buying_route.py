@@ -22,6 +22,9 @@ from passerelle.deps import UnitOfWorkRoute, app_state
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
 
 
+PREREAD_MAX_BYTES = 16_384
+
+
 class GroupCommitRoute(UnitOfWorkRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         one_by_one = super().get_route_handler()
@@ -42,6 +45,12 @@ class GroupCommitRoute(UnitOfWorkRoute):
                     await session.rollback()
                 return response
 
+            # A small body is read before joining the group (Starlette keeps it on the request
+            # for FastAPI): a client slow to send it must not hold the shared transaction open.
+            # Others (no length, or a large one) are left to FastAPI and its size limits.
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) <= PREREAD_MAX_BYTES:
+                await request.body()
             try:
                 response, session = await committer.run(work)
             finally:
