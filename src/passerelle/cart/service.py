@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, insert, select, update
+from sqlalchemy import String, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,11 +47,11 @@ _ADD_CHECK = (
     )
 )
 # Writes on the tables (Core): the ORM's bulk insert/update path cost more than the statements.
-_INSERT_ITEM = insert(CartItem.__table__)
-_INSERT_CART = insert(Cart.__table__).returning(Cart.__table__.c.id)
-_TOUCH_CART = (
-    update(Cart.__table__).where(Cart.__table__.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
-)
+_CARTS: Table = Cart.__table__  # type: ignore[assignment]
+_ITEMS: Table = CartItem.__table__  # type: ignore[assignment]
+_INSERT_ITEM = insert(_ITEMS)
+_INSERT_CART = insert(_CARTS).returning(_CARTS.c.id)
+_TOUCH_CART = update(_CARTS).where(_CARTS.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
 
 
 async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: str | None, create: bool) -> Cart | None:

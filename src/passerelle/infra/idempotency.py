@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Integer, String, bindparam, delete, insert, update
+from sqlalchemy import JSON, Integer, String, Table, bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -65,7 +65,7 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-_KEYS = IdempotencyKey.__table__
+_KEYS: Table = IdempotencyKey.__table__  # type: ignore[assignment]
 # Built once (every keyed request runs them), on the table: Core, not the ORM's bulk path.
 _COMPLETE = (
     update(_KEYS)

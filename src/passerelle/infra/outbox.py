@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Integer, String, Text, bindparam, insert, select, update
+from sqlalchemy import JSON, Integer, String, Table, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -92,7 +92,8 @@ class Message:
     at: datetime | None = None
 
 
-_INSERT_MESSAGES = insert(OutboxMessage.__table__)  # Core: the ORM's bulk path cost more than the INSERT
+_MESSAGES: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_INSERT_MESSAGES = insert(_MESSAGES)  # Core: the ORM's bulk path cost more than the INSERT
 
 
 async def emit_many(session: AsyncSession, messages: list[Message]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from sqlalchemy import BindParameter, Update, bindparam, update
+from sqlalchemy import BindParameter, Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.models import Sku
@@ -48,7 +48,7 @@ def _move_statement(source: Counter, target: Counter) -> Update:
     """Built once per pair of counters: building a statement costs about as much as running it."""
     # On the Table, not the mapped class: a Core statement skips the ORM's bulk-update
     # machinery (about as much CPU as running the statement), nothing to synchronise anyway.
-    skus = Sku.__table__
+    skus: Table = Sku.__table__  # type: ignore[assignment]
     from_column, to_column = skus.c[source], skus.c[target]
     quantity: BindParameter[int] = bindparam("quantity")
     return (

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +24,7 @@ from passerelle.payments.providers.base import PaymentProvider, WebhookEvent
 from passerelle.payments.providers.sandbox import SandboxProvider
 
 log = logging.getLogger("passerelle.payments")
+_PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 
 
 async def open_payment(session: AsyncSession, *, purchase: Purchase, provider: PaymentProvider) -> Payment:
@@ -43,7 +44,7 @@ async def open_payment(session: AsyncSession, *, purchase: Purchase, provider: P
     return Payment(id=payment_id, **values)
 
 
-_INSERT_PAYMENT = insert(Payment.__table__).returning(Payment.__table__.c.id)
+_INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)
 
 
 # Built once (pay and webhook run it for every order).
@@ -82,7 +83,6 @@ async def sandbox_charge(
     return {"status": "processing", "payment_id": payment.public_id}
 
 
-_PAYMENTS = Payment.__table__
 # The sandbox pay route's statements (Core, built once): read the payment, then move it
 # from pending to processing with one conditional UPDATE, so two submits at once charge once.
 _TO_CHARGE = select(_PAYMENTS.c.id, _PAYMENTS.c.amount, _PAYMENTS.c.currency, _PAYMENTS.c.status).where(

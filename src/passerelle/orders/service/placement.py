@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, insert, select
+from sqlalchemy import String, Table, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
@@ -195,10 +195,12 @@ async def price(
 
 
 # Core inserts on the tables (the ORM's bulk-insert path cost more than the statements).
-_INSERT_PURCHASE = insert(Purchase.__table__).returning(Purchase.__table__.c.id)
-_INSERT_ORDERS = insert(Order.__table__).returning(Order.__table__.c.id, sort_by_parameter_order=True)
-_INSERT_LINES = insert(OrderLine.__table__)
-_INSERT_EVENTS = insert(OrderEvent.__table__)
+_PURCHASES: Table = Purchase.__table__  # type: ignore[assignment]
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_INSERT_PURCHASE = insert(_PURCHASES).returning(_PURCHASES.c.id)
+_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
+_INSERT_LINES = insert(OrderLine.__table__)  # type: ignore[arg-type]
+_INSERT_EVENTS = insert(OrderEvent.__table__)  # type: ignore[arg-type]
 
 
 @dataclass
