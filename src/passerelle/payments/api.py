@@ -9,10 +9,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from passerelle.catalog.schemas import MoneyOut
-from passerelle.deps import OptionalUser, Session, State, UnitOfWorkRoute
+from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError
 from passerelle.http import idempotent_json
-from passerelle.orders.buying_route import buying_post
+from passerelle.orders.buying_route import buying_post, request_context
 from passerelle.payments import service
 from passerelle.payments.providers.sandbox import SandboxProvider
 
@@ -50,13 +50,12 @@ async def get_payment(payment_id: Annotated[str, StringConstraints(max_length=60
 async def sandbox_pay(
     payment_id: Annotated[str, StringConstraints(max_length=60)],
     body: CardIn,
-    session: Session,
-    state: State,
-    user: OptionalUser,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Response:
     """What the sandbox's hosted payment page submits. The outcome follows as a signed webhook.
     Cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined."""
+    state, session, user = await request_context(request)
     provider = state.payment_providers["sandbox"]
     assert isinstance(provider, SandboxProvider)
 
