@@ -121,3 +121,27 @@ async def test_given_the_commit_fails_then_every_member_of_the_group_gets_the_er
     # The write lock was given back: the next group commits.
     await committer.run(_writer("after"))
     assert await _count(state, "after") == 1
+
+
+async def test_given_a_member_cancelled_mid_work_then_its_writes_are_undone_and_the_write_lock_is_given_back(
+    state: AppState,
+) -> None:
+    committer = _committer(state)
+    started = asyncio.Event()
+
+    async def stuck(session: AsyncSession) -> None:
+        await session.execute(insert(OutboxMessage.__table__), {"topic": "stuck", "payload": {}, "attempts": 0})
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(committer.run(stuck))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async with asyncio.timeout(5):  # the write lock is free again
+        async with state.db.writing() as session:
+            session.add(OutboxMessage(topic="next", payload={}))
+    assert await _count(state, "stuck") == 0
+    assert await _count(state, "next") == 1

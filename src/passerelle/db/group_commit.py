@@ -34,11 +34,12 @@ GROUPED = "group_commit"
 
 
 class _Group:
-    __slots__ = ("connection", "members", "durable")
+    __slots__ = ("connection", "members", "durable", "broken")
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self.members = 0
+        self.broken = False  # a member's savepoint could not be rolled back
         self.durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
@@ -69,10 +70,13 @@ class GroupCommit:
             self._waiting -= 1
         outcome: T | None = None
         failure: BaseException | None = None
+        group: _Group | None = None
         try:
             group = self._open
             if group is None:
                 group = await self._open_group()
+            group.members += 1
+            self.members += 1
             session = AsyncSession(
                 bind=group.connection,
                 join_transaction_mode="create_savepoint",
@@ -84,16 +88,19 @@ class GroupCommit:
                 outcome = await work(session)
             except BaseException as raised:  # answered after the COMMIT, like the others
                 failure = raised
-                await session.rollback()
+                try:
+                    await session.rollback()  # to this member's savepoint
+                except BaseException:
+                    group.broken = True  # its writes may be in the transaction: COMMIT none
+                    raise
             finally:
                 await session.close()
-            group.members += 1
-            self.members += 1
-            if self._waiting == 0 or group.members >= self._max_group:
-                # Nobody queued behind: this member closes the group.
+        finally:
+            # Nobody queued behind (or the group is full): this member closes the group,
+            # whatever happened to its own work, so the write lock is never left held.
+            if group is not None and self._open is group and (self._waiting == 0 or group.members >= self._max_group):
                 self._open = None
                 await asyncio.shield(self._commit(group))
-        finally:
             self._slot.release()
         await asyncio.shield(group.durable)
         if failure is not None:
@@ -118,6 +125,9 @@ class GroupCommit:
 
     async def _commit(self, group: _Group) -> None:
         try:
+            if group.broken:
+                await group.connection.rollback()
+                raise RuntimeError("a member of this write group could not be rolled back alone")
             await group.connection.commit()
         except BaseException as failed:
             group.durable.set_exception(failed)
