@@ -4,6 +4,7 @@ one transaction and one COMMIT, each in its own savepoint, and answer after the 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,15 @@ from passerelle.db.group_commit import GroupCommit
 from passerelle.errors import Conflict
 from passerelle.infra.outbox import OutboxMessage
 from passerelle.state import AppState
+
+
+@pytest.fixture(autouse=True)
+def _grouped(state: AppState) -> Iterator[None]:
+    """Group commit is off unless asked for (`Database(..., group_commit=True)`): on here."""
+    assert state.db.write_lock is not None
+    state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
+    yield
+    state.db.group_commit = None
 
 
 def _committer(state: AppState) -> GroupCommit:

@@ -24,12 +24,12 @@ from tests.factories import Actor, make_merchant, make_product, make_user
 T = TypeVar("T")
 
 # Statements per step, BEGIN and SAVEPOINTs included (COMMIT is not a statement here).
-# Cart add, checkout and pay run in a group commit (db/group_commit.py): each request in its
-# own SAVEPOINT ... RELEASE, one BEGIN per group (counted here, a group of one).
-CART_ADD_FIRST = 10  # the account's first add also creates its cart
-CART_ADD_AGAIN = 9
-CHECKOUT = 19  # two SKUs: one conditional stock UPDATE each; the Idempotency-Key reserved in the same savepoint
-PAY = 6
+# (With group commit on, `Database(..., group_commit=True)`, each request adds its own
+# SAVEPOINT ... RELEASE and the Idempotency-Key needs no transaction of its own.)
+CART_ADD_FIRST = 8  # the account's first add also creates its cart
+CART_ADD_AGAIN = 7
+CHECKOUT = 18  # two SKUs: one conditional stock UPDATE each; includes the Idempotency-Key transaction
+PAY = 4
 PAID_WEBHOOK = 21  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 
 
