@@ -1,10 +1,12 @@
 """The unit of work of the buying path (cart add, checkout, sandbox pay): group commit.
 
-On SQLite the request's work runs in the shared write transaction of
+When the database has group commit on (`Database(url, group_commit=True)`, SQLite only;
+off by default), the request's work runs in the shared write transaction of
 `Database.group_commit` (db/group_commit.py), in its own savepoint: released when the
 handler answers below 400, rolled back otherwise or when it raises. The response leaves
 only once the group's COMMIT is durable; then, as in `UnitOfWorkRoute`, the outbox runner
-is woken and the after-commit callbacks run. On PostgreSQL it is `UnitOfWorkRoute` as is.
+is woken and the after-commit callbacks run. Otherwise (the default, and PostgreSQL) it is
+`UnitOfWorkRoute` as is.
 """
 
 from __future__ import annotations
