@@ -24,6 +24,8 @@ from tests.factories import Actor, make_merchant, make_product, make_user
 T = TypeVar("T")
 
 # Statements per step, BEGIN and SAVEPOINTs included (COMMIT is not a statement here).
+# (With group commit on, `Database(..., group_commit=True)`, each request adds its own
+# SAVEPOINT ... RELEASE and the Idempotency-Key needs no transaction of its own.)
 CART_ADD_FIRST = 8  # the account's first add also creates its cart
 CART_ADD_AGAIN = 7
 CHECKOUT = 18  # two SKUs: one conditional stock UPDATE each; includes the Idempotency-Key transaction

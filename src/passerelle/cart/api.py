@@ -14,9 +14,10 @@ from passerelle.cart.models import Cart
 from passerelle.cart.schemas import CartItemIn, CartLineOut, CartOut, QuantityIn
 from passerelle.catalog.schemas import MoneyOut
 from passerelle.connect.cookies import with_visitor
-from passerelle.deps import OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute
+from passerelle.deps import OptionalUser, RequestLocale, Session, State, UnitOfWorkRoute, request_locale
 from passerelle.http import PathId
 from passerelle.money import Money
+from passerelle.orders.buying_route import buying_post, request_context
 
 router = APIRouter(tags=["cart"], route_class=UnitOfWorkRoute)
 
@@ -71,16 +72,10 @@ async def get_cart(
     return await cart_out(session, cart, locale)
 
 
-@router.post("/cart/items", status_code=201, response_model=CartOut)
-async def add_item(
-    body: CartItemIn,
-    request: Request,
-    response: Response,
-    session: Session,
-    user: OptionalUser,
-    state: State,
-    locale: RequestLocale,
-) -> CartOut:
+@buying_post(router, "/cart/items", status_code=201, response_model=CartOut)
+async def add_item(body: CartItemIn, request: Request, response: Response) -> CartOut:
+    state, session, user = await request_context(request)
+    locale = await request_locale(request, user, state)
     cart = await current_cart(request, response, session, user, state, create=True)
     assert cart is not None
     await service.add_item(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, bindparam, delete, func, insert, select, update
+from sqlalchemy import String, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,13 +46,12 @@ _ADD_CHECK = (
         Merchant.status == MerchantStatus.approved,
     )
 )
-_INSERT_ITEM = insert(CartItem)
-_TOUCH_CART = (
-    update(Cart)
-    .where(Cart.id == bindparam("cart_id"))
-    .values(updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
-)
+# Writes on the tables (Core): the ORM's bulk insert/update path cost more than the statements.
+_CARTS: Table = Cart.__table__  # type: ignore[assignment]
+_ITEMS: Table = CartItem.__table__  # type: ignore[assignment]
+_INSERT_ITEM = insert(_ITEMS)
+_INSERT_CART = insert(_CARTS).returning(_CARTS.c.id)
+_TOUCH_CART = update(_CARTS).where(_CARTS.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
 
 
 async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: str | None, create: bool) -> Cart | None:
@@ -65,9 +64,14 @@ async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: s
         return None
     cart = (await session.execute(query, key)).scalar_one_or_none()
     if cart is None and create:
-        cart = Cart(user_id=user_id, guest_token_hash=None if user_id is not None else token_hash(guest_token or ""))
-        session.add(cart)
-        await session.flush()
+        # Core INSERT ... RETURNING (an ORM flush cost several times the statement); the
+        # object handed back is not in the session: callers read its id.
+        values = {
+            "user_id": user_id,
+            "guest_token_hash": None if user_id is not None else token_hash(guest_token or ""),
+            "updated_at": utcnow(),
+        }
+        cart = Cart(id=(await session.execute(_INSERT_CART, values)).scalar_one(), **values)
     return cart
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from passerelle.db.group_commit import GroupCommit
 from passerelle.db.sqlite_driver import one_hop_dbapi
 
 
@@ -74,7 +75,7 @@ class Database:
     transactions so they run beside the single writer (WAL) instead of queueing.
     """
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, group_commit: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine = make_engine(url, echo=echo, for_writes=True)
@@ -84,6 +85,12 @@ class Database:
         # SQLite has one writer. Queueing writers here, in order, beats letting each
         # connection spin in SQLite's busy handler (sleeps of up to 100 ms at a time).
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # The buying requests' shared write transactions (db/group_commit.py), SQLite only.
+        # Off unless asked for: with this machine's fast fsync it cost more CPU per order and a
+        # longer tail than it saved (docs/performance.md, Checkout).
+        self.group_commit: GroupCommit | None = (
+            GroupCommit(self.engine, self.write_lock) if group_commit and self.write_lock is not None else None
+        )
 
     def write_guard(self) -> AbstractAsyncContextManager[object]:
         """Hold while a write transaction is open (a no-op on PostgreSQL)."""

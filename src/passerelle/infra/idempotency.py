@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Integer, String, bindparam, delete, update
+from sqlalchemy import JSON, Integer, String, Table, bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelle.db.base import Base, UTCDateTime, utcnow
+from passerelle.db.group_commit import GROUPED
 from passerelle.errors import Conflict, Invalid
 
 KEEP_FOR = timedelta(hours=24)
@@ -64,18 +65,39 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
-async def begin(session: AsyncSession, *, user_id: int, key: str, scope: str, digest: str) -> StoredResponse | None:
+_KEYS: Table = IdempotencyKey.__table__  # type: ignore[assignment]
+# Built once (every keyed request runs them), on the table: Core, not the ORM's bulk path.
+_COMPLETE = (
+    update(_KEYS)
+    .where(_KEYS.c.user_id == bindparam("for_user"), _KEYS.c.key == bindparam("for_key"))
+    .values(status_code=bindparam("new_status"), response=bindparam("new_response"))
+)
+_RESERVE = insert(_KEYS)
+
+
+async def begin(
+    session: AsyncSession, *, user_id: int, key: str, scope: str, digest: str, commit: bool = True
+) -> StoredResponse | None:
     """Reserve `key` and COMMIT that on `session`, or return what a finished earlier call
-    answered. The work that follows runs in the session's next transaction."""
-    session.add(IdempotencyKey(user_id=user_id, key=key, scope=scope, request_hash=digest, created_at=utcnow()))
+    answered. The work that follows runs in the session's next transaction.
+
+    `commit=False` (a group commit member on SQLite, db/group_commit.py): the reservation
+    stays in the work's transaction. Committing it early only serves to show other
+    transactions the key in flight; there, no other transaction can see it before the
+    group's COMMIT anyway (one writer; a concurrent duplicate waits for the lock, then finds
+    the stored answer), and the key becomes durable with the work and its answer, or not at
+    all (a crash leaves no key in flight)."""
+    reservation = {"user_id": user_id, "key": key, "scope": scope, "request_hash": digest}
     try:
-        await session.commit()
+        await session.execute(_RESERVE, {**reservation, "created_at": utcnow()})
+        if commit:
+            await session.commit()
         return None
     except IntegrityError:
         await session.rollback()
     existing = await session.get(IdempotencyKey, (user_id, key), populate_existing=True)
     if existing is None:  # purged in between: reserve again
-        session.add(IdempotencyKey(user_id=user_id, key=key, scope=scope, request_hash=digest, created_at=utcnow()))
+        await session.execute(_RESERVE, {**reservation, "created_at": utcnow()})
         await session.commit()
         return None
     if existing.request_hash != digest or existing.scope != scope:
@@ -104,13 +126,6 @@ async def begin(session: AsyncSession, *, user_id: int, key: str, scope: str, di
             return None
     await session.rollback()
     raise Conflict("in_progress", "A request with this Idempotency-Key is still being processed")
-
-
-_COMPLETE = (  # built once (every keyed request runs it)
-    update(IdempotencyKey)
-    .where(IdempotencyKey.user_id == bindparam("for_user"), IdempotencyKey.key == bindparam("for_key"))
-    .values(status_code=bindparam("new_status"), response=bindparam("new_response"))
-)
 
 
 async def complete(session: AsyncSession, *, user_id: int, key: str, status_code: int, body: Any) -> None:
@@ -150,7 +165,14 @@ async def run(
     if key is None:
         status, result = await work()
         return status, result, False
-    stored = await begin(session, user_id=user_id, key=key, scope=scope, digest=request_hash(scope, body))
+    stored = await begin(
+        session,
+        user_id=user_id,
+        key=key,
+        scope=scope,
+        digest=request_hash(scope, body),
+        commit=not session.info.get(GROUPED, False),
+    )
     if stored is not None:
         return stored.status_code, stored.body, True
     try:

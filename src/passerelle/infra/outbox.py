@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Integer, String, Text, bindparam, insert, select, update
+from sqlalchemy import JSON, Integer, String, Table, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -92,13 +92,17 @@ class Message:
     at: datetime | None = None
 
 
+_MESSAGES: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_INSERT_MESSAGES = insert(_MESSAGES)  # Core: the ORM's bulk path cost more than the INSERT
+
+
 async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
     """Queue several messages in one INSERT (same transaction rules as `emit`)."""
     if not messages:
         return
     now = utcnow()
     await session.execute(
-        insert(OutboxMessage),
+        _INSERT_MESSAGES,
         [
             {"topic": m.topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
             for m in messages

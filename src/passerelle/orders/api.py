@@ -8,12 +8,22 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from passerelle.catalog.schemas import MoneyOut
-from passerelle.deps import CurrentUser, Operator, RequestLocale, Session, State, UnitOfWorkRoute
+from passerelle.deps import (
+    CurrentUser,
+    Operator,
+    RequestLocale,
+    Session,
+    State,
+    UnitOfWorkRoute,
+    current_user,
+    request_locale,
+)
 from passerelle.http import IdempotencyKey, PathId
 from passerelle.ledger import service as ledger
 from passerelle.merchants import service as merchants
 from passerelle.money import check_currency
 from passerelle.orders import queries
+from passerelle.orders.buying_route import buying_post, request_context
 from passerelle.orders.checkout_request import idempotent_checkout
 from passerelle.orders.models import OrderStatus
 from passerelle.orders.schemas import (
@@ -63,7 +73,8 @@ async def preview(body: PreviewIn, user: CurrentUser, session: Session, locale: 
     )
 
 
-@router.post(
+@buying_post(
+    router,
     "/checkout",
     status_code=201,
     response_model=CheckoutOut,
@@ -72,15 +83,11 @@ async def preview(body: PreviewIn, user: CurrentUser, session: Session, locale: 
         422: {"description": "idempotency_key_reused, empty_cart"},
     },
 )
-async def checkout(
-    body: CheckoutIn,
-    user: CurrentUser,
-    session: Session,
-    state: State,
-    locale: RequestLocale,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
+async def checkout(body: CheckoutIn, request: Request, idempotency_key: IdempotencyKey = None) -> Response:
     """Place the cart: one order per merchant, stock held until `pay_by`, one payment to make."""
+    state, session, signed_in = await request_context(request)
+    user = await current_user(signed_in)
+    locale = await request_locale(request, user, state)
 
     return await idempotent_checkout(
         session,

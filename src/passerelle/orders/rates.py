@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Protocol
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,11 +18,24 @@ DEFAULT_DOMESTIC_FEE = "4.90"
 DEFAULT_INTERNATIONAL_FEE = "14.90"
 
 
+class _Rule(Protocol):
+    merchant_id: int | None
+    category_id: int | None
+    rate_bp: int
+
+
+class _Fee(Protocol):
+    merchant_id: int
+    country: str | None
+    fee_amount: int
+    free_from_amount: int | None
+
+
 class CommissionTable:
     """The rules of one merchant, most specific first:
     merchant+category > merchant > category > platform default."""
 
-    def __init__(self, rules: list[CommissionRule]) -> None:
+    def __init__(self, rules: Iterable[_Rule]) -> None:
         self._by_key = {(r.merchant_id, r.category_id): r.rate_bp for r in rules}
 
     def rate_bp(self, *, merchant_id: int, category_id: int | None) -> int:
@@ -33,11 +49,12 @@ class CommissionTable:
 
 
 # Built once (every checkout runs them): building a statement costs about as much as running it.
-_COMMISSION_RULES = select(CommissionRule).where(
+# Columns, not entities: rows are read once, loading ORM objects cost more than the query.
+_COMMISSION_RULES = select(CommissionRule.merchant_id, CommissionRule.category_id, CommissionRule.rate_bp).where(
     (CommissionRule.merchant_id.in_(bindparam("merchant_ids", expanding=True))) | (CommissionRule.merchant_id.is_(None))
 )
 _SHIPPING_FEES = (
-    select(ShippingFee)
+    select(ShippingFee.merchant_id, ShippingFee.country, ShippingFee.fee_amount, ShippingFee.free_from_amount)
     .where(ShippingFee.merchant_id.in_(bindparam("merchant_ids", expanding=True)))
     .order_by(ShippingFee.id)
 )
@@ -45,7 +62,7 @@ _SHIPPING_FEES = (
 
 async def commission_table(session: AsyncSession, *, merchant_ids: set[int]) -> CommissionTable:
     rows = await session.execute(_COMMISSION_RULES, {"merchant_ids": sorted(merchant_ids)})
-    return CommissionTable(list(rows.scalars()))
+    return CommissionTable(rows.all())
 
 
 async def shipping_fees_for(
@@ -53,9 +70,9 @@ async def shipping_fees_for(
 ) -> dict[int, tuple[int, int | None]]:
     """Per merchant, (fee, free-from subtotal) in its currency for shipping to `country`;
     one query for all the merchants of a checkout."""
-    rows: dict[int, list[ShippingFee]] = {m.id: [] for m in merchants}
+    rows: dict[int, list[_Fee]] = {m.id: [] for m in merchants}
     found = await session.execute(_SHIPPING_FEES, {"merchant_ids": list(rows)})
-    for fee in found.scalars():
+    for fee in found:
         rows[fee.merchant_id].append(fee)
     return {m.id: _fee(rows[m.id], merchant=m, country=country) for m in merchants}
 
@@ -65,7 +82,7 @@ async def shipping_fee_for(session: AsyncSession, *, merchant: Merchant, country
     return (await shipping_fees_for(session, merchants=[merchant], country=country))[merchant.id]
 
 
-def _fee(rows: list[ShippingFee], *, merchant: Merchant, country: str) -> tuple[int, int | None]:
+def _fee(rows: list[_Fee], *, merchant: Merchant, country: str) -> tuple[int, int | None]:
     exact = next((r for r in rows if r.country == country), None)
     anywhere = next((r for r in rows if r.country is None), None)
     chosen = exact or anywhere

@@ -9,9 +9,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from passerelle.catalog.schemas import MoneyOut
-from passerelle.deps import OptionalUser, Session, State, UnitOfWorkRoute
+from passerelle.deps import Session, State, UnitOfWorkRoute
 from passerelle.errors import DomainError
 from passerelle.http import idempotent_json
+from passerelle.orders.buying_route import buying_post, request_context
 from passerelle.payments import service
 from passerelle.payments.providers.sandbox import SandboxProvider
 
@@ -45,24 +46,22 @@ async def get_payment(payment_id: Annotated[str, StringConstraints(max_length=60
     )
 
 
-@router.post("/payments/sandbox/{payment_id}/pay", status_code=202)
+@buying_post(router, "/payments/sandbox/{payment_id}/pay", status_code=202)
 async def sandbox_pay(
     payment_id: Annotated[str, StringConstraints(max_length=60)],
     body: CardIn,
-    session: Session,
-    state: State,
-    user: OptionalUser,
+    request: Request,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Response:
     """What the sandbox's hosted payment page submits. The outcome follows as a signed webhook.
     Cards: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined."""
+    state, session, user = await request_context(request)
     provider = state.payment_providers["sandbox"]
     assert isinstance(provider, SandboxProvider)
 
     async def work() -> tuple[int, Any]:
-        payment = await service.by_public_id(session, public_id=payment_id)
-        return 202, await service.sandbox_charge(
-            session, provider=provider, payment=payment, card_number=body.card_number
+        return 202, await service.sandbox_charge_by_public_id(
+            session, provider=provider, public_id=payment_id, card_number=body.card_number
         )
 
     return await idempotent_json(

@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from passerelle.accounts.models import User
+from passerelle.db.base import utcnow
 from passerelle.errors import Conflict, DomainError, NotFound
 from passerelle.infra import outbox
 from passerelle.money import Money
@@ -23,20 +24,27 @@ from passerelle.payments.providers.base import PaymentProvider, WebhookEvent
 from passerelle.payments.providers.sandbox import SandboxProvider
 
 log = logging.getLogger("passerelle.payments")
+_PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
 
 
 async def open_payment(session: AsyncSession, *, purchase: Purchase, provider: PaymentProvider) -> Payment:
-    payment = Payment(
-        public_id=f"pay_{secrets.token_urlsafe(18)}",
-        purchase_id=purchase.id,
-        provider=provider.name,
-        amount=purchase.total_amount,
-        currency=purchase.currency,
-        status=PaymentStatus.pending,
-    )
-    session.add(payment)
-    await session.flush()
-    return payment
+    values: dict[str, Any] = {
+        "public_id": f"pay_{secrets.token_urlsafe(18)}",
+        "purchase_id": purchase.id,
+        "provider": provider.name,
+        "amount": purchase.total_amount,
+        "currency": purchase.currency,
+        "status": PaymentStatus.pending,
+        "provider_ref": "",
+        "failure_reason": "",
+    }
+    # Core INSERT ... RETURNING (an ORM flush cost several times the statement); the object
+    # handed back is plain, not in the session, and only read.
+    payment_id = (await session.execute(_INSERT_PAYMENT, values)).scalar_one()
+    return Payment(id=payment_id, **values)
+
+
+_INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)
 
 
 # Built once (pay and webhook run it for every order).
@@ -73,6 +81,37 @@ async def sandbox_charge(
     outbox.emit(session, topic="payments.sandbox.deliver", payload={"event": event})
     await session.flush()
     return {"status": "processing", "payment_id": payment.public_id}
+
+
+# The sandbox pay route's statements (Core, built once): read the payment, then move it
+# from pending to processing with one conditional UPDATE, so two submits at once charge once.
+_TO_CHARGE = select(_PAYMENTS.c.id, _PAYMENTS.c.amount, _PAYMENTS.c.currency, _PAYMENTS.c.status).where(
+    _PAYMENTS.c.public_id == bindparam("public_id")
+)
+_MARK_PROCESSING = (
+    update(_PAYMENTS)
+    .where(_PAYMENTS.c.id == bindparam("payment_id"), _PAYMENTS.c.status == PaymentStatus.pending)
+    .values(status=PaymentStatus.processing, updated_at=bindparam("now"))
+)
+
+
+async def sandbox_charge_by_public_id(
+    session: AsyncSession, *, provider: SandboxProvider, public_id: str, card_number: str
+) -> dict[str, str]:
+    """`sandbox_charge` for the API route, without ORM objects: the payment read as a row,
+    its status moved by a conditional UPDATE (pending -> processing), the webhook queued."""
+    row = (await session.execute(_TO_CHARGE, {"public_id": public_id})).first()
+    if row is None:
+        raise NotFound("payment")
+    payment_id, amount, currency, status = row
+    if status != PaymentStatus.pending:
+        raise Conflict("payment_not_pending", f"This payment is already {status.value}")
+    event = provider.charge(payment_public_id=public_id, amount=Money(amount, currency), card_number=card_number)
+    moved = await session.execute(_MARK_PROCESSING, {"payment_id": payment_id, "now": utcnow()})
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("payment_not_pending", "This payment is already being processed")
+    await outbox.emit_many(session, [outbox.Message(topic="payments.sandbox.deliver", payload={"event": event})])
+    return {"status": "processing", "payment_id": public_id}
 
 
 async def record_rejection(

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, bindparam, exists, insert, select
+from sqlalchemy import String, Table, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
@@ -194,6 +194,15 @@ async def price(
     return Quote(currency=currency, country=country, merchants=list(by_merchant.values()), fx=fx)
 
 
+# Core inserts on the tables (the ORM's bulk-insert path cost more than the statements).
+_PURCHASES: Table = Purchase.__table__  # type: ignore[assignment]
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_INSERT_PURCHASE = insert(_PURCHASES).returning(_PURCHASES.c.id)
+_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
+_INSERT_LINES = insert(OrderLine.__table__)  # type: ignore[arg-type]
+_INSERT_EVENTS = insert(OrderEvent.__table__)  # type: ignore[arg-type]
+
+
 @dataclass
 class Placed:
     purchase: Purchase
@@ -219,47 +228,51 @@ async def place(
         await stock.reserve(
             session, stock.aggregate((r.sku_id, r.quantity) for q in quote.merchants for r, *_ in q.lines)
         )
-    purchase = Purchase(
-        buyer_id=buyer.id,
-        currency=quote.currency,
-        total_amount=quote.buyer_total,
-        shipping_address=address.as_dict(),
-        created_at=now,
-        coupon_id=coupon_id,
-    )
-    session.add(purchase)
-    await session.flush()
-    orders: list[Order] = []
+    # Written with Core INSERT ... RETURNING id (an ORM flush cost several times the
+    # statements); the objects handed back are plain, not in the session, and only read.
+    purchase_values: dict[str, Any] = {
+        "buyer_id": buyer.id,
+        "currency": quote.currency,
+        "total_amount": quote.buyer_total,
+        "shipping_address": address.as_dict(),
+        "created_at": now,
+        "coupon_id": coupon_id,
+    }
+    purchase_id = (await session.execute(_INSERT_PURCHASE, purchase_values)).scalar_one()
+    purchase = Purchase(id=purchase_id, **purchase_values)
+    order_values: list[dict[str, Any]] = []
     expires_at = now + hold_for
     for merchant_quote in quote.merchants:
         merchant = merchant_quote.merchant
         rate = quote.fx.convert(Money(10**9, merchant.currency), quote.currency).amount
-        order = Order(
-            purchase_id=purchase.id,
-            merchant_id=merchant.id,
-            buyer_id=buyer.id,
-            status=OrderStatus.pending_payment,
-            currency=merchant.currency,
-            subtotal_amount=merchant_quote.subtotal,
-            shipping_amount=merchant_quote.shipping,
-            vat_amount=merchant_quote.vat,
-            total_amount=merchant_quote.total,
-            commission_amount=merchant_quote.commission,
-            discount_amount=merchant_quote.discount,
-            discount_funder=discount_funder if merchant_quote.discount else "",
-            refunded_amount=0,
-            buyer_currency=quote.currency,
-            buyer_total_amount=quote.buyer_amount(merchant_quote),
-            fx_rate=str(Decimal(rate) / Decimal(10**9)),
-            ship_to_country=quote.country,
-            expires_at=expires_at,
-            created_at=now,
-            updated_at=now,
-            source=source,
+        order_values.append(
+            dict(
+                purchase_id=purchase_id,
+                merchant_id=merchant.id,
+                buyer_id=buyer.id,
+                status=OrderStatus.pending_payment,
+                currency=merchant.currency,
+                subtotal_amount=merchant_quote.subtotal,
+                shipping_amount=merchant_quote.shipping,
+                vat_amount=merchant_quote.vat,
+                total_amount=merchant_quote.total,
+                commission_amount=merchant_quote.commission,
+                discount_amount=merchant_quote.discount,
+                discount_funder=discount_funder if merchant_quote.discount else "",
+                refunded_amount=0,
+                buyer_currency=quote.currency,
+                buyer_total_amount=quote.buyer_amount(merchant_quote),
+                fx_rate=str(Decimal(rate) / Decimal(10**9)),
+                ship_to_country=quote.country,
+                expires_at=expires_at,
+                created_at=now,
+                updated_at=now,
+                source=source,
+            )
         )
-        session.add(order)
-        orders.append(order)
-    await session.flush()  # the orders in one INSERT: their lines need their ids
+    # The orders in one INSERT: their lines need their ids (in the order given).
+    order_ids = (await session.execute(_INSERT_ORDERS, order_values)).scalars().all()
+    orders = [Order(id=order_id, **values) for order_id, values in zip(order_ids, order_values, strict=True)]
     lines, events, expiries = [], [], []
     for order, merchant_quote in zip(orders, quote.merchants, strict=True):
         for request, sku, product, title, priced in merchant_quote.lines:
@@ -296,7 +309,7 @@ async def place(
         # Wake the expiry sweep when this hold runs out.
         expiries.append(outbox.Message(topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at))
     # One INSERT per table, whatever the number of merchants and lines.
-    await session.execute(insert(OrderLine), lines)
-    await session.execute(insert(OrderEvent), events)
+    await session.execute(_INSERT_LINES, lines)
+    await session.execute(_INSERT_EVENTS, events)
     await outbox.emit_many(session, expiries)
     return Placed(purchase=purchase, orders=orders)

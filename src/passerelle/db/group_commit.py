@@ -1,0 +1,146 @@
+"""Group commit for SQLite: concurrent write requests share one transaction and one COMMIT.
+
+SQLite has one writer and `synchronous=FULL` makes every COMMIT an fsync. Requests that
+queue for the write lock while a COMMIT runs are applied, one after the other, in the
+next write transaction, each in its own SAVEPOINT (SQLAlchemy's
+`join_transaction_mode="create_savepoint"`: the member's `session.commit()` releases its
+savepoint, `session.rollback()` rolls back to it, so one failing member undoes only its
+own writes). The last member of a group, the one that finds nobody waiting behind it,
+COMMITs; every member answers only after that COMMIT. No timer: a group is whatever
+arrived while the previous COMMIT ran (at most `max_group` members, so that the other
+writers queued on `Database.write_lock`, the outbox for one, get their turn).
+
+A member sees what the members before it in its group wrote (same connection), which is
+what it would have seen had each committed alone: their writes become durable with its
+own, or not at all. Only for SQLite: on PostgreSQL writers run side by side, each in its
+own transaction.
+
+Off unless `Database(url, group_commit=True)`: where a COMMIT is cheap (this project's
+bench machine) the savepoints and the waves of answers cost more than the fsyncs saved
+(docs/performance.md, Checkout); it is meant for storage where a COMMIT costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+T = TypeVar("T")
+
+# In a member session's `info`: its transaction is shared and nobody else can see an
+# uncommitted write of it (SQLite has one writer, readers see only what is committed), so a
+# step that commits early only to be seen by others in the meantime (an Idempotency-Key in
+# flight) need not.
+GROUPED = "group_commit"
+
+
+class _Group:
+    __slots__ = ("connection", "members", "durable", "broken")
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.members = 0
+        self.broken = False  # a member's savepoint could not be rolled back
+        self.durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+
+class GroupCommit:
+    """Runs write work in shared SQLite transactions; see the module docstring."""
+
+    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock, *, max_group: int = 64) -> None:
+        self._engine = engine
+        self._write_lock = write_lock
+        self._max_group = max_group
+        self._slot = asyncio.Lock()  # one member at a time inside the open transaction
+        self._waiting = 0
+        self._open: _Group | None = None
+        # Figures for the benchmark and the tests.
+        self.commits = 0
+        self.members = 0
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T, AsyncSession]:
+        """Run `work` on a session joined to the open group transaction (its own savepoint;
+        `work` commits or rolls back that savepoint itself). Returns once the group's COMMIT
+        is durable: `work`'s result and its (closed) session, whose `info` the caller reads.
+        `work`'s exception is raised after the COMMIT too; a failed COMMIT raises in every
+        member."""
+        self._waiting += 1
+        try:
+            await self._slot.acquire()
+        finally:
+            self._waiting -= 1
+        outcome: T | None = None
+        failure: BaseException | None = None
+        group: _Group | None = None
+        try:
+            group = self._open
+            if group is None:
+                group = await self._open_group()
+            group.members += 1
+            self.members += 1
+            session = AsyncSession(
+                bind=group.connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+                autoflush=False,
+                info={GROUPED: True},
+            )
+            try:
+                outcome = await work(session)
+            except BaseException as raised:  # answered after the COMMIT, like the others
+                failure = raised
+                try:
+                    await session.rollback()  # to this member's savepoint
+                except BaseException:
+                    group.broken = True  # its writes may be in the transaction: COMMIT none
+                    raise
+            finally:
+                await session.close()
+        finally:
+            # Nobody queued behind (or the group is full): this member closes the group,
+            # whatever happened to its own work, so the write lock is never left held.
+            if group is not None and self._open is group and (self._waiting == 0 or group.members >= self._max_group):
+                self._open = None
+                await asyncio.shield(self._commit(group))
+            self._slot.release()
+        await asyncio.shield(group.durable)
+        if failure is not None:
+            raise failure
+        return outcome, session  # type: ignore[return-value]
+
+    async def _open_group(self) -> _Group:
+        await self._write_lock.acquire()
+        try:
+            connection = await self._engine.connect()
+            try:
+                await connection.begin()  # BEGIN IMMEDIATE (db/engine.py)
+            except BaseException:
+                await connection.close()
+                raise
+        except BaseException:
+            self._write_lock.release()
+            raise
+        group = _Group(connection)
+        self._open = group
+        return group
+
+    async def _commit(self, group: _Group) -> None:
+        try:
+            if group.broken:
+                await group.connection.rollback()
+                raise RuntimeError("a member of this write group could not be rolled back alone")
+            await group.connection.commit()
+        except BaseException as failed:
+            group.durable.set_exception(failed)
+            group.durable.exception()  # retrieved: members re-raise it themselves
+        else:
+            self.commits += 1
+            group.durable.set_result(None)
+        finally:
+            try:
+                await group.connection.close()
+            finally:
+                self._write_lock.release()

@@ -1,0 +1,88 @@
+"""The unit of work of the buying path (cart add, checkout, sandbox pay): group commit.
+
+When the database has group commit on (`Database(url, group_commit=True)`, SQLite only;
+off by default), the request's work runs in the shared write transaction of
+`Database.group_commit` (db/group_commit.py), in its own savepoint: released when the
+handler answers below 400, rolled back otherwise or when it raises. The response leaves
+only once the group's COMMIT is durable; then, as in `UnitOfWorkRoute`, the outbox runner
+is woken and the after-commit callbacks run. Otherwise (the default, and PostgreSQL) it is
+`UnitOfWorkRoute` as is.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.accounts.models import User
+from passerelle.deps import UnitOfWorkRoute, app_state, current_user_optional, db_session
+from passerelle.state import AppState
+
+_Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+PREREAD_MAX_BYTES = 16_384
+
+
+class GroupCommitRoute(UnitOfWorkRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        one_by_one = super().get_route_handler()
+        handler = APIRoute.get_route_handler(self)
+
+        async def group_commit(request: Request) -> Response:
+            state = app_state(request)
+            committer = state.db.group_commit
+            if committer is None:
+                return await one_by_one(request)
+
+            async def work(session: AsyncSession) -> Response:
+                request.state.db_session = session
+                response = await handler(request)
+                if response.status_code < 400:
+                    await session.commit()  # releases this request's savepoint
+                else:
+                    await session.rollback()
+                return response
+
+            # A small body is read before joining the group (Starlette keeps it on the request
+            # for FastAPI): a client slow to send it must not hold the shared transaction open.
+            # Others (no length, or a large one) are left to FastAPI and its size limits.
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) <= PREREAD_MAX_BYTES:
+                await request.body()
+            try:
+                response, session = await committer.run(work)
+            finally:
+                request.state.db_session = None
+            if session.info.pop("outbox_emitted", False):
+                state.wake_worker()
+            for callback in session.info.pop("after_commit", []):
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+            return response
+
+        return group_commit
+
+
+async def request_context(request: Request) -> tuple[AppState, AsyncSession, User | None]:
+    """What the State, Session and OptionalUser dependencies give, called directly: FastAPI's
+    dependency solving cost more than these three lookups on the buying routes."""
+    state = app_state(request)
+    session = await db_session(request)
+    return state, session, await current_user_optional(request, session)
+
+
+def buying_post(router: APIRouter, path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]:
+    """`@router.post(path, ...)` with `GroupCommitRoute` as the route's unit of work."""
+
+    def register(endpoint: _Endpoint) -> _Endpoint:
+        router.add_api_route(path, endpoint, methods=["POST"], route_class_override=GroupCommitRoute, **options)
+        return endpoint
+
+    return register

@@ -1,0 +1,157 @@
+"""Group commit on SQLite (db/group_commit.py): requests that queue for the write lock share
+one transaction and one COMMIT, each in its own savepoint, and answer after the COMMIT."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from passerelle.db.group_commit import GroupCommit
+from passerelle.errors import Conflict
+from passerelle.infra.outbox import OutboxMessage
+from passerelle.state import AppState
+
+
+@pytest.fixture(autouse=True)
+def _grouped(state: AppState) -> Iterator[None]:
+    """Group commit is off unless asked for (`Database(..., group_commit=True)`): on here."""
+    assert state.db.write_lock is not None
+    state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
+    yield
+    state.db.group_commit = None
+
+
+def _committer(state: AppState) -> GroupCommit:
+    assert state.db.group_commit is not None
+    return state.db.group_commit
+
+
+async def _count(state: AppState, topic: str) -> int:
+    async with state.db.read_sessions() as session:
+        query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.topic == topic)
+        return int((await session.execute(query)).scalar_one())
+
+
+def _writer(topic: str, *, fail: bool = False) -> Any:
+    async def work(session: AsyncSession) -> str:
+        await session.execute(insert(OutboxMessage.__table__), {"topic": topic, "payload": {}, "attempts": 0})
+        if fail:
+            raise Conflict("refused", "this member fails after writing")
+        await session.commit()  # releases the member's savepoint
+        return topic
+
+    return work
+
+
+def _count_commits(state: AppState) -> list[str]:
+    seen: list[str] = []
+
+    @event.listens_for(state.db.engine.sync_engine, "commit")
+    def on_commit(_conn: Any) -> None:
+        seen.append("COMMIT")
+
+    return seen
+
+
+async def test_given_concurrent_members_then_they_share_one_commit_and_each_answers_after_it(state: AppState) -> None:
+    committer = _committer(state)
+    commits = _count_commits(state)
+    visible_at_answer: list[int] = []
+
+    async def member(index: int) -> None:
+        await committer.run(_writer(f"m{index}"))
+        # What another connection sees the moment the member is answered: its write, durable.
+        visible_at_answer.append(await _count(state, f"m{index}"))
+
+    await asyncio.gather(*(member(i) for i in range(20)))
+
+    assert visible_at_answer == [1] * 20
+    assert 1 <= len(commits) < 20  # grouped: fewer COMMITs than members
+    assert committer.members == 20 and committer.commits == len(commits)
+
+
+async def test_given_a_failing_member_in_a_group_then_only_its_writes_are_undone(state: AppState) -> None:
+    committer = _committer(state)
+    outcomes = await asyncio.gather(
+        *(committer.run(_writer(f"g{i}", fail=i % 3 == 1)) for i in range(9)), return_exceptions=True
+    )
+
+    failed = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, BaseException)]
+    assert failed == [1, 4, 7]
+    assert all(isinstance(outcomes[i], Conflict) for i in failed)
+    for i in range(9):
+        assert await _count(state, f"g{i}") == (0 if i in failed else 1)
+    assert committer.commits < committer.members  # the failures did not break the group
+
+
+async def test_given_a_group_then_other_writers_wait_for_its_commit_and_then_run(state: AppState) -> None:
+    committer = _committer(state)
+    order: list[str] = []
+
+    async def slow(session: AsyncSession) -> None:
+        await session.execute(insert(OutboxMessage.__table__), {"topic": "slow", "payload": {}, "attempts": 0})
+        await asyncio.sleep(0.05)  # the background writer queues on the write lock meanwhile
+        await session.commit()
+        order.append("group")
+
+    async def background() -> None:
+        await asyncio.sleep(0.01)
+        async with state.db.writing() as session:
+            order.append("background")
+            session.add(OutboxMessage(topic="bg", payload={}))
+
+    await asyncio.gather(committer.run(slow), background())
+    assert order == ["group", "background"]
+    assert await _count(state, "slow") == await _count(state, "bg") == 1
+
+
+async def test_given_the_commit_fails_then_every_member_of_the_group_gets_the_error(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    committer = _committer(state)
+    failing: list[int] = []
+
+    async def refuse(connection: AsyncConnection) -> None:
+        failing.append(committer.members)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(AsyncConnection, "commit", refuse)
+    outcomes = await asyncio.gather(*(committer.run(_writer(f"f{i}")) for i in range(5)), return_exceptions=True)
+    monkeypatch.undo()
+
+    assert all(isinstance(outcome, OSError) for outcome in outcomes)
+    assert failing and failing[-1] == 5  # every member went through a COMMIT that failed
+    for i in range(5):
+        assert await _count(state, f"f{i}") == 0
+    # The write lock was given back: the next group commits.
+    await committer.run(_writer("after"))
+    assert await _count(state, "after") == 1
+
+
+async def test_given_a_member_cancelled_mid_work_then_its_writes_are_undone_and_the_write_lock_is_given_back(
+    state: AppState,
+) -> None:
+    committer = _committer(state)
+    started = asyncio.Event()
+
+    async def stuck(session: AsyncSession) -> None:
+        await session.execute(insert(OutboxMessage.__table__), {"topic": "stuck", "payload": {}, "attempts": 0})
+        started.set()
+        await asyncio.sleep(3600)
+
+    task = asyncio.create_task(committer.run(stuck))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    async with asyncio.timeout(5):  # the write lock is free again
+        async with state.db.writing() as session:
+            session.add(OutboxMessage(topic="next", payload={}))
+    assert await _count(state, "stuck") == 0
+    assert await _count(state, "next") == 1
