@@ -23,6 +23,14 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy async URL; default: SQLite file in data_dir."
     )
     redis_url: str | None = None
+    group_commit: bool = Field(
+        default=False,
+        description=(
+            "SQLite only: concurrent cart adds, checkouts and payments share one write transaction "
+            "and one COMMIT (a savepoint each). Worth it where an fsync costs milliseconds "
+            "(network storage); with a fast local disk it costs CPU and tail latency."
+        ),
+    )
     secret_key: str | None = Field(default=None, description="Signs tokens; generated into data_dir when unset.")
     base_currency: str = "EUR"
     default_language: str = "fr"

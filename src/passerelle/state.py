@@ -68,7 +68,7 @@ class AppState:
         passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
         return cls(
             settings=settings,
-            db=Database(settings.resolved_database_url),
+            db=Database(settings.resolved_database_url, group_commit=settings.group_commit),
             storage=LocalDiskStorage(settings.media_dir),
             mailer=make_mailer(smtp_url=settings.smtp_url, mail_dir=settings.data_dir / "mail"),
             payment_providers={"sandbox": SandboxProvider(webhook_secret=settings.resolved_sandbox_secret)},

@@ -26,6 +26,18 @@ def _grouped(state: AppState) -> Iterator[None]:
     state.db.group_commit = None
 
 
+async def test_given_the_setting_then_the_database_groups_commits_on_sqlite_only(tmp_path: Any) -> None:
+    from passerelle.config import Settings
+
+    grouped = AppState.from_settings(Settings(data_dir=tmp_path, group_commit=True))
+    plain = AppState.from_settings(Settings(data_dir=tmp_path))
+    try:
+        assert grouped.db.group_commit is not None and plain.db.group_commit is None
+    finally:
+        await grouped.db.dispose()
+        await plain.db.dispose()
+
+
 def _committer(state: AppState) -> GroupCommit:
     assert state.db.group_commit is not None
     return state.db.group_commit

@@ -44,7 +44,13 @@ async def _engine_run(journal_path: Path, claims: list[Claim], *, deals: int, st
         if type(outcome) is str:
             codes[outcome] = codes.get(outcome, 0) + 1
     journal.close()
-    return {"elapsed": elapsed, "cpu": cpu, "acknowledged": acknowledged, "codes": codes, "batches": shard.batch_seconds}
+    return {
+        "elapsed": elapsed,
+        "cpu": cpu,
+        "acknowledged": acknowledged,
+        "codes": codes,
+        "batches": shard.batch_seconds,
+    }
 
 
 def _audit(journal_path: Path, acknowledged: set[int], *, stock: int) -> dict[str, int]:

@@ -15,7 +15,7 @@ what it would have seen had each committed alone: their writes become durable wi
 own, or not at all. Only for SQLite: on PostgreSQL writers run side by side, each in its
 own transaction.
 
-Off unless `Database(url, group_commit=True)`: where a COMMIT is cheap (this project's
+Off unless `PASSERELLE_GROUP_COMMIT=true` (`Database(url, group_commit=True)`): where a COMMIT is cheap (this project's
 bench machine) the savepoints and the waves of answers cost more than the fsyncs saved
 (docs/performance.md, Checkout); it is meant for storage where a COMMIT costs milliseconds.
 """

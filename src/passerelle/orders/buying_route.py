@@ -1,6 +1,6 @@
 """The unit of work of the buying path (cart add, checkout, sandbox pay): group commit.
 
-When the database has group commit on (`Database(url, group_commit=True)`, SQLite only;
+When the database has group commit on (`PASSERELLE_GROUP_COMMIT=true`, SQLite only;
 off by default), the request's work runs in the shared write transaction of
 `Database.group_commit` (db/group_commit.py), in its own savepoint: released when the
 handler answers below 400, rolled back otherwise or when it raises. The response leaves
