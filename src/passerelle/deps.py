@@ -58,6 +58,17 @@ async def db_session(request: Request) -> AsyncSession:
 Session = Annotated[AsyncSession, Depends(db_session)]
 
 
+async def run_after_commit(state: AppState, session: AsyncSession) -> None:
+    """What a request's transaction asked for once it is committed: wake the outbox worker
+    if messages were queued, then the callbacks registered on the session."""
+    if session.info.pop("outbox_emitted", False):
+        state.wake_worker()
+    for callback in session.info.pop("after_commit", []):
+        result = callback()
+        if inspect.isawaitable(result):
+            await result
+
+
 class UnitOfWorkRoute(APIRoute):
     """Commit once, after the handler and before the response is sent; roll back on error."""
 
@@ -74,12 +85,7 @@ class UnitOfWorkRoute(APIRoute):
                     if session is not None:
                         if response.status_code < 400:
                             await session.commit()
-                            if session.info.pop("outbox_emitted", False):
-                                state.wake_worker()
-                            for callback in session.info.pop("after_commit", []):
-                                result = callback()
-                                if inspect.isawaitable(result):
-                                    await result
+                            await run_after_commit(state, session)
                         else:
                             await session.rollback()
                     return response

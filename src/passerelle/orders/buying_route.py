@@ -11,7 +11,6 @@ is woken and the after-commit callbacks run. Otherwise (the default, and Postgre
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -20,7 +19,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
-from passerelle.deps import UnitOfWorkRoute, app_state, current_user_optional, db_session
+from passerelle.deps import UnitOfWorkRoute, app_state, current_user_optional, db_session, run_after_commit
 from passerelle.state import AppState
 
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
@@ -59,12 +58,7 @@ class GroupCommitRoute(UnitOfWorkRoute):
                 response, session = await committer.run(work)
             finally:
                 request.state.db_session = None
-            if session.info.pop("outbox_emitted", False):
-                state.wake_worker()
-            for callback in session.info.pop("after_commit", []):
-                result = callback()
-                if inspect.isawaitable(result):
-                    await result
+            await run_after_commit(state, session)
             return response
 
         return group_commit
