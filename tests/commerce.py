@@ -16,7 +16,7 @@ from passerelle.accounts.passwords import hash_password
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.state import AppState
 from passerelle.tasks import HANDLERS
-from tests.factories import PASSWORD, Actor
+from tests.factories import PASSWORD, Actor, make_merchant, make_product, make_user
 
 ADDRESS = {
     "name": "Camille Martin",
@@ -96,6 +96,12 @@ async def pay(client: httpx.AsyncClient, state: AppState, payment_id: str, card:
 async def sku_of(client: httpx.AsyncClient, product_id: int) -> dict[str, Any]:
     product = (await client.get(f"/api/v1/products/{product_id}")).json()
     return dict(product["skus"][0])
+
+
+async def stocked_sku(client: httpx.AsyncClient, state: AppState, **product: Any) -> int:
+    """The SKU id of a new product (`make_product`'s options) in a new seller's new shop."""
+    shop = await make_merchant(state, await make_user(state))
+    return int((await sku_of(client, await make_product(state, shop, **product)))["id"])
 
 
 def read_mails(state: AppState) -> list[EmailMessage]:

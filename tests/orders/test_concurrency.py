@@ -9,17 +9,14 @@ import pytest
 
 from passerelle.catalog.models import Sku
 from passerelle.state import AppState
-from tests.commerce import add_to_cart, checkout, make_buyers, sku_of
-from tests.factories import make_merchant, make_product, make_user
+from tests.commerce import add_to_cart, checkout, make_buyers, stocked_sku
 
 
 @pytest.mark.both_backends
 async def test_given_200_concurrent_checkouts_for_10_units_then_exactly_10_succeed(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    seller = await make_user(state)
-    shop = await make_merchant(state, seller)
-    sku = (await sku_of(client, await make_product(state, shop, stock=10)))["id"]
+    sku = await stocked_sku(client, state, stock=10)
     buyers = await make_buyers(state, 200)
     for buyer in buyers:
         await add_to_cart(client, buyer, sku, 1)

@@ -20,7 +20,7 @@ from passerelle.ledger.models import LedgerEntry
 from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.schemas import CheckoutIn
 from passerelle.state import AppState
-from tests.commerce import ADDRESS, GOOD_CARD, add_to_cart, checkout, drain, make_buyers, sku_of
+from tests.commerce import ADDRESS, GOOD_CARD, add_to_cart, checkout, drain, make_buyers, sku_of, stocked_sku
 from tests.factories import make_merchant, make_product, make_user
 
 
@@ -36,9 +36,7 @@ def _grouped(state: AppState) -> Iterator[None]:
 async def test_given_200_concurrent_grouped_checkouts_for_10_units_then_exactly_10_succeed(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    seller = await make_user(state)
-    shop = await make_merchant(state, seller)
-    sku = (await sku_of(client, await make_product(state, shop, stock=10)))["id"]
+    sku = await stocked_sku(client, state, stock=10)
     buyers = await make_buyers(state, 200)
     await asyncio.gather(*(add_to_cart(client, buyer, sku) for buyer in buyers))
 
@@ -58,9 +56,7 @@ async def test_given_200_concurrent_grouped_checkouts_for_10_units_then_exactly_
 async def test_given_concurrent_duplicates_in_groups_then_one_checkout_and_the_others_replay_it(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    seller = await make_user(state)
-    shop = await make_merchant(state, seller)
-    sku = (await sku_of(client, await make_product(state, shop, stock=5)))["id"]
+    sku = await stocked_sku(client, state, stock=5)
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku)
 
@@ -118,9 +114,7 @@ async def test_given_concurrent_buyers_some_refused_then_each_refusal_is_its_own
 async def test_given_a_key_in_flight_elsewhere_then_a_grouped_checkout_with_it_answers_409_in_progress(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    seller = await make_user(state)
-    shop = await make_merchant(state, seller)
-    sku = (await sku_of(client, await make_product(state, shop, stock=5)))["id"]
+    sku = await stocked_sku(client, state, stock=5)
     buyer, other = await make_buyers(state, 2)
     await add_to_cart(client, buyer, sku)
     await add_to_cart(client, other, sku)

@@ -8,17 +8,14 @@ import httpx
 import pytest
 
 from passerelle.state import AppState
-from tests.commerce import GOOD_CARD, add_to_cart, checkout, make_buyers, sku_of
-from tests.factories import make_merchant, make_product, make_user
+from tests.commerce import GOOD_CARD, add_to_cart, checkout, make_buyers, stocked_sku
 
 
 @pytest.mark.both_backends
 async def test_given_concurrent_submits_of_one_payment_then_one_is_accepted_and_the_others_refused(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    seller = await make_user(state)
-    shop = await make_merchant(state, seller)
-    sku = (await sku_of(client, await make_product(state, shop, stock=5)))["id"]
+    sku = await stocked_sku(client, state, stock=5)
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku)
     placed = await checkout(client, buyer)
@@ -40,9 +37,7 @@ async def test_given_an_unknown_payment_or_a_bad_card_then_nothing_is_written(
 ) -> None:
     unknown = await client.post("/api/v1/payments/sandbox/pay_nope/pay", json={"card_number": GOOD_CARD})
     assert unknown.status_code == 404
-    seller = await make_user(state)
-    shop = await make_merchant(state, seller)
-    sku = (await sku_of(client, await make_product(state, shop, stock=5)))["id"]
+    sku = await stocked_sku(client, state, stock=5)
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku)
     payment_id = (await checkout(client, buyer)).json()["payment"]["id"]
