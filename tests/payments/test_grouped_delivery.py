@@ -3,6 +3,8 @@ transaction, each exactly once, and a bad one never takes the others down."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from sqlalchemy import event, func, select
@@ -26,6 +28,18 @@ def _begins(state: AppState) -> list[str]:
     return seen
 
 
+async def _pending_payments_and_events(
+    client: httpx.AsyncClient, state: AppState, count: int
+) -> tuple[list[Any], list[Any]]:
+    """`count` placed, unpaid checkouts and the sandbox's signed-to-be "paid" event of each."""
+    setups = [await _pending_payment(client, state) for _ in range(count)]
+    events = [
+        _event(s["payment"]["id"], s["payment"]["amount"]["amount"], event_id=f"evt_{i}")  # type: ignore[index]
+        for i, s in enumerate(setups)
+    ]
+    return setups, events
+
+
 async def _ledger_count(state: AppState) -> int:
     async with state.db.read_sessions() as session:
         return int((await session.execute(select(func.count()).select_from(LedgerTransaction))).scalar_one())
@@ -35,11 +49,7 @@ async def _ledger_count(state: AppState) -> int:
 async def test_given_three_deliveries_and_a_replay_in_one_group_then_each_is_applied_once_in_one_transaction(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    setups = [await _pending_payment(client, state) for _ in range(3)]
-    events = [
-        _event(s["payment"]["id"], s["payment"]["amount"]["amount"], event_id=f"evt_{i}")  # type: ignore[index]
-        for i, s in enumerate(setups)
-    ]
+    setups, events = await _pending_payments_and_events(client, state, 3)
     begins = _begins(state)
     outcomes = await deliver_sandbox_webhooks(state, [{"event": e} for e in [*events, events[0]]])
     assert outcomes == [None, None, None, None]
@@ -54,11 +64,7 @@ async def test_given_three_deliveries_and_a_replay_in_one_group_then_each_is_app
 async def test_given_a_tampered_amount_in_a_group_then_it_alone_is_refused_and_logged_and_the_others_are_paid(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    setups = [await _pending_payment(client, state) for _ in range(3)]
-    events = [
-        _event(s["payment"]["id"], s["payment"]["amount"]["amount"], event_id=f"evt_{i}")  # type: ignore[index]
-        for i, s in enumerate(setups)
-    ]
+    setups, events = await _pending_payments_and_events(client, state, 3)
     events[1]["data"]["amount"] = 1  # type: ignore[index]
     outcomes = await deliver_sandbox_webhooks(state, [{"event": e} for e in events])
     assert outcomes[0] is None and outcomes[2] is None
