@@ -60,7 +60,7 @@ async def sandbox_pay(
     assert isinstance(provider, SandboxProvider)
 
     async def work() -> tuple[int, Any]:
-        return 202, await service.sandbox_charge_by_public_id(
+        return 202, await service.sandbox_charge(
             session, provider=provider, public_id=payment_id, card_number=body.card_number
         )
 

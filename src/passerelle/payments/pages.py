@@ -89,7 +89,7 @@ async def pay(payment_ref: str, page: PageContext, session: Session, state: Stat
     provider = state.payment_providers["sandbox"]
     assert isinstance(provider, SandboxProvider)
     try:
-        await service.sandbox_charge(session, provider=provider, payment=payment, card_number=card)
+        await service.sandbox_charge(session, provider=provider, public_id=payment.public_id, card_number=card)
     except DomainError as error:
         if error.code == "payment_not_pending":
             # A second submit (double click, back button): show where the payment is.

@@ -66,25 +66,8 @@ async def for_buyer(session: AsyncSession, *, public_id: str, buyer: User) -> Pa
     return payment
 
 
-async def sandbox_charge(
-    session: AsyncSession, *, provider: SandboxProvider, payment: Payment, card_number: str
-) -> dict[str, str]:
-    """What the sandbox's hosted page submits. The PSP answers at once that it is
-    processing; the outcome reaches passerelle later as a signed webhook."""
-    if payment.status != PaymentStatus.pending:
-        raise Conflict("payment_not_pending", f"This payment is already {payment.status.value}")
-    event = provider.charge(
-        payment_public_id=payment.public_id, amount=Money(payment.amount, payment.currency), card_number=card_number
-    )
-    # One charge per payment: a second submit finds it processing.
-    payment.status = PaymentStatus.processing
-    outbox.emit(session, topic="payments.sandbox.deliver", payload={"event": event})
-    await session.flush()
-    return {"status": "processing", "payment_id": payment.public_id}
-
-
-# The sandbox pay route's statements (Core, built once): read the payment, then move it
-# from pending to processing with one conditional UPDATE, so two submits at once charge once.
+# The sandbox charge's statements (Core, built once): read the payment, then move it from
+# pending to processing with one conditional UPDATE, so two submits at once charge once.
 _TO_CHARGE = select(_PAYMENTS.c.id, _PAYMENTS.c.amount, _PAYMENTS.c.currency, _PAYMENTS.c.status).where(
     _PAYMENTS.c.public_id == bindparam("public_id")
 )
@@ -95,11 +78,13 @@ _MARK_PROCESSING = (
 )
 
 
-async def sandbox_charge_by_public_id(
+async def sandbox_charge(
     session: AsyncSession, *, provider: SandboxProvider, public_id: str, card_number: str
 ) -> dict[str, str]:
-    """`sandbox_charge` for the API route, without ORM objects: the payment read as a row,
-    its status moved by a conditional UPDATE (pending -> processing), the webhook queued."""
+    """What the sandbox's hosted page (and its API twin) submits. The PSP answers at once
+    that it is processing; the outcome reaches passerelle later as a signed webhook. No ORM
+    objects: the payment read as a row, its status moved by a conditional UPDATE (pending ->
+    processing, so a second submit finds it processing), the webhook queued."""
     row = (await session.execute(_TO_CHARGE, {"public_id": public_id})).first()
     if row is None:
         raise NotFound("payment")
