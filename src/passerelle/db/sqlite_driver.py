@@ -156,3 +156,12 @@ def one_hop_dbapi(*, inline: bool = False) -> OneHopDBAPI:
     """The DBAPI module to give `create_async_engine(..., module=...)` for sqlite+aiosqlite.
     `inline`: only for an engine whose transactions all open with BEGIN IMMEDIATE."""
     return OneHopDBAPI(aiosqlite, sqlite3, inline=inline)
+
+
+def inline_sqlite(adapter: Any) -> sqlite3.Connection | None:
+    """The sqlite3 connection behind a write-engine adapter, to run a statement on directly
+    (db/prepared.py), or None: another engine's connection, or a hop to the thread in flight."""
+    if type(adapter) is not _InlineConnection or adapter._execute_mutex.locked():
+        return None
+    raw: sqlite3.Connection = adapter._connection._conn
+    return raw
