@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts import service as accounts
 from passerelle.accounts.models import Role, User
 from passerelle.config import SUPPORTED_LANGUAGES
+from passerelle.db.group_commit import SERIALIZED_WRITES
 from passerelle.errors import DomainError, Forbidden, Unauthorized
 from passerelle.i18n.languages import negotiate
 from passerelle.money import FxTable, is_currency
@@ -51,6 +52,8 @@ async def db_session(request: Request) -> AsyncSession:
     state = app_state(request)
     maker = state.db.read_sessions if request.method in SAFE_METHODS else state.db.sessions
     session = maker()
+    if getattr(request.state, "writes_serialized", False):
+        session.info[SERIALIZED_WRITES] = True
     request.state.db_session = session
     return session
 
@@ -77,8 +80,12 @@ class UnitOfWorkRoute(APIRoute):
 
         async def unit_of_work(request: Request) -> Response:
             state = app_state(request)
-            guard = state.db.write_guard() if request.method not in SAFE_METHODS else nullcontext()
+            writes = request.method not in SAFE_METHODS
+            guard = state.db.write_guard() if writes else nullcontext()
             async with guard:
+                # SQLite's write lock, held until the response: this request's writes are
+                # seen by no one before its COMMIT (group_commit.SERIALIZED_WRITES).
+                request.state.writes_serialized = writes and state.db.write_lock is not None
                 try:
                     response = await handler(request)
                     session: AsyncSession | None = getattr(request.state, "db_session", None)
@@ -110,13 +117,21 @@ def _bearer(request: Request) -> str | None:
 
 
 async def current_user_optional(request: Request, session: Session) -> User | None:
+    return await resolve_user(request, session, accounts.user_for_api_token)
+
+
+async def resolve_user(
+    request: Request, session: AsyncSession, by_api_token: Callable[..., Awaitable[User | None]]
+) -> User | None:
+    """The signed-in user (bearer token or session cookie, CSRF checked), once per request.
+    `by_api_token(session, token=...)` looks the bearer token up."""
     if hasattr(request.state, "user"):
         cached: User | None = request.state.user
         return cached
     user: User | None = None
     bearer = _bearer(request)
     if bearer:
-        user = await accounts.user_for_api_token(session, token=bearer)
+        user = await by_api_token(session, token=bearer)
         if user is None:
             raise Unauthorized("Invalid or expired API token")
         request.state.auth_via = "bearer"

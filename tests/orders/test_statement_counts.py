@@ -5,6 +5,7 @@ is worth it, update the figure (and docs/performance.md); if not, it is a regres
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -23,14 +24,14 @@ from tests.factories import Actor, make_merchant, make_product, make_user
 
 T = TypeVar("T")
 
-# Statements per step, BEGIN and SAVEPOINTs included (COMMIT is not a statement here).
-# (With group commit on, `Database(..., group_commit=True)`, each request adds its own
-# SAVEPOINT ... RELEASE and the Idempotency-Key needs no transaction of its own.)
+# Statements per step as sqlite3 runs them, BEGIN and SAVEPOINTs included (COMMIT is not
+# counted; an INSERT of n rows counts n). (With group commit on,
+# `Database(..., group_commit=True)`, each request adds its own SAVEPOINT ... RELEASE.)
 CART_ADD_FIRST = 8  # the account's first add also creates its cart
 CART_ADD_AGAIN = 7
-CHECKOUT = 18  # two SKUs: one conditional stock UPDATE each; includes the Idempotency-Key transaction
+CHECKOUT = 18  # one transaction; two SKUs: one conditional stock UPDATE and one order line each
 PAY = 4
-PAID_WEBHOOK = 21  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
+PAID_WEBHOOK = 23  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 
 
 class StatementLog:
@@ -45,19 +46,30 @@ class StatementLog:
 
 @contextmanager
 def statement_log(state: AppState) -> Iterator[StatementLog]:
+    """Every statement SQLite runs, counted by sqlite3 itself: prepared statements
+    (db/prepared.py) run below SQLAlchemy's events."""
     log = StatementLog()
+    traced: list[sqlite3.Connection] = []
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        log.statements.append(" ".join(statement.split())[:120])
+    def record(statement: str) -> None:
+        if not statement.startswith(("COMMIT", "ROLLBACK")):
+            log.statements.append(" ".join(statement.split())[:120])
+
+    def trace(dbapi_connection: Any, *_: Any) -> None:
+        raw: sqlite3.Connection = dbapi_connection._connection._conn
+        raw.set_trace_callback(record)
+        traced.append(raw)
 
     engines = {state.db.engine.sync_engine, state.db.read_engine.sync_engine}
     for engine in engines:
-        event.listen(engine, "before_cursor_execute", record)
+        event.listen(engine, "checkout", trace)
     try:
         yield log
     finally:
         for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
+            event.remove(engine, "checkout", trace)
+        for raw in traced:
+            raw.set_trace_callback(None)
 
 
 async def _buy(client: httpx.AsyncClient, runner: OutboxRunner, buyer: Actor, sku_id: int) -> None:
@@ -117,9 +129,9 @@ async def test_given_a_buyer_when_adding_checking_out_and_paying_then_each_step_
 
 
 # The consumers of orders.paid for an order nobody referred: the fan-out (poll, lease, the
-# two copies), then the copies (poll, lease, the mail read, the creator-credit read, done),
+# two copies, one INSERT row each), then the copies (poll, lease, the mail read, the creator-credit read, done),
 # then the poll that finds nothing left.
-PAID_CONSUMERS = 13
+PAID_CONSUMERS = 14
 
 
 async def test_given_a_paid_order_then_its_mail_and_creator_consumers_cost_their_known_statements(

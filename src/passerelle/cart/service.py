@@ -18,6 +18,7 @@ from passerelle.cart.models import Cart, CartItem
 from passerelle.catalog import columns
 from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
 from passerelle.db.base import utcnow
+from passerelle.db.prepared import Prepared
 from passerelle.errors import DomainError, Invalid, NotFound
 from passerelle.merchants.models import Merchant, MerchantStatus
 from passerelle.orders.pricing import unit_price
@@ -27,34 +28,59 @@ MAX_LINES = 100
 
 
 # Built once: statements on every buyer's path cost about as much to build as to run.
-_CART_OF_USER = select(Cart).where(Cart.user_id == bindparam("key"))
-_CART_OF_GUEST = select(Cart).where(Cart.guest_token_hash == bindparam("key"))
-_CLEAR = delete(CartItem).where(CartItem.cart_id == bindparam("cart_id"))
+# Prepared (db/prepared.py): in the buying path's write transaction they run on sqlite3.
+_CARTS: Table = Cart.__table__  # type: ignore[assignment]
+_ITEMS: Table = CartItem.__table__  # type: ignore[assignment]
+_CART_COLUMNS = (_CARTS.c.id, _CARTS.c.user_id, _CARTS.c.guest_token_hash, _CARTS.c.updated_at)
+_CART_OF_USER = Prepared(select(*_CART_COLUMNS).where(_CARTS.c.user_id == bindparam("key")))
+_CART_OF_GUEST = Prepared(select(*_CART_COLUMNS).where(_CARTS.c.guest_token_hash == bindparam("key")))
+_CLEAR = Prepared(delete(_ITEMS).where(_ITEMS.c.cart_id == bindparam("b_cart_id")))
 # Is the SKU on sale, is it already in the cart, how many lines the cart has: one query.
-_ADD_CHECK = (
+_ADD_CHECK = Prepared(
     select(
         Sku.id,
         CartItem.id,
-        select(func.count()).where(CartItem.cart_id == bindparam("cart_id")).scalar_subquery(),
+        select(func.count()).where(CartItem.cart_id == bindparam("b_cart_id")).scalar_subquery(),
     )
     .join(Product, Product.id == Sku.product_id)
     .join(Merchant, Merchant.id == Product.merchant_id)
-    .outerjoin(CartItem, (CartItem.sku_id == Sku.id) & (CartItem.cart_id == bindparam("cart_id")))
+    .outerjoin(CartItem, (CartItem.sku_id == Sku.id) & (CartItem.cart_id == bindparam("b_cart_id")))
     .where(
-        Sku.id == bindparam("sku_id"),
+        Sku.id == bindparam("b_sku_id"),
         Product.status == ProductStatus.published,
         Merchant.status == MerchantStatus.approved,
     )
 )
-# Writes on the tables (Core): the ORM's bulk insert/update path cost more than the statements.
-_CARTS: Table = Cart.__table__  # type: ignore[assignment]
-_ITEMS: Table = CartItem.__table__  # type: ignore[assignment]
-_INSERT_ITEM = insert(_ITEMS)
-_INSERT_CART = insert(_CARTS).returning(_CARTS.c.id)
-_TOUCH_CART = update(_CARTS).where(_CARTS.c.id == bindparam("cart_id")).values(updated_at=bindparam("now"))
+_INSERT_ITEM = Prepared(
+    insert(_ITEMS).values(
+        cart_id=bindparam("cart_id"),
+        sku_id=bindparam("sku_id"),
+        quantity=bindparam("quantity"),
+        attribution=bindparam("attribution"),
+        added_at=bindparam("added_at"),
+    )
+)
+_INSERT_CART = Prepared(
+    insert(_CARTS)
+    .values(
+        user_id=bindparam("user_id"), guest_token_hash=bindparam("guest_token_hash"), updated_at=bindparam("updated_at")
+    )
+    .returning(_CARTS.c.id)
+)
+_TOUCH_CART = Prepared(update(_CARTS).where(_CARTS.c.id == bindparam("b_cart_id")).values(updated_at=bindparam("now")))
+# Added in the database (not read-then-written): two adds at once both count.
+_ADD_QUANTITY = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("b_item_id"), _ITEMS.c.quantity + bindparam("b_add") <= MAX_QUANTITY)
+    .values(quantity=_ITEMS.c.quantity + bindparam("b_add"))
+)
+_ADD_QUANTITY_PLAIN = Prepared(_ADD_QUANTITY)
+_ADD_QUANTITY_ATTRIBUTED = Prepared(_ADD_QUANTITY.values(attribution=bindparam("b_attribution")))
 
 
 async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: str | None, create: bool) -> Cart | None:
+    """The cart, as a plain `Cart` that is not in the session: callers read it (its id);
+    changes go through this module's statements."""
     key: dict[str, int | str]
     if user_id is not None:
         query, key = _CART_OF_USER, {"key": user_id}
@@ -62,17 +88,17 @@ async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: s
         query, key = _CART_OF_GUEST, {"key": token_hash(guest_token)}
     else:
         return None
-    cart = (await session.execute(query, key)).scalar_one_or_none()
-    if cart is None and create:
-        # Core INSERT ... RETURNING (an ORM flush cost several times the statement); the
-        # object handed back is not in the session: callers read its id.
-        values = {
-            "user_id": user_id,
-            "guest_token_hash": None if user_id is not None else token_hash(guest_token or ""),
-            "updated_at": utcnow(),
-        }
-        cart = Cart(id=(await session.execute(_INSERT_CART, values)).scalar_one(), **values)
-    return cart
+    row = await query.first(session, key)
+    if row is not None:
+        return Cart(id=row.id, user_id=row.user_id, guest_token_hash=row.guest_token_hash, updated_at=row.updated_at)
+    if not create:
+        return None
+    values = {
+        "user_id": user_id,
+        "guest_token_hash": None if user_id is not None else token_hash(guest_token or ""),
+        "updated_at": utcnow(),
+    }
+    return Cart(id=await _INSERT_CART.scalar(session, values), **values)
 
 
 async def add_item(
@@ -80,8 +106,7 @@ async def add_item(
 ) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Invalid("invalid_quantity", f"Quantity must be between 1 and {MAX_QUANTITY}", field="quantity")
-    # One query: is the SKU on sale, is it already in the cart, how many lines the cart has.
-    row = (await session.execute(_ADD_CHECK, {"cart_id": cart.id, "sku_id": sku_id})).first()
+    row = await _ADD_CHECK.first(session, {"b_cart_id": cart.id, "b_sku_id": sku_id})
     if row is None:
         raise NotFound("sku")
     _, item_id, count = row
@@ -89,24 +114,20 @@ async def add_item(
     if item_id is None:
         if count >= MAX_LINES:
             raise Invalid("cart_full", f"A cart holds at most {MAX_LINES} different items", field="sku_id")
-        await session.execute(
-            _INSERT_ITEM,
+        await _INSERT_ITEM.rowcount(
+            session,
             {"cart_id": cart.id, "sku_id": sku_id, "quantity": quantity, "attribution": attribution, "added_at": now},
         )
     else:
-        # Added in the database (not read-then-written): two adds at once both count.
-        values: dict[str, Any] = {"quantity": CartItem.quantity + quantity}
         if attribution:
-            values["attribution"] = attribution
-        added = await session.execute(
-            update(CartItem)
-            .where(CartItem.id == item_id, CartItem.quantity + quantity <= MAX_QUANTITY)
-            .values(values)
-            .execution_options(synchronize_session=False)
-        )
-        if added.rowcount != 1:  # type: ignore[attr-defined]
+            added = await _ADD_QUANTITY_ATTRIBUTED.rowcount(
+                session, {"b_item_id": item_id, "b_add": quantity, "b_attribution": attribution}
+            )
+        else:
+            added = await _ADD_QUANTITY_PLAIN.rowcount(session, {"b_item_id": item_id, "b_add": quantity})
+        if added != 1:
             raise Invalid("invalid_quantity", f"At most {MAX_QUANTITY} of one item", field="quantity")
-    await session.execute(_TOUCH_CART, {"cart_id": cart.id, "now": now})
+    await _TOUCH_CART.rowcount(session, {"b_cart_id": cart.id, "now": now})
     set_committed_value(cart, "updated_at", now)
 
 
@@ -130,7 +151,7 @@ async def remove_item(session: AsyncSession, *, cart: Cart, sku_id: int) -> None
 
 
 async def clear(session: AsyncSession, *, cart_id: int) -> None:
-    await session.execute(_CLEAR, {"cart_id": cart_id})
+    await _CLEAR.rowcount(session, {"b_cart_id": cart_id})
 
 
 async def merge_guest_cart(session: AsyncSession, *, guest_token: str, user_id: int) -> int:
@@ -174,7 +195,7 @@ class CartLine:
         return self.unit_amount * self.quantity
 
 
-_LINES = (
+_LINES = Prepared(
     select(
         CartItem.quantity,
         CartItem.attribution,
@@ -192,20 +213,20 @@ _LINES = (
     )
     .join(Sku, Sku.id == CartItem.sku_id)
     .join(Product, Product.id == Sku.product_id)
-    .where(CartItem.cart_id == bindparam("cart_id"))
+    .where(CartItem.cart_id == bindparam("b_cart_id"))
     .order_by(Product.merchant_id, CartItem.id)
 )
-_CHECKOUT_ITEMS = (
+_CHECKOUT_ITEMS = Prepared(
     select(Cart.id, CartItem.sku_id, CartItem.quantity, CartItem.attribution)
     .outerjoin(CartItem, CartItem.cart_id == Cart.id)
-    .where(Cart.user_id == bindparam("user_id"))
+    .where(Cart.user_id == bindparam("b_user_id"))
     .order_by(CartItem.id)
 )
 
 
 async def lines(session: AsyncSession, *, cart: Cart, language: str) -> list[CartLine]:
     """The cart's lines priced by the server (tiers applied on each SKU's total quantity)."""
-    rows = (await session.execute(_LINES, {"cart_id": cart.id, "language": language})).all()
+    rows = await _LINES.rows(session, {"b_cart_id": cart.id, "language": language})
     tiers: dict[int, list[tuple[int, int]]] = {}
     tiered = [row[2] for row in rows if row[12]]
     if tiered:
@@ -255,7 +276,7 @@ async def checkout_items(
 ) -> tuple[int | None, list[tuple[int, int, dict[str, Any] | None]]]:
     """The account's cart id (None without a cart) and its (sku, quantity, attribution)
     items, in one query: checkout prices them itself."""
-    rows = (await session.execute(_CHECKOUT_ITEMS, {"user_id": user_id})).all()
+    rows = await _CHECKOUT_ITEMS.rows(session, {"b_user_id": user_id})
     if not rows:
         return None, []
     return rows[0][0], [(sku_id, quantity, attribution) for _, sku_id, quantity, attribution in rows if sku_id]

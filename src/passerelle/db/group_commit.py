@@ -30,11 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 T = TypeVar("T")
 
-# In a member session's `info`: its transaction is shared and nobody else can see an
-# uncommitted write of it (SQLite has one writer, readers see only what is committed), so a
-# step that commits early only to be seen by others in the meantime (an Idempotency-Key in
-# flight) need not.
-GROUPED = "group_commit"
+# In a session's `info`: its writes are serialized with every other writer of this process
+# (a group commit member, or a request holding `Database.write_lock` throughout), and
+# readers see only what is committed, so nobody sees them before its COMMIT. A step that
+# commits early only to be seen in the meantime (an Idempotency-Key in flight) need not.
+SERIALIZED_WRITES = "serialized_writes"
 
 
 class _Group:
@@ -86,7 +86,7 @@ class GroupCommit:
                 join_transaction_mode="create_savepoint",
                 expire_on_commit=False,
                 autoflush=False,
-                info={GROUPED: True},
+                info={SERIALIZED_WRITES: True},
             )
             try:
                 outcome = await work(session)

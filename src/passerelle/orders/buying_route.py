@@ -18,8 +18,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
-from passerelle.deps import UnitOfWorkRoute, app_state, current_user_optional, db_session, run_after_commit
+from passerelle.deps import UnitOfWorkRoute, app_state, db_session, resolve_user, run_after_commit
 from passerelle.state import AppState
 
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
@@ -69,7 +70,8 @@ async def request_context(request: Request) -> tuple[AppState, AsyncSession, Use
     dependency solving cost more than these three lookups on the buying routes."""
     state = app_state(request)
     session = await db_session(request)
-    return state, session, await current_user_optional(request, session)
+    # These routes only read the buyer: a plain copy of the row serves (cheaper than the entity).
+    return state, session, await resolve_user(request, session, accounts.user_copy_for_api_token)
 
 
 def buying_post(router: APIRouter, path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]:

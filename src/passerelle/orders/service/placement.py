@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts.models import User
 from passerelle.catalog import columns
 from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
+from passerelle.db.prepared import Prepared
 from passerelle.errors import Conflict, Invalid
 from passerelle.i18n.countries import check_country
 from passerelle.infra import outbox
@@ -194,13 +195,65 @@ async def price(
     return Quote(currency=currency, country=country, merchants=list(by_merchant.values()), fx=fx)
 
 
-# Core inserts on the tables (the ORM's bulk-insert path cost more than the statements).
+# Inserts on the tables, prepared (db/prepared.py): the ORM's flush, then SQLAlchemy's
+# execution of Core statements, each cost many times the statements.
 _PURCHASES: Table = Purchase.__table__  # type: ignore[assignment]
 _ORDERS: Table = Order.__table__  # type: ignore[assignment]
-_INSERT_PURCHASE = insert(_PURCHASES).returning(_PURCHASES.c.id)
-_INSERT_ORDERS = insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True)
-_INSERT_LINES = insert(OrderLine.__table__)  # type: ignore[arg-type]
-_INSERT_EVENTS = insert(OrderEvent.__table__)  # type: ignore[arg-type]
+_LINES: Table = OrderLine.__table__  # type: ignore[assignment]
+_EVENTS: Table = OrderEvent.__table__  # type: ignore[assignment]
+
+
+def _insert(table: Table, names: tuple[str, ...], *, returning_id: bool = False) -> Prepared:
+    statement = insert(table).values({name: bindparam(name) for name in names})
+    return Prepared(statement.returning(table.c.id) if returning_id else statement)
+
+
+_PURCHASE_FIELDS = ("buyer_id", "currency", "total_amount", "shipping_address", "created_at", "coupon_id")
+_ORDER_FIELDS = (
+    "purchase_id",
+    "merchant_id",
+    "buyer_id",
+    "status",
+    "currency",
+    "subtotal_amount",
+    "shipping_amount",
+    "vat_amount",
+    "total_amount",
+    "commission_amount",
+    "discount_amount",
+    "discount_funder",
+    "refunded_amount",
+    "buyer_currency",
+    "buyer_total_amount",
+    "fx_rate",
+    "ship_to_country",
+    "expires_at",
+    "created_at",
+    "updated_at",
+    "source",
+)
+_LINE_FIELDS = (
+    "order_id",
+    "sku_id",
+    "product_id",
+    "title",
+    "sku_code",
+    "quantity",
+    "unit_amount",
+    "line_amount",
+    "vat_rate_bp",
+    "vat_amount",
+    "commission_rate_bp",
+    "commission_amount",
+    "merchant_net_amount",
+    "returned_quantity",
+    "attribution",
+)
+_EVENT_FIELDS = ("order_id", "from_status", "to_status", "actor_id", "actor_kind", "note", "at")
+_INSERT_PURCHASE = _insert(_PURCHASES, _PURCHASE_FIELDS, returning_id=True)
+_INSERT_ORDER = _insert(_ORDERS, _ORDER_FIELDS, returning_id=True)
+_INSERT_LINES = _insert(_LINES, _LINE_FIELDS)
+_INSERT_EVENTS = _insert(_EVENTS, _EVENT_FIELDS)
 
 
 @dataclass
@@ -238,7 +291,8 @@ async def place(
         "created_at": now,
         "coupon_id": coupon_id,
     }
-    purchase_id = (await session.execute(_INSERT_PURCHASE, purchase_values)).scalar_one()
+    purchase_id = await _INSERT_PURCHASE.scalar(session, purchase_values)
+    assert purchase_id is not None
     purchase = Purchase(id=purchase_id, **purchase_values)
     order_values: list[dict[str, Any]] = []
     expires_at = now + hold_for
@@ -270,9 +324,8 @@ async def place(
                 source=source,
             )
         )
-    # The orders in one INSERT: their lines need their ids (in the order given).
-    order_ids = (await session.execute(_INSERT_ORDERS, order_values)).scalars().all()
-    orders = [Order(id=order_id, **values) for order_id, values in zip(order_ids, order_values, strict=True)]
+    # One INSERT per merchant (a purchase has few): their lines need their ids.
+    orders = [Order(id=await _INSERT_ORDER.scalar(session, values), **values) for values in order_values]
     lines, events, expiries = [], [], []
     for order, merchant_quote in zip(orders, quote.merchants, strict=True):
         for request, sku, product, title, priced in merchant_quote.lines:
@@ -309,7 +362,7 @@ async def place(
         # Wake the expiry sweep when this hold runs out.
         expiries.append(outbox.Message(topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at))
     # One INSERT per table, whatever the number of merchants and lines.
-    await session.execute(_INSERT_LINES, lines)
-    await session.execute(_INSERT_EVENTS, events)
+    await _INSERT_LINES.run_many(session, lines)
+    await _INSERT_EVENTS.run_many(session, events)
     await outbox.emit_many(session, expiries)
     return Placed(purchase=purchase, orders=orders)
