@@ -29,7 +29,7 @@ T = TypeVar("T")
 # `Database(..., group_commit=True)`, each request adds its own SAVEPOINT ... RELEASE.)
 CART_ADD_FIRST = 8  # the account's first add also creates its cart
 CART_ADD_AGAIN = 7
-CHECKOUT = 18  # one transaction; two SKUs: one conditional stock UPDATE and one order line each
+CHECKOUT = 20  # one transaction; two SKUs: one read, one conditional stock UPDATE and one order line each
 PAY = 4
 PAID_WEBHOOK = 23  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 

@@ -8,6 +8,7 @@ from typing import Protocol
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.db.prepared import Prepared
 from passerelle.merchants.models import Merchant
 from passerelle.money import Money
 from passerelle.orders.models import CommissionRule, ShippingFee
@@ -48,21 +49,31 @@ class CommissionTable:
         return DEFAULT_COMMISSION_BP
 
 
-# Built once (every checkout runs them): building a statement costs about as much as running it.
+# Built once and prepared (every checkout runs them, db/prepared.py); one merchant per
+# statement: a checkout has few, and a prepared statement takes no IN list.
 # Columns, not entities: rows are read once, loading ORM objects cost more than the query.
-_COMMISSION_RULES = select(CommissionRule.merchant_id, CommissionRule.category_id, CommissionRule.rate_bp).where(
-    (CommissionRule.merchant_id.in_(bindparam("merchant_ids", expanding=True))) | (CommissionRule.merchant_id.is_(None))
+_PLATFORM_COMMISSION = Prepared(
+    select(CommissionRule.merchant_id, CommissionRule.category_id, CommissionRule.rate_bp).where(
+        CommissionRule.merchant_id.is_(None)
+    )
 )
-_SHIPPING_FEES = (
+_MERCHANT_COMMISSION = Prepared(
+    select(CommissionRule.merchant_id, CommissionRule.category_id, CommissionRule.rate_bp).where(
+        CommissionRule.merchant_id == bindparam("b_merchant_id")
+    )
+)
+_SHIPPING_FEES = Prepared(
     select(ShippingFee.merchant_id, ShippingFee.country, ShippingFee.fee_amount, ShippingFee.free_from_amount)
-    .where(ShippingFee.merchant_id.in_(bindparam("merchant_ids", expanding=True)))
+    .where(ShippingFee.merchant_id == bindparam("b_merchant_id"))
     .order_by(ShippingFee.id)
 )
 
 
 async def commission_table(session: AsyncSession, *, merchant_ids: set[int]) -> CommissionTable:
-    rows = await session.execute(_COMMISSION_RULES, {"merchant_ids": sorted(merchant_ids)})
-    return CommissionTable(rows.all())
+    rules = await _PLATFORM_COMMISSION.rows(session)
+    for merchant_id in sorted(merchant_ids):
+        rules += await _MERCHANT_COMMISSION.rows(session, {"b_merchant_id": merchant_id})
+    return CommissionTable(rules)
 
 
 async def shipping_fees_for(
@@ -70,11 +81,10 @@ async def shipping_fees_for(
 ) -> dict[int, tuple[int, int | None]]:
     """Per merchant, (fee, free-from subtotal) in its currency for shipping to `country`;
     one query for all the merchants of a checkout."""
-    rows: dict[int, list[_Fee]] = {m.id: [] for m in merchants}
-    found = await session.execute(_SHIPPING_FEES, {"merchant_ids": list(rows)})
-    for fee in found:
-        rows[fee.merchant_id].append(fee)
-    return {m.id: _fee(rows[m.id], merchant=m, country=country) for m in merchants}
+    return {
+        m.id: _fee(await _SHIPPING_FEES.rows(session, {"b_merchant_id": m.id}), merchant=m, country=country)
+        for m in merchants
+    }
 
 
 async def shipping_fee_for(session: AsyncSession, *, merchant: Merchant, country: str) -> tuple[int, int | None]:

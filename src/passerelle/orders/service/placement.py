@@ -92,14 +92,17 @@ class Quote:
         return sum(self.buyer_amount(m) for m in self.merchants)
 
 
-# One query for the SKUs, their product and merchant, whether the merchant ships to the
-# country, the title and whether tiers exist (read next only when some do). Built once:
-# building a statement costs about as much as running it.
-_SKUS_TO_PRICE = (
+# One query per SKU for the SKU, its product and merchant, whether the merchant ships to
+# the country, the title and whether tiers exist (read next only when some do). Built once
+# and prepared (db/prepared.py): loading the three entities through the ORM cost several
+# times the query; the columns come back as plain, read-only objects.
+_SKU_TABLE: Table = Sku.__table__  # type: ignore[assignment]
+_PRODUCT_TABLE: Table = Product.__table__  # type: ignore[assignment]
+_MERCHANT_TABLE: Table = Merchant.__table__  # type: ignore[assignment]
+_ENTITY_COLUMNS = ((Sku, list(_SKU_TABLE.c)), (Product, list(_PRODUCT_TABLE.c)), (Merchant, list(_MERCHANT_TABLE.c)))
+_SKU_TO_PRICE = Prepared(
     select(
-        Sku,
-        Product,
-        Merchant,
+        *(column for _, table_columns in _ENTITY_COLUMNS for column in table_columns),
         exists()
         .where(MerchantShipsTo.merchant_id == Merchant.id, MerchantShipsTo.country == bindparam("country"))
         .correlate(Merchant),
@@ -108,8 +111,21 @@ _SKUS_TO_PRICE = (
     )
     .join(Product, Product.id == Sku.product_id)
     .join(Merchant, Merchant.id == Product.merchant_id)
-    .where(Sku.id.in_(bindparam("sku_ids", expanding=True)))
+    .where(Sku.id == bindparam("b_sku_id"))
 )
+
+
+def _entities(row: Any) -> tuple[Sku, Product, Merchant, bool, str | None, bool]:
+    """The row of `_SKU_TO_PRICE` as plain Sku, Product and Merchant objects (not in the
+    session: read them, do not change them) and its three computed columns."""
+    built: list[Any] = []
+    start = 0
+    for entity, table_columns in _ENTITY_COLUMNS:
+        values = row[start : start + len(table_columns)]
+        built.append(entity(**{column.key: value for column, value in zip(table_columns, values, strict=True)}))
+        start += len(table_columns)
+    ships_here, title, has_tiers = row[start:]
+    return built[0], built[1], built[2], bool(ships_here), title, bool(has_tiers)
 
 
 async def price(
@@ -122,9 +138,11 @@ async def price(
     if not fx.knows(currency):
         raise Invalid("unknown_currency", f"No exchange rate for {currency}", field="currency")
     totals = stock.aggregate((r.sku_id, r.quantity) for r in requests)
-    rows = (
-        await session.execute(_SKUS_TO_PRICE, {"sku_ids": list(totals), "country": country, "language": language})
-    ).all()
+    rows = []
+    for sku_id in totals:
+        row = await _SKU_TO_PRICE.first(session, {"b_sku_id": sku_id, "country": country, "language": language})
+        if row is not None:
+            rows.append(_entities(row))
     found = {sku.id: (sku, product, merchant) for sku, product, merchant, *_ in rows}
     for sku_id in totals:
         if sku_id not in found:
