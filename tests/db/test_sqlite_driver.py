@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -98,3 +99,37 @@ async def test_given_a_bulk_executemany_then_it_keeps_the_thread_hop_and_the_loo
     async with state.db.read_sessions() as session:
         total = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
     assert total == INLINE_MAX_ROWS + 2
+
+
+async def test_given_a_committed_session_then_checkin_makes_no_trip_to_roll_back_and_an_open_transaction_is_still_rolled_back(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trips: list[str] = []
+    hop = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(getattr(fn, "__name__", "?"))
+        return await hop(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with state.db.writing() as session:  # the pool's first connection (its set-up rolls back once)
+        session.add(OutboxMessage(topic="kept", payload={}))
+    trips.clear()
+    async with state.db.writing() as session:
+        session.add(OutboxMessage(topic="kept", payload={}))
+    assert trips == ["_run_statement", "commit"]  # BEGIN IMMEDIATE, COMMIT: no rollback at checkin
+
+    # A connection handed back with its transaction still open (BEGIN run below
+    # SQLAlchemy) is rolled back at checkin: the pool's reset still does its job.
+    async with state.db.engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.execute("BEGIN IMMEDIATE")
+        await raw.execute(
+            "INSERT INTO outbox_messages (topic, payload, created_at, available_at, attempts, last_error)"
+            " VALUES ('lost', '{}', '2026-01-01', '2026-01-01', 0, '')"
+        )
+    assert trips[-1] == "rollback"
+    async with state.db.read_sessions() as session:
+        topics = (await session.execute(select(OutboxMessage.topic))).scalars().all()
+    assert topics == ["kept", "kept"]

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from passerelle.db.group_commit import GroupCommit
-from passerelle.db.sqlite_driver import one_hop_dbapi
+from passerelle.db.sqlite_driver import in_transaction, one_hop_dbapi
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,6 +29,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _reset_open_transaction(dbapi_connection: Any, _record: Any, _state: Any) -> None:
+    if in_transaction(dbapi_connection):
+        dbapi_connection.rollback()
+
+
 def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> AsyncEngine:
     """An engine for `url`. On SQLite, `for_writes` engines take the write lock at BEGIN."""
     kwargs: dict[str, Any] = {"echo": echo}
@@ -37,9 +42,15 @@ def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> Asy
         if url.startswith("sqlite+aiosqlite"):
             # One thread hop per statement; none inside a write transaction (sqlite_driver.py).
             kwargs["module"] = one_hop_dbapi(inline=for_writes)
+            # The pool's default reset is a rollback() at every checkin: on aiosqlite, a trip
+            # to its thread even after a COMMIT, when there is nothing to roll back (a third
+            # of a request's hops). `_reset_open_transaction` rolls back only an open one.
+            kwargs["pool_reset_on_return"] = None
     else:
         kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
     engine = create_async_engine(url, **kwargs)
+    if url.startswith("sqlite+aiosqlite"):
+        event.listen(engine.sync_engine, "reset", _reset_open_transaction)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if for_writes:

@@ -165,3 +165,10 @@ def inline_sqlite(adapter: Any) -> sqlite3.Connection | None:
         return None
     raw: sqlite3.Connection = adapter._connection._conn
     return raw
+
+
+def in_transaction(adapter: Any) -> bool:
+    """Whether the sqlite3 connection behind an adapter has a transaction open (read on the
+    calling thread: a flag of the connection, no statement)."""
+    raw: sqlite3.Connection = adapter._connection._conn
+    return raw.in_transaction
