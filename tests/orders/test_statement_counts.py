@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import event, func, select
 
+from passerelle.db.prepared import Prepared
 from passerelle.infra import outbox
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.orders.models import Order, OrderStatus
@@ -45,17 +46,29 @@ class StatementLog:
 
 @contextmanager
 def statement_log(state: AppState) -> Iterator[StatementLog]:
+    """Every statement sent to the database: through SQLAlchemy's execution (its event), and
+    the prepared ones run on SQLite's connection directly (db/prepared.py), which skip it."""
     log = StatementLog()
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         log.statements.append(" ".join(statement.split())[:120])
 
+    run_raw = Prepared._run_raw
+
+    async def run_raw_recorded(self: Prepared, *args: Any) -> Any:
+        cursor = await run_raw(self, *args)
+        if cursor is not None and self._sqlite is not None:
+            record(None, None, self._sqlite.sql)
+        return cursor
+
     engines = {state.db.engine.sync_engine, state.db.read_engine.sync_engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
+    Prepared._run_raw = run_raw_recorded  # type: ignore[method-assign]
     try:
         yield log
     finally:
+        Prepared._run_raw = run_raw  # type: ignore[method-assign]
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
 

@@ -21,21 +21,22 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import pycountry
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.db.prepared import Prepared
 from passerelle.festival import service
 from passerelle.festival.models import Festival
 from passerelle.festival.screen_models import Dimension, ScreenCount, ScreenCountedOrder
 from passerelle.merchants.models import Merchant
 from passerelle.money import FxTable, Money
-from passerelle.orders.models import Order, OrderLine, OrderStatus
+from passerelle.orders.models import OrderLine, OrderStatus
 
 # Statuses of an order that was paid (GMV counts it, whatever happened after).
 PAID = (
@@ -50,7 +51,24 @@ CHART_SECONDS = 300  # the orders/s chart shows the last five minutes
 TOP = 8
 
 
-async def count_paid_order(session: AsyncSession, *, order: Order, now: datetime) -> bool:
+class CountedOrder(Protocol):
+    """What the count reads of a paid order: an `Order`, or the paid webhook's row of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def ship_to_country(self) -> str: ...
+    @property
+    def merchant_id(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total_amount(self) -> int: ...
+
+
+async def count_paid_order(session: AsyncSession, *, order: CountedOrder, now: datetime) -> bool:
     """Count one paid order into its festival's aggregates. False when it was already
     counted or was not placed during a festival."""
     festival_id = await _festival_at(session, order.created_at)
@@ -119,18 +137,20 @@ async def _raise_peak(session: AsyncSession, *, festival_id: int, second: str) -
     )
 
 
-# Built once (every paid order runs it); the id only, no ORM object.
-_FESTIVAL_AT = (
-    select(Festival.id)
-    .where(Festival.starts_at <= bindparam("moment"), Festival.ends_at > bindparam("moment"))
-    .order_by(Festival.id)
+# Built once (every paid order runs it, in its write transaction); the id only, no ORM
+# object; prepared (db/prepared.py).
+_FESTIVALS: Table = Festival.__table__  # type: ignore[assignment]
+_FESTIVAL_AT = Prepared(
+    select(_FESTIVALS.c.id)
+    .where(_FESTIVALS.c.starts_at <= bindparam("moment"), _FESTIVALS.c.ends_at > bindparam("moment"))
+    .order_by(_FESTIVALS.c.id)
     .limit(1)
 )
 
 
 async def _festival_at(session: AsyncSession, moment: datetime) -> int | None:
-    found = await session.execute(_FESTIVAL_AT, {"moment": moment})
-    return found.scalar_one_or_none()
+    found: int | None = await _FESTIVAL_AT.scalar(session, {"moment": moment})
+    return found
 
 
 # -- the snapshot ----------------------------------------------------------------------
