@@ -21,21 +21,21 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import pycountry
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.db.prepared import Prepared
 from passerelle.festival import service
 from passerelle.festival.models import Festival
 from passerelle.festival.screen_models import Dimension, ScreenCount, ScreenCountedOrder
 from passerelle.merchants.models import Merchant
 from passerelle.money import FxTable, Money
-from passerelle.orders.models import Order, OrderLine, OrderStatus
+from passerelle.orders.models import OrderLine, OrderStatus
 
 # Statuses of an order that was paid (GMV counts it, whatever happened after).
 PAID = (
@@ -50,87 +50,163 @@ CHART_SECONDS = 300  # the orders/s chart shows the last five minutes
 TOP = 8
 
 
-async def count_paid_order(session: AsyncSession, *, order: Order, now: datetime) -> bool:
+class CountedOrder(Protocol):
+    """What the count reads of a paid order: an `Order`, or the paid webhook's row of it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def ship_to_country(self) -> str: ...
+    @property
+    def merchant_id(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total_amount(self) -> int: ...
+
+
+async def count_paid_order(session: AsyncSession, *, order: CountedOrder, now: datetime) -> bool:
     """Count one paid order into its festival's aggregates. False when it was already
     counted or was not placed during a festival."""
     festival_id = await _festival_at(session, order.created_at)
     if festival_id is None:
         return False
-    try:
-        async with session.begin_nested():
-            session.add(ScreenCountedOrder(order_id=order.id, festival_id=festival_id))
-    except IntegrityError:
+    upserts = _UPSERTS[session.get_bind().dialect.name]
+    if await upserts.mark_counted.first(session, {"order_id": order.id, "festival_id": festival_id}) is None:
         return False  # counted already
     keys = [
         (Dimension.total, ""),
         (Dimension.country, order.ship_to_country),
         (Dimension.merchant, str(order.merchant_id)),
     ]
-    lines = await session.execute(select(OrderLine.attribution).where(OrderLine.order_id == order.id))
-    room_ids = {str(a["room_id"]) for a in lines.scalars() if a and a.get("room_id")}
+    lines = await _ATTRIBUTIONS.rows(session, {"b_order_id": order.id})
+    room_ids = {str(a["room_id"]) for (a,) in lines if a and a.get("room_id")}
     keys += [(Dimension.room, room) for room in sorted(room_ids)]
-    for dimension, key in keys:
-        await _add(session, festival_id, dimension, key, order.currency, order.total_amount)
+    await upserts.add.run_many(
+        session,
+        [
+            {
+                "festival_id": festival_id,
+                "dimension": dimension,
+                "key": key,
+                "currency": order.currency,
+                "gmv_amount": order.total_amount,
+                "b_amount": order.total_amount,
+            }
+            for dimension, key in keys
+        ],
+    )
     second = str(int(now.timestamp()))
-    await _add(session, festival_id, Dimension.second, second, "", 0)
-    await _raise_peak(session, festival_id=festival_id, second=second)
+    await upserts.add.rowcount(
+        session,
+        {
+            "festival_id": festival_id,
+            "dimension": Dimension.second,
+            "key": second,
+            "currency": "",
+            "gmv_amount": 0,
+            "b_amount": 0,
+        },
+    )
+    await _raise_peak(session, upserts, festival_id=festival_id, second=second)
     return True
 
 
-async def _add(
-    session: AsyncSession, festival_id: int, dimension: Dimension, key: str, currency: str, amount: int
-) -> None:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(ScreenCount).values(
-        festival_id=festival_id, dimension=dimension, key=key, currency=currency, orders=1, gmv_amount=amount
+# The count's statements, built once (every paid order of a festival runs them, in its
+# write transaction) and prepared (db/prepared.py); the upserts per dialect.
+_COUNTS: Table = ScreenCount.__table__  # type: ignore[assignment]
+_COUNTED: Table = ScreenCountedOrder.__table__  # type: ignore[assignment]
+_LINES: Table = OrderLine.__table__  # type: ignore[assignment]
+_ATTRIBUTIONS = Prepared(select(_LINES.c.attribution).where(_LINES.c.order_id == bindparam("b_order_id")))
+_SECOND_ORDERS = Prepared(
+    select(_COUNTS.c.orders).where(
+        _COUNTS.c.festival_id == bindparam("b_festival_id"),
+        _COUNTS.c.dimension == Dimension.second,
+        _COUNTS.c.key == bindparam("b_key"),
     )
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[ScreenCount.festival_id, ScreenCount.dimension, ScreenCount.key, ScreenCount.currency],
-            set_={"orders": ScreenCount.orders + 1, "gmv_amount": ScreenCount.gmv_amount + amount},
-        )
+)
+_RAISE_PEAK = Prepared(
+    update(_COUNTS)
+    .where(
+        _COUNTS.c.festival_id == bindparam("b_festival_id"),
+        _COUNTS.c.dimension == Dimension.peak,
+        _COUNTS.c.orders < bindparam("busiest"),
+    )
+    .values(orders=bindparam("busiest"))
+)
+
+
+@dataclass(frozen=True)
+class _Upserts:
+    mark_counted: Prepared  # the order's guard row: no row back when it was there already
+    add: Prepared  # one more order (and its money) into a count, made if missing
+    peak_row: Prepared  # the festival's peak row, made if missing
+
+
+def _upserts(dialect: str) -> _Upserts:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    add = insert(_COUNTS).values(
+        festival_id=bindparam("festival_id"),
+        dimension=bindparam("dimension"),
+        key=bindparam("key"),
+        currency=bindparam("currency"),
+        orders=1,
+        gmv_amount=bindparam("gmv_amount"),
+    )
+    return _Upserts(
+        mark_counted=Prepared(
+            insert(_COUNTED)
+            .values(order_id=bindparam("order_id"), festival_id=bindparam("festival_id"))
+            .on_conflict_do_nothing(index_elements=[_COUNTED.c.order_id])
+            .returning(_COUNTED.c.order_id)
+        ),
+        add=Prepared(
+            add.on_conflict_do_update(
+                index_elements=[_COUNTS.c.festival_id, _COUNTS.c.dimension, _COUNTS.c.key, _COUNTS.c.currency],
+                set_={"orders": _COUNTS.c.orders + 1, "gmv_amount": _COUNTS.c.gmv_amount + bindparam("b_amount")},
+            )
+        ),
+        peak_row=Prepared(
+            insert(_COUNTS)
+            .values(
+                festival_id=bindparam("festival_id"),
+                dimension=Dimension.peak,
+                key="",
+                currency="",
+                orders=0,
+                gmv_amount=0,
+            )
+            .on_conflict_do_nothing()
+        ),
     )
 
 
-async def _raise_peak(session: AsyncSession, *, festival_id: int, second: str) -> None:
+_UPSERTS = {dialect: _upserts(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+async def _raise_peak(session: AsyncSession, upserts: _Upserts, *, festival_id: int, second: str) -> None:
     """The busiest second so far, kept as one row (no scan of every second)."""
-    busiest = await session.scalar(
-        select(ScreenCount.orders).where(
-            ScreenCount.festival_id == festival_id,
-            ScreenCount.dimension == Dimension.second,
-            ScreenCount.key == second,
-        )
-    )
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    await session.execute(
-        insert(ScreenCount)
-        .values(festival_id=festival_id, dimension=Dimension.peak, key="", currency="", orders=0, gmv_amount=0)
-        .on_conflict_do_nothing()
-    )
-    await session.execute(
-        update(ScreenCount)
-        .where(
-            ScreenCount.festival_id == festival_id,
-            ScreenCount.dimension == Dimension.peak,
-            ScreenCount.orders < int(busiest or 0),
-        )
-        .values(orders=int(busiest or 0))
-        .execution_options(synchronize_session=False)
-    )
+    busiest = await _SECOND_ORDERS.scalar(session, {"b_festival_id": festival_id, "b_key": second})
+    await upserts.peak_row.rowcount(session, {"festival_id": festival_id})
+    await _RAISE_PEAK.rowcount(session, {"b_festival_id": festival_id, "busiest": int(busiest or 0)})
 
 
-# Built once (every paid order runs it); the id only, no ORM object.
-_FESTIVAL_AT = (
-    select(Festival.id)
-    .where(Festival.starts_at <= bindparam("moment"), Festival.ends_at > bindparam("moment"))
-    .order_by(Festival.id)
+# Built once (every paid order runs it, in its write transaction); the id only, no ORM
+# object; prepared (db/prepared.py).
+_FESTIVALS: Table = Festival.__table__  # type: ignore[assignment]
+_FESTIVAL_AT = Prepared(
+    select(_FESTIVALS.c.id)
+    .where(_FESTIVALS.c.starts_at <= bindparam("moment"), _FESTIVALS.c.ends_at > bindparam("moment"))
+    .order_by(_FESTIVALS.c.id)
     .limit(1)
 )
 
 
 async def _festival_at(session: AsyncSession, moment: datetime) -> int | None:
-    found = await session.execute(_FESTIVAL_AT, {"moment": moment})
-    return found.scalar_one_or_none()
+    found: int | None = await _FESTIVAL_AT.scalar(session, {"moment": moment})
+    return found
 
 
 # -- the snapshot ----------------------------------------------------------------------

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Integer, String, Table, Text, bindparam, insert, select, update
+from sqlalchemy import JSON, BindParameter, Integer, String, Table, Text, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import Executable
 
 from passerelle.db.base import Base, UTCDateTime, utcnow
+from passerelle.db.prepared import Prepared
 
 log = logging.getLogger("passerelle.outbox")
 
@@ -93,7 +95,16 @@ class Message:
 
 
 _MESSAGES: Table = OutboxMessage.__table__  # type: ignore[assignment]
-_INSERT_MESSAGES = insert(_MESSAGES)  # Core: the ORM's bulk path cost more than the INSERT
+# Core, prepared (db/prepared.py): the ORM's bulk path cost more than the INSERT.
+_INSERT_MESSAGES = Prepared(
+    insert(_MESSAGES).values(
+        topic=bindparam("topic"),
+        payload=bindparam("payload"),
+        created_at=bindparam("created_at"),
+        available_at=bindparam("available_at"),
+        attempts=bindparam("attempts"),
+    )
+)
 
 
 async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
@@ -101,14 +112,54 @@ async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
     if not messages:
         return
     now = utcnow()
-    await session.execute(
-        _INSERT_MESSAGES,
+    await _INSERT_MESSAGES.run_many(
+        session,
         [
             {"topic": m.topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
             for m in messages
         ],
     )
     session.info["outbox_emitted"] = True
+
+
+# The most ids one statement names; a longer list is taken in chunks.
+_MOST_IDS = 128
+
+
+class _ForIds:
+    """A statement over a list of ids, as `id IN (:i0, ..., :iN)` of a fixed size (the list
+    padded with its last id: the same rows match), so it is prepared once per size (a power
+    of two) instead of an expanding IN list, which a `Prepared` cannot take."""
+
+    def __init__(self, build: Callable[[list[BindParameter[int]]], Executable]) -> None:
+        self._build = build
+        self._by_size: dict[int, Prepared] = {}
+
+    def chunks(self, ids: list[int], params: Mapping[str, Any]) -> list[tuple[Prepared, dict[str, Any]]]:
+        out: list[tuple[Prepared, dict[str, Any]]] = []
+        for start in range(0, len(ids), _MOST_IDS):
+            chunk = ids[start : start + _MOST_IDS]
+            size = 1
+            while size < len(chunk):
+                size *= 2
+            prepared = self._by_size.get(size)
+            if prepared is None:
+                prepared = self._by_size[size] = Prepared(self._build([bindparam(f"i{i}") for i in range(size)]))
+            values = dict(params)
+            last = len(chunk) - 1
+            values.update({f"i{i}": chunk[min(i, last)] for i in range(size)})
+            out.append((prepared, values))
+        return out
+
+    async def rows(self, session: AsyncSession, ids: list[int], params: Mapping[str, Any]) -> list[Any]:
+        found: list[Any] = []
+        for prepared, values in self.chunks(ids, params):
+            found += await prepared.rows(session, values)
+        return found
+
+    async def run(self, session: AsyncSession, ids: list[int], params: Mapping[str, Any]) -> None:
+        for prepared, values in self.chunks(ids, params):
+            await prepared.rowcount(session, values)
 
 
 # The runner's statements, built once: building one cost about as much CPU as running it.
@@ -118,24 +169,25 @@ _DUE = (
     .order_by(OutboxMessage.id)
     .limit(bindparam("batch"))
 )
-_LEASE = (
-    update(OutboxMessage)
-    .where(
-        OutboxMessage.id.in_(bindparam("ids", expanding=True)),
-        OutboxMessage.processed_at.is_(None),
-        OutboxMessage.available_at <= bindparam("now"),
+# Leasing and marking done run in write transactions: prepared, on the table (Core).
+_LEASE = _ForIds(
+    lambda ids: (
+        update(_MESSAGES)
+        .where(
+            _MESSAGES.c.id.in_(ids),
+            _MESSAGES.c.processed_at.is_(None),
+            _MESSAGES.c.available_at <= bindparam("now"),
+        )
+        .values(available_at=bindparam("lease_until"), attempts=_MESSAGES.c.attempts + 1)
+        .returning(_MESSAGES.c.id)
     )
-    .values(available_at=bindparam("lease_until"), attempts=OutboxMessage.attempts + 1)
-    .returning(OutboxMessage.id)
-    .execution_options(synchronize_session=False)
 )
-_DONE = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
-    .values(processed_at=bindparam("done_at"))
-    .execution_options(synchronize_session=False)
+_DONE = _ForIds(lambda ids: update(_MESSAGES).where(_MESSAGES.c.id.in_(ids)).values(processed_at=bindparam("done_at")))
+_INSERT = Prepared(
+    insert(_MESSAGES).values(
+        topic=bindparam("topic"), payload=bindparam("payload"), available_at=bindparam("available_at")
+    )
 )
-_INSERT = insert(OutboxMessage)
 
 
 class OutboxRunner:
@@ -224,7 +276,7 @@ class OutboxRunner:
         await asyncio.gather(*work)
         if done:
             async with self.state.db.writing() as session:
-                await session.execute(_DONE, {"ids": done, "done_at": utcnow()})
+                await _DONE.run(session, done, {"done_at": utcnow()})
         return len(due)
 
     def _handler(self, topic: str) -> Handler | Grouped | tuple[Handler | Grouped, ...] | None:
@@ -239,8 +291,8 @@ class OutboxRunner:
         several worker processes (a leased message is no longer due). A fan-out topic gets
         its per-consumer copies here, and is then done: the copies carry the work."""
         async with self.state.db.writing() as session:
-            rows = await session.execute(_LEASE, {"ids": [m for m, *_ in due], "now": now, "lease_until": now + LEASE})
-            claimed = set(rows.scalars())
+            leased = await _LEASE.rows(session, [m for m, *_ in due], {"now": now, "lease_until": now + LEASE})
+            claimed = {row[0] for row in leased}
             fanned: list[int] = []
             copies: list[dict[str, Any]] = []
             for message_id, topic, payload, available_at in due:
@@ -254,8 +306,8 @@ class OutboxRunner:
                         for i in range(len(consumers))
                     ]
             if copies:
-                await session.execute(_INSERT, copies)
-                await session.execute(_DONE, {"ids": fanned, "done_at": utcnow()})
+                await _INSERT.run_many(session, copies)
+                await _DONE.run(session, fanned, {"done_at": utcnow()})
         return claimed
 
     async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> bool:

@@ -45,7 +45,8 @@ async def _move(
 
 @cache
 def _move_statement(source: Counter, target: Counter) -> Prepared:
-    """Built once per pair of counters: building a statement costs about as much as running it."""
+    """Built once per pair of counters: building a statement costs about as much as running it;
+    prepared (db/prepared.py): SQLAlchemy's execution cost many times SQLite's."""
     # On the Table, not the mapped class: a Core statement skips the ORM's bulk-update
     # machinery (about as much CPU as running the statement), nothing to synchronise anyway.
     skus: Table = Sku.__table__  # type: ignore[assignment]

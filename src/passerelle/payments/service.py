@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from passerelle.accounts.models import User
 from passerelle.db.base import utcnow
+from passerelle.db.prepared import Prepared
 from passerelle.errors import Conflict, DomainError, NotFound
 from passerelle.infra import outbox
 from passerelle.money import Money
@@ -66,12 +67,15 @@ async def for_buyer(session: AsyncSession, *, public_id: str, buyer: User) -> Pa
     return payment
 
 
-# The sandbox charge's statements (Core, built once): read the payment, then move it from
-# pending to processing with one conditional UPDATE, so two submits at once charge once.
-_TO_CHARGE = select(_PAYMENTS.c.id, _PAYMENTS.c.amount, _PAYMENTS.c.currency, _PAYMENTS.c.status).where(
-    _PAYMENTS.c.public_id == bindparam("public_id")
+# The sandbox charge's statements (Core, prepared: db/prepared.py): read the payment, then
+# move it from pending to processing with one conditional UPDATE, so two submits at once
+# charge once.
+_TO_CHARGE = Prepared(
+    select(_PAYMENTS.c.id, _PAYMENTS.c.amount, _PAYMENTS.c.currency, _PAYMENTS.c.status).where(
+        _PAYMENTS.c.public_id == bindparam("b_public_id")
+    )
 )
-_MARK_PROCESSING = (
+_MARK_PROCESSING = Prepared(
     update(_PAYMENTS)
     .where(_PAYMENTS.c.id == bindparam("payment_id"), _PAYMENTS.c.status == PaymentStatus.pending)
     .values(status=PaymentStatus.processing, updated_at=bindparam("now"))
@@ -85,15 +89,14 @@ async def sandbox_charge(
     that it is processing; the outcome reaches passerelle later as a signed webhook. No ORM
     objects: the payment read as a row, its status moved by a conditional UPDATE (pending ->
     processing, so a second submit finds it processing), the webhook queued."""
-    row = (await session.execute(_TO_CHARGE, {"public_id": public_id})).first()
+    row = await _TO_CHARGE.first(session, {"b_public_id": public_id})
     if row is None:
         raise NotFound("payment")
     payment_id, amount, currency, status = row
     if status != PaymentStatus.pending:
         raise Conflict("payment_not_pending", f"This payment is already {status.value}")
     event = provider.charge(payment_public_id=public_id, amount=Money(amount, currency), card_number=card_number)
-    moved = await session.execute(_MARK_PROCESSING, {"payment_id": payment_id, "now": utcnow()})
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    if await _MARK_PROCESSING.rowcount(session, {"payment_id": payment_id, "now": utcnow()}) != 1:
         raise Conflict("payment_not_pending", "This payment is already being processed")
     await outbox.emit_many(session, [outbox.Message(topic="payments.sandbox.deliver", payload={"event": event})])
     return {"status": "processing", "payment_id": public_id}
@@ -168,10 +171,35 @@ async def apply_or_reject(
     return {"status": outcome, "event_id": event.event_id}
 
 
+# What a webhook reads of its payment and writes to it (Core, prepared: no ORM object).
+_OF_EVENT = Prepared(
+    select(
+        _PAYMENTS.c.id,
+        _PAYMENTS.c.purchase_id,
+        _PAYMENTS.c.provider,
+        _PAYMENTS.c.amount,
+        _PAYMENTS.c.currency,
+        _PAYMENTS.c.status,
+    ).where(_PAYMENTS.c.public_id == bindparam("b_public_id"))
+)
+_MARK_SUCCEEDED = Prepared(
+    update(_PAYMENTS)
+    .where(_PAYMENTS.c.id == bindparam("b_id"))
+    .values(status=PaymentStatus.succeeded, provider_ref=bindparam("provider_ref"))
+)
+_MARK_FAILED = Prepared(
+    update(_PAYMENTS)
+    .where(_PAYMENTS.c.id == bindparam("b_id"))
+    .values(status=PaymentStatus.failed, failure_reason=bindparam("failure_reason"))
+)
+
+
 async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, event: WebhookEvent, now: datetime) -> str:
     """Apply an authenticated event exactly once. Returns "applied" or "duplicate";
-    raises DomainError (nothing applied) when the event does not match its payment."""
-    payment = (await session.execute(_BY_PUBLIC_ID, {"public_id": event.payment_public_id})).scalar_one_or_none()
+    raises DomainError (nothing applied) when the event does not match its payment.
+    The payment is read as a row and written with a Core UPDATE where the ORM flushed its
+    object at the end (updated_at moves as on the ORM's flush)."""
+    payment = await _OF_EVENT.first(session, {"b_public_id": event.payment_public_id})
     if payment is None or payment.provider != provider.name:
         raise DomainError("unknown_payment", "The event names an unknown payment", status=400)
     if event.amount != payment.amount or event.currency != payment.currency:
@@ -186,8 +214,6 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
     if event.kind == "payment.succeeded":
         if payment.status == PaymentStatus.succeeded:
             return "duplicate"
-        payment.status = PaymentStatus.succeeded
-        payment.provider_ref = event.provider_ref
         unfulfillable = await payment_outcomes.on_payment_succeeded(session, purchase_id=payment.purchase_id, now=now)
         for order in unfulfillable:
             refund_ref = await provider.refund(
@@ -207,26 +233,39 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
                 )
             )
             outbox.emit(session, topic="orders.unfulfillable", payload={"order_id": order.order_id})
+        await _MARK_SUCCEEDED.rowcount(session, {"b_id": payment.id, "provider_ref": event.provider_ref})
     elif event.kind == "payment.failed":
         if payment.status not in (PaymentStatus.pending, PaymentStatus.processing):
             return "duplicate"
-        payment.status = PaymentStatus.failed
-        payment.failure_reason = str(event.raw.get("data", {}).get("failure_code", ""))[:200]
+        failure_reason = str(event.raw.get("data", {}).get("failure_code", ""))[:200]
         await payment_outcomes.on_payment_failed(
-            session, purchase_id=payment.purchase_id, now=now, reason=payment.failure_reason
+            session, purchase_id=payment.purchase_id, now=now, reason=failure_reason
         )
+        await _MARK_FAILED.rowcount(session, {"b_id": payment.id, "failure_reason": failure_reason})
     else:
         raise DomainError("unknown_event", f"Unknown event type {event.kind}", status=400)
     await session.flush()
     return "applied"
 
 
-def _record_event_statement(dialect: str) -> Any:
+_EVENTS: Table = PaymentEvent.__table__  # type: ignore[assignment]
+
+
+def _record_event_statement(dialect: str) -> Prepared:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
-        insert(PaymentEvent)
-        .on_conflict_do_nothing(index_elements=[PaymentEvent.provider, PaymentEvent.event_id])
-        .returning(PaymentEvent.id)
+    return Prepared(
+        insert(_EVENTS)
+        .values(
+            provider=bindparam("provider"),
+            event_id=bindparam("event_id"),
+            payment_id=bindparam("payment_id"),
+            kind=bindparam("kind"),
+            outcome=bindparam("outcome"),
+            payload=bindparam("payload"),
+            received_at=bindparam("received_at"),
+        )
+        .on_conflict_do_nothing(index_elements=[_EVENTS.c.provider, _EVENTS.c.event_id])
+        .returning(_EVENTS.c.id)
     )
 
 
@@ -240,8 +279,8 @@ async def _record_event(
     """Record the event once: False when (provider, event_id) is already there. One
     INSERT ... ON CONFLICT DO NOTHING (was a savepoint around an INSERT: three statements)."""
     dialect = session.get_bind().dialect.name
-    inserted = await session.execute(
-        _RECORD_EVENT[dialect],
+    inserted = await _RECORD_EVENT[dialect].first(
+        session,
         {
             "provider": provider,
             "event_id": event.event_id,
@@ -252,7 +291,7 @@ async def _record_event(
             "received_at": now,
         },
     )
-    return inserted.first() is not None
+    return inserted is not None
 
 
 async def succeeded_payment_of(session: AsyncSession, *, purchase_id: int) -> Payment:

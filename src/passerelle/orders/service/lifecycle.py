@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import Role, User
+from passerelle.db.prepared import Prepared
 from passerelle.errors import Conflict, Forbidden, NotFound
 from passerelle.infra import outbox
 from passerelle.merchants import service as merchants
@@ -27,16 +28,30 @@ TRANSITIONS: dict[OrderStatus, tuple[frozenset[OrderStatus], frozenset[str]]] = 
 }
 
 
-# Built once: statements on every order's path cost about as much to build as to run.
-_SET_STATUS = (
-    update(Order)
-    .where(Order.id == bindparam("order_id"), Order.status == bindparam("previous"))
+# Built once and prepared (db/prepared.py): statements on every order's path cost about as
+# much to build as to run, and SQLAlchemy's execution several times what SQLite takes.
+# Core, on the tables: no ORM object, no unit-of-work flush, no session to synchronise.
+_ORDERS: Table = Order.__table__  # type: ignore[assignment]
+_EVENTS: Table = OrderEvent.__table__  # type: ignore[assignment]
+_LINES: Table = OrderLine.__table__  # type: ignore[assignment]
+_SET_STATUS = Prepared(
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"), _ORDERS.c.status == bindparam("previous"))
     .values(status=bindparam("to_status"), updated_at=bindparam("now"))
-    .execution_options(synchronize_session=False)
 )
-_INSERT_EVENT = insert(OrderEvent)  # Core: no ORM object and no unit-of-work flush per change
-_LINE_QUANTITIES = select(OrderLine.sku_id, OrderLine.quantity, OrderLine.attribution).where(
-    OrderLine.order_id == bindparam("order_id")
+_INSERT_EVENT = Prepared(
+    insert(_EVENTS).values(
+        order_id=bindparam("order_id"),
+        from_status=bindparam("from_status"),
+        to_status=bindparam("to_status"),
+        actor_id=bindparam("actor_id"),
+        actor_kind=bindparam("actor_kind"),
+        note=bindparam("note"),
+        at=bindparam("at"),
+    )
+)
+_LINE_QUANTITIES = Prepared(
+    select(_LINES.c.sku_id, _LINES.c.quantity, _LINES.c.attribution).where(_LINES.c.order_id == bindparam("b_order_id"))
 )
 
 
@@ -54,12 +69,12 @@ async def set_status(
     """Move the order if it is in one of `from_statuses`; returns the previous status, or
     None when another change got there first."""
     for previous in from_statuses:
-        result = await session.execute(
-            _SET_STATUS, {"order_id": order_id, "previous": previous, "to_status": to_status, "now": now}
+        moved = await _SET_STATUS.rowcount(
+            session, {"order_id": order_id, "previous": previous, "to_status": to_status, "now": now}
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            await session.execute(
-                _INSERT_EVENT,
+        if moved == 1:
+            await _INSERT_EVENT.rowcount(
+                session,
                 {
                     "order_id": order_id,
                     "from_status": previous.value,
@@ -95,11 +110,9 @@ async def release_hold(session: AsyncSession, *, order: Order) -> None:
 async def line_quantities(session: AsyncSession, *, order_id: int) -> dict[int, int]:
     """Units each SKU of the order moves. A presale deposit line moves none: the unit stays
     in the deal until the balance order sells it."""
-    rows = await session.execute(_LINE_QUANTITIES, {"order_id": order_id})
+    rows = await _LINE_QUANTITIES.rows(session, {"b_order_id": order_id})
     return stock.aggregate(
-        (sku_id, quantity)
-        for sku_id, quantity, attribution in rows.all()
-        if (attribution or {}).get("part") != "deposit"
+        (sku_id, quantity) for sku_id, quantity, attribution in rows if (attribution or {}).get("part") != "deposit"
     )
 
 

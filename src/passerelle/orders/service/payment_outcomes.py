@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
+from passerelle.db.prepared import Prepared
 from passerelle.infra import outbox
 from passerelle.ledger import service as ledger
 from passerelle.orders import stock
@@ -31,7 +32,31 @@ class Unfulfillable:
     buyer_currency: str
 
 
-async def book_sale(session: AsyncSession, *, order: Order) -> None:
+class SoldOrder(Protocol):
+    """What booking and announcing a sale read of an order: an `Order`, or a row of
+    `_SETTLED_COLUMNS` (the paid webhook reads no ORM object)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def merchant_id(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total_amount(self) -> int: ...
+    @property
+    def discount_amount(self) -> int: ...
+    @property
+    def discount_funder(self) -> str: ...
+    @property
+    def commission_amount(self) -> int: ...
+    @property
+    def ship_to_country(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+async def book_sale(session: AsyncSession, *, order: SoldOrder) -> None:
     """Credit the merchant and the platform from the money received for `order`. A coupon
     the platform pays for is the platform's expense: the merchant is credited as if the
     buyer had paid the full price."""
@@ -53,7 +78,7 @@ async def book_sale(session: AsyncSession, *, order: Order) -> None:
     )
 
 
-_ORDERS_OF_PURCHASE = (  # built once (every paid webhook runs it)
+_ORDERS_OF_PURCHASE = (  # built once (a failed payment's webhook runs it)
     select(Order)
     .where(Order.purchase_id == bindparam("purchase_id"))
     .order_by(Order.id)
@@ -66,9 +91,47 @@ async def _orders(session: AsyncSession, purchase_id: int) -> list[Order]:
     return list(rows.scalars())
 
 
+# The paid webhook's reads of its orders: the columns it uses, as rows (no ORM object to
+# build, none left in the session), prepared (db/prepared.py).
+_ORDERS_TABLE: Table = Order.__table__  # type: ignore[assignment]
+_SETTLED_COLUMNS = [
+    _ORDERS_TABLE.c[name]
+    for name in (
+        "id",
+        "status",
+        "source",
+        "merchant_id",
+        "currency",
+        "total_amount",
+        "discount_amount",
+        "discount_funder",
+        "commission_amount",
+        "buyer_total_amount",
+        "buyer_currency",
+        "ship_to_country",
+        "created_at",
+    )
+]
+_TO_SETTLE = Prepared(
+    select(*_SETTLED_COLUMNS)
+    .where(_ORDERS_TABLE.c.purchase_id == bindparam("b_purchase_id"))
+    .order_by(_ORDERS_TABLE.c.id)
+)
+_SETTLED = Prepared(select(*_SETTLED_COLUMNS).where(_ORDERS_TABLE.c.id == bindparam("b_id")))
+
+
+async def _settled(session: AsyncSession, order_id: int) -> Any:
+    """The order's row as it is now (after a change of its status)."""
+    row = await _SETTLED.first(session, {"b_id": order_id})
+    assert row is not None
+    return row
+
+
 async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: datetime) -> list[Unfulfillable]:
+    """Orders are read as rows: an `Order` of this purchase already in the session is not
+    refreshed (every status change here is a Core UPDATE)."""
     unfulfillable: list[Unfulfillable] = []
-    for order in await _orders(session, purchase_id):
+    for order in await _TO_SETTLE.rows(session, {"b_purchase_id": purchase_id}):
         if order.status == OrderStatus.pending_payment:
             previous = await set_status(
                 session,
@@ -80,16 +143,15 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                 now=now,
             )
             if previous is None:  # expired in the meantime: handled as a late payment below
-                await session.refresh(order)
+                order = await _settled(session, order.id)
             else:
                 await stock.commit_reserved(session, await line_quantities(session, order_id=order.id))
-                # What set_status wrote, without reading the row back.
-                set_committed_value(order, "status", OrderStatus.paid)
-                set_committed_value(order, "updated_at", now)
                 await book_sale(session, order=order)
                 await _announce_paid(session, order=order, now=now)
                 if order.source in PAID_TOPICS:
-                    outbox.emit(session, topic=PAID_TOPICS[order.source], payload={"order_id": order.id})
+                    await outbox.emit_many(
+                        session, [outbox.Message(topic=PAID_TOPICS[order.source], payload={"order_id": order.id})]
+                    )
                 continue
         if order.status == OrderStatus.cancelled and not await _was_paid(session, order.id):
             # The hold ran out before the money came: sell only if the stock is still there.
@@ -108,7 +170,7 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
                     now=now,
                     note="paid after the hold expired; stock re-checked and still available",
                 )
-                await session.refresh(order)
+                order = await _settled(session, order.id)
                 await book_sale(session, order=order)
                 await _announce_paid(session, order=order, now=now)
             else:
@@ -116,23 +178,18 @@ async def on_payment_succeeded(session: AsyncSession, *, purchase_id: int, now: 
     return unfulfillable
 
 
-async def _announce_paid(session: AsyncSession, *, order: Order, now: datetime) -> None:
+async def _announce_paid(session: AsyncSession, *, order: SoldOrder, now: datetime) -> None:
     """Tell the consumers (mail...) after commit, and count the sale on the festival's big
     screen in this very transaction, so the screen never runs behind the orders."""
     # Imported here: the festival builds on orders, not the other way round.
     from passerelle.festival import screen
 
-    outbox.emit(session, topic="orders.paid", payload={"order_id": order.id})
+    await outbox.emit_many(session, [outbox.Message(topic="orders.paid", payload={"order_id": order.id})])
     await screen.count_paid_order(session, order=order, now=now)
 
 
 async def _was_paid(session: AsyncSession, order_id: int) -> bool:
-    from passerelle.ledger.models import LedgerTransaction
-
-    found = await session.execute(
-        select(LedgerTransaction.id).where(LedgerTransaction.reference == f"sale:order:{order_id}")
-    )
-    return found.first() is not None
+    return await ledger.is_posted(session, reference=f"sale:order:{order_id}")
 
 
 async def on_payment_failed(session: AsyncSession, *, purchase_id: int, now: datetime, reason: str) -> None:
