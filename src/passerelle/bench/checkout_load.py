@@ -1,5 +1,7 @@
 """Load generator for `passerelle bench checkout`, run as its own process:
-each buyer adds to cart, checks out, pays on the sandbox; prints JSON stats."""
+each buyer adds to cart, checks out, pays on the sandbox; prints JSON stats. Plain
+keep-alive HTTP/1.1 (bench/raw_http.py): with httpx this process, not the server, was
+the limit."""
 
 from __future__ import annotations
 
@@ -10,37 +12,41 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import orjson
 
 from passerelle.bench.latency import percentile
+from passerelle.bench.raw_http import Connection
 
 ADDRESS = {"name": "Bench Buyer", "line1": "1 rue du Test", "city": "Paris", "postal_code": "75001", "country": "FR"}
+CHECKOUT_BODY = orjson.dumps({"shipping_address": ADDRESS, "payment_provider": "sandbox"})
+PAY_BODY = orjson.dumps({"card_number": "4242424242424242"})
 
 
 async def one_buyer(
-    client: httpx.AsyncClient, buyer: dict[str, Any], latencies: list[float], outcome: dict[str, int]
+    connection: Connection, buyer: dict[str, Any], latencies: list[float], outcome: dict[str, int]
 ) -> None:
-    headers = {"Authorization": f"Bearer {buyer['token']}"}
+    headers = {"authorization": f"Bearer {buyer['token']}"}
     started = time.perf_counter()
-    added = await client.post("/api/v1/cart/items", json={"sku_id": buyer["sku_id"], "quantity": 1}, headers=headers)
-    if added.status_code != 201:
+    status, _ = await connection.post(
+        "/api/v1/cart/items", orjson.dumps({"sku_id": buyer["sku_id"], "quantity": 1}), headers
+    )
+    if status != 201:
         outcome["errors"] += 1
         return
-    placed = await client.post(
-        "/api/v1/checkout",
-        json={"shipping_address": ADDRESS, "payment_provider": "sandbox"},
-        headers={**headers, "Idempotency-Key": f"bench-{buyer['token'][:16]}"},
+    status, answer = await connection.post(
+        "/api/v1/checkout", CHECKOUT_BODY, {**headers, "idempotency-key": f"bench-{buyer['token'][:16]}"}
     )
-    if placed.status_code == 409 and placed.json().get("code") == "out_of_stock":
+    if status == 409 and orjson.loads(answer).get("code") == "out_of_stock":
         outcome["out_of_stock"] += 1
         return
-    if placed.status_code != 201:
+    if status != 201:
         outcome["errors"] += 1
         return
-    payment_id = placed.json()["payment"]["id"]
-    paid = await client.post(f"/api/v1/payments/sandbox/{payment_id}/pay", json={"card_number": "4242424242424242"})
-    if paid.status_code != 202:
+    payment_id = orjson.loads(answer)["payment"]["id"]
+    status, _ = await connection.post(f"/api/v1/payments/sandbox/{payment_id}/pay", PAY_BODY)
+    if status != 202:
         outcome["errors"] += 1
         return
     latencies.append(time.perf_counter() - started)
@@ -50,23 +56,21 @@ async def one_buyer(
 async def run(url: str, buyers: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
     latencies: list[float] = []
     outcome = {"submitted": 0, "errors": 0, "out_of_stock": 0}
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    for buyer in buyers:
-        queue.put_nowait(buyer)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+    queue = list(reversed(buyers))  # pop() from the end keeps the planned order
+    parts = urlsplit(url)
 
-        async def worker() -> None:
-            while not queue.empty():
-                buyer = queue.get_nowait()
+    async def worker() -> None:
+        async with Connection(parts.hostname or "127.0.0.1", parts.port or 80) as connection:
+            while queue:
+                buyer = queue.pop()
                 try:
-                    await one_buyer(client, buyer, latencies, outcome)
-                except httpx.HTTPError:
+                    await one_buyer(connection, buyer, latencies, outcome)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
                     outcome["errors"] += 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
     return {
         **outcome,
         "elapsed_s": elapsed,

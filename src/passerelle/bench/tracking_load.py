@@ -3,7 +3,7 @@ events like the sandbox carrier does and posts them, one per request or in batch
 JSON stats (requests, answers, latency per request).
 
 Requests are signed before the clock starts (a signature stays valid 5 minutes) and sent
-over plain keep-alive HTTP/1.1 connections with asyncio streams: a Python HTTP client
+over plain keep-alive HTTP/1.1 connections (bench/raw_http.py): a Python HTTP client
 library costs more CPU per request than the server's handler, on the same two cores."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from passerelle.bench.latency import percentile
+from passerelle.bench.raw_http import exchange, request_bytes
 from passerelle.payments.signing import SIGNATURE_HEADER, sign
 
 PATH = "/api/v1/logistics/carriers/sandbox/events"
@@ -27,26 +28,7 @@ PATH = "/api/v1/logistics/carriers/sandbox/events"
 
 def _request(host: str, body: bytes, secret: str) -> bytes:
     signature = sign(secret, timestamp=int(time.time()), body=body)
-    head = (
-        f"POST {PATH} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
-        f"{SIGNATURE_HEADER}: {signature}\r\ncontent-length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
-    writer.write(request)
-    await writer.drain()
-    status_line = await reader.readline()
-    length = 0
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b""):
-            break
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    return int(status_line.split()[1]), await reader.readexactly(length)
+    return request_bytes("POST", PATH, host, body, {SIGNATURE_HEADER: signature})
 
 
 async def run(url: str, events: list[dict[str, Any]], *, secret: str, batch: int, concurrency: int) -> dict[str, Any]:
@@ -67,7 +49,7 @@ async def run(url: str, events: list[dict[str, Any]], *, secret: str, batch: int
                 started = time.perf_counter()
                 for _attempt in range(3):  # a carrier retries what was not acknowledged
                     try:
-                        status, payload = await _exchange(reader, writer, request)
+                        status, payload = await exchange(reader, writer, request)
                     except (OSError, asyncio.IncompleteReadError, ValueError):
                         writer.close()
                         reader, writer = await asyncio.open_connection(host, port)
