@@ -19,7 +19,7 @@ from passerelle.state import AppState
 
 @pytest.fixture(autouse=True)
 def _grouped(state: AppState) -> Iterator[None]:
-    """Group commit is off unless asked for (`Database(..., group_commit=True)`): on here."""
+    """Group commit, on here whatever the backend's default."""
     assert state.db.write_lock is not None
     state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
     yield
@@ -29,8 +29,8 @@ def _grouped(state: AppState) -> Iterator[None]:
 async def test_given_the_setting_then_the_database_groups_commits_on_sqlite_only(tmp_path: Any) -> None:
     from passerelle.config import Settings
 
-    grouped = AppState.from_settings(Settings(data_dir=tmp_path, group_commit=True))
-    plain = AppState.from_settings(Settings(data_dir=tmp_path))
+    grouped = AppState.from_settings(Settings(data_dir=tmp_path))  # the default
+    plain = AppState.from_settings(Settings(data_dir=tmp_path, group_commit=False))
     try:
         assert grouped.db.group_commit is not None and plain.db.group_commit is None
     finally:

@@ -25,12 +25,12 @@ from tests.factories import Actor, make_merchant, make_product, make_user
 T = TypeVar("T")
 
 # Statements per step as sqlite3 runs them, BEGIN and SAVEPOINTs included (COMMIT is not
-# counted; an INSERT of n rows counts n). (With group commit on,
-# `Database(..., group_commit=True)`, each request adds its own SAVEPOINT ... RELEASE.)
-CART_ADD_FIRST = 8  # the account's first add also creates its cart
-CART_ADD_AGAIN = 7
-CHECKOUT = 20  # one transaction; two SKUs: one read, one conditional stock UPDATE and one order line each
-PAY = 4
+# counted; an INSERT of n rows counts n). The buying requests run under group commit (the
+# default on SQLite, db/group_commit.py): each in its own SAVEPOINT ... RELEASE.
+CART_ADD_FIRST = 10  # the account's first add also creates its cart
+CART_ADD_AGAIN = 9
+CHECKOUT = 22  # two SKUs: one read, one conditional stock UPDATE and one order line each
+PAY = 6
 PAID_WEBHOOK = 23  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 
 

@@ -96,9 +96,10 @@ class Database:
         # SQLite has one writer. Queueing writers here, in order, beats letting each
         # connection spin in SQLite's busy handler (sleeps of up to 100 ms at a time).
         self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
-        # The buying requests' shared write transactions (db/group_commit.py), SQLite only.
-        # Off unless asked for: with this machine's fast fsync it cost more CPU per order and a
-        # longer tail than it saved (docs/performance.md, Checkout).
+        # The buying requests' shared write transactions (db/group_commit.py), SQLite only, on
+        # by default (`PASSERELLE_GROUP_COMMIT`): once the buying path's statements got cheap, the
+        # event loop waited on each request's fsync; grouped, it works through it
+        # (docs/performance.md, Checkout).
         self.group_commit: GroupCommit | None = (
             GroupCommit(self.engine, self.write_lock) if group_commit and self.write_lock is not None else None
         )

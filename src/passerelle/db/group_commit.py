@@ -15,9 +15,12 @@ what it would have seen had each committed alone: their writes become durable wi
 own, or not at all. Only for SQLite: on PostgreSQL writers run side by side, each in its
 own transaction.
 
-Off unless `PASSERELLE_GROUP_COMMIT=true` (`Database(url, group_commit=True)`): where a COMMIT is cheap (this project's
-bench machine) the savepoints and the waves of answers cost more than the fsyncs saved
-(docs/performance.md, Checkout); it is meant for storage where a COMMIT costs milliseconds.
+On by default for the server (`PASSERELLE_GROUP_COMMIT`, `Database(url, group_commit=True)`).
+It was off while a buying request cost ~8-12 ms of CPU: the savepoints and the waves of
+answers then cost more than the fsyncs saved. Once the statements ran on sqlite3 directly
+(db/prepared.py) and a request cost ~3-5 ms, the event loop spent a quarter of its time
+waiting on each request's fsync with the write lock held; grouped, 52-55 -> 70-79 paid
+orders/s on the bench machine (docs/performance.md, Checkout).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The unit of work of the buying path (cart add, checkout, sandbox pay): group commit.
 
-When the database has group commit on (`PASSERELLE_GROUP_COMMIT=true`, SQLite only;
-off by default), the request's work runs in the shared write transaction of
+When the database has group commit on (SQLite, unless `PASSERELLE_GROUP_COMMIT=false`),
+the request's work runs in the shared write transaction of
 `Database.group_commit` (db/group_commit.py), in its own savepoint: released when the
 handler answers below 400, rolled back otherwise or when it raises. The response leaves
 only once the group's COMMIT is durable; then, as in `UnitOfWorkRoute`, the outbox runner
-is woken and the after-commit callbacks run. Otherwise (the default, and PostgreSQL) it is
+is woken and the after-commit callbacks run. Otherwise (PostgreSQL, or switched off) it is
 `UnitOfWorkRoute` as is.
 """
 
