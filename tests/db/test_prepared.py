@@ -130,3 +130,14 @@ async def test_given_the_embedded_default_then_write_transactions_skip_sqlalchem
         assert any(s.startswith("BEGIN") for s in driver_statements)  # the transaction itself is SQLAlchemy's
     else:
         assert len(through_sqlalchemy) == 2
+
+
+def test_given_a_parameter_named_like_a_column_of_the_update_then_it_is_refused_when_built() -> None:
+    # On SQLAlchemy's path {"id": ...} would also become `SET id = ...`: two meanings.
+    with pytest.raises((ValueError, exc.CompileError)):
+        Prepared(update(carts).where(carts.c.id == bindparam("id")).values(guest_token_hash=None))
+
+
+def test_given_an_expanding_in_list_then_it_is_refused_when_built() -> None:
+    with pytest.raises(ValueError, match="IN lists"):
+        Prepared(select(outbox.c.id).where(outbox.c.id.in_(bindparam("ids", expanding=True))))

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import exc
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -31,6 +32,7 @@ from sqlalchemy.sql.expression import Executable
 from passerelle.db.sqlite_driver import inline_sqlite
 
 _CONNECTION_KEY = "passerelle.prepared.connection"
+_SQLITE_DIALECT = SQLiteDialect_aiosqlite()
 
 Params = Mapping[str, Any]
 
@@ -45,16 +47,17 @@ class _Compiled:
     """One statement's SQL for a dialect, and how to turn values in and rows out."""
 
     def __init__(self, statement: Executable, dialect: Dialect) -> None:
-        # Compiled as `session.execute(statement, params)` compiles it: a parameter named like
-        # a column of an INSERT or UPDATE would become a value there, so such a name is
-        # refused here, at import time, rather than meaning two things on two paths.
         compiled = _compile(statement, dialect, [])
         filled = {column.key for column in [*compiled.insert_prefetch, *compiled.update_prefetch]}
         given = [name for name in dict.fromkeys(compiled.positiontup or ()) if name not in filled]
+        # `session.execute(statement, params)` compiles with the parameters' names as column
+        # keys: a name that is also a column of an INSERT or UPDATE becomes a value there.
+        # Refused, rather than meaning two things on the two paths.
         if _compile(statement, dialect, given).string != compiled.string:
             raise ValueError(f"a parameter is named like a column of the table: {given}")
         if compiled.literal_execute_params or compiled.post_compile_params:
             raise ValueError("Prepared statements take no expanding IN lists or literal-execute values")
+        self.dialect = dialect
         self.sql = compiled.string
         names = list(compiled.positiontup or ())
         processors: Mapping[str, Any] = compiled._bind_processors  # one callable per name here (no tuples)
@@ -111,11 +114,12 @@ class Prepared:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._sqlite: _Compiled | None = None
+        # Checked now, at import time, whatever the backend: compiled for SQLite's dialect.
+        self._sqlite: _Compiled | None = _Compiled(statement, _SQLITE_DIALECT)
 
     def _compiled_for(self, dialect: Dialect) -> _Compiled:
-        if self._sqlite is None:
-            self._sqlite = _Compiled(self.statement, dialect)
+        if self._sqlite is None or self._sqlite.dialect is not dialect:
+            self._sqlite = _Compiled(self.statement, dialect)  # the engine's own dialect, once
         return self._sqlite
 
     async def _run_raw(self, session: AsyncSession, params: Params, many: Sequence[Params] | None) -> Any:
