@@ -18,7 +18,7 @@ from passerelle.cart.models import Cart, CartItem
 from passerelle.catalog import columns
 from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
 from passerelle.db.base import utcnow
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import DomainError, Invalid, NotFound
 from passerelle.merchants.models import Merchant, MerchantStatus
 from passerelle.orders.pricing import unit_price
@@ -51,21 +51,9 @@ _ADD_CHECK = Prepared(
         Merchant.status == MerchantStatus.approved,
     )
 )
-_INSERT_ITEM = Prepared(
-    insert(_ITEMS).values(
-        cart_id=bindparam("cart_id"),
-        sku_id=bindparam("sku_id"),
-        quantity=bindparam("quantity"),
-        attribution=bindparam("attribution"),
-        added_at=bindparam("added_at"),
-    )
-)
+_INSERT_ITEM = Prepared(insert(_ITEMS).values(bound("cart_id", "sku_id", "quantity", "attribution", "added_at")))
 _INSERT_CART = Prepared(
-    insert(_CARTS)
-    .values(
-        user_id=bindparam("user_id"), guest_token_hash=bindparam("guest_token_hash"), updated_at=bindparam("updated_at")
-    )
-    .returning(_CARTS.c.id)
+    insert(_CARTS).values(bound("user_id", "guest_token_hash", "updated_at")).returning(_CARTS.c.id)
 )
 _TOUCH_CART = Prepared(update(_CARTS).where(_CARTS.c.id == bindparam("b_cart_id")).values(updated_at=bindparam("now")))
 # Added in the database (not read-then-written): two adds at once both count.

@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import exc
+from sqlalchemy import BindParameter, bindparam, exc
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,12 @@ def _compile(statement: Executable, dialect: Dialect, column_keys: list[str]) ->
     compiled = statement.compile(dialect=dialect, column_keys=column_keys)  # type: ignore[attr-defined]
     assert isinstance(compiled, SQLCompiler)
     return compiled
+
+
+def bound(*names: str) -> dict[str, BindParameter[Any]]:
+    """`{name: bindparam(name)}` for an INSERT's VALUES: each column from the parameter of
+    the same name (allowed inside VALUES, unlike elsewhere in the statement)."""
+    return {name: bindparam(name) for name in names}
 
 
 class _Compiled:

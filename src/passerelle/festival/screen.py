@@ -29,13 +29,13 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 from passerelle.festival import service
 from passerelle.festival.models import Festival
 from passerelle.festival.screen_models import Dimension, ScreenCount, ScreenCountedOrder
 from passerelle.merchants.models import Merchant
 from passerelle.money import FxTable, Money
-from passerelle.orders.models import OrderLine, OrderStatus
+from passerelle.orders.models import OrderLine, OrderStatus, OrderTotals
 
 # Statuses of an order that was paid (GMV counts it, whatever happened after).
 PAID = (
@@ -50,21 +50,13 @@ CHART_SECONDS = 300  # the orders/s chart shows the last five minutes
 TOP = 8
 
 
-class CountedOrder(Protocol):
+class CountedOrder(OrderTotals, Protocol):
     """What the count reads of a paid order: an `Order`, or the paid webhook's row of it."""
 
-    @property
-    def id(self) -> int: ...
     @property
     def created_at(self) -> datetime: ...
     @property
     def ship_to_country(self) -> str: ...
-    @property
-    def merchant_id(self) -> int: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def total_amount(self) -> int: ...
 
 
 async def count_paid_order(session: AsyncSession, *, order: CountedOrder, now: datetime) -> bool:
@@ -147,18 +139,11 @@ class _Upserts:
 
 def _upserts(dialect: str) -> _Upserts:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    add = insert(_COUNTS).values(
-        festival_id=bindparam("festival_id"),
-        dimension=bindparam("dimension"),
-        key=bindparam("key"),
-        currency=bindparam("currency"),
-        orders=1,
-        gmv_amount=bindparam("gmv_amount"),
-    )
+    add = insert(_COUNTS).values(**bound("festival_id", "dimension", "key", "currency", "gmv_amount"), orders=1)
     return _Upserts(
         mark_counted=Prepared(
             insert(_COUNTED)
-            .values(order_id=bindparam("order_id"), festival_id=bindparam("festival_id"))
+            .values(bound("order_id", "festival_id"))
             .on_conflict_do_nothing(index_elements=[_COUNTED.c.order_id])
             .returning(_COUNTED.c.order_id)
         ),
@@ -171,7 +156,7 @@ def _upserts(dialect: str) -> _Upserts:
         peak_row=Prepared(
             insert(_COUNTS)
             .values(
-                festival_id=bindparam("festival_id"),
+                **bound("festival_id"),
                 dimension=Dimension.peak,
                 key="",
                 currency="",

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from passerelle.db.base import Base, UTCDateTime, utcnow
 from passerelle.db.group_commit import SERIALIZED_WRITES
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import Conflict, Invalid
 
 KEEP_FOR = timedelta(hours=24)
@@ -73,15 +73,7 @@ _COMPLETE = Prepared(
     .where(_KEYS.c.user_id == bindparam("for_user"), _KEYS.c.key == bindparam("for_key"))
     .values(status_code=bindparam("new_status"), response=bindparam("new_response"))
 )
-_RESERVE = Prepared(
-    insert(_KEYS).values(
-        user_id=bindparam("user_id"),
-        key=bindparam("key"),
-        scope=bindparam("scope"),
-        request_hash=bindparam("request_hash"),
-        created_at=bindparam("created_at"),
-    )
-)
+_RESERVE = Prepared(insert(_KEYS).values(bound("user_id", "key", "scope", "request_hash", "created_at")))
 
 
 async def begin(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import Executable
 
 from passerelle.db.base import Base, UTCDateTime, utcnow
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 
 log = logging.getLogger("passerelle.outbox")
 
@@ -97,13 +97,7 @@ class Message:
 _MESSAGES: Table = OutboxMessage.__table__  # type: ignore[assignment]
 # Core, prepared (db/prepared.py): the ORM's bulk path cost more than the INSERT.
 _INSERT_MESSAGES = Prepared(
-    insert(_MESSAGES).values(
-        topic=bindparam("topic"),
-        payload=bindparam("payload"),
-        created_at=bindparam("created_at"),
-        available_at=bindparam("available_at"),
-        attempts=bindparam("attempts"),
-    )
+    insert(_MESSAGES).values(bound("topic", "payload", "created_at", "available_at", "attempts"))
 )
 
 

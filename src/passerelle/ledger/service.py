@@ -17,7 +17,7 @@ from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import Conflict, DomainError
 from passerelle.ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 
@@ -69,20 +69,9 @@ _ENTRIES: Table = LedgerEntry.__table__  # type: ignore[assignment]
 _ACCOUNTS_TABLE: Table = LedgerAccount.__table__  # type: ignore[assignment]
 _POSTED = Prepared(select(_TRANSACTIONS.c.id).where(_TRANSACTIONS.c.reference == bindparam("b_reference")))
 _INSERT_TRANSACTION = Prepared(
-    insert(_TRANSACTIONS)
-    .values(
-        kind=bindparam("kind"), reference=bindparam("reference"), order_id=bindparam("order_id"), memo=bindparam("memo")
-    )
-    .returning(_TRANSACTIONS.c.id)
+    insert(_TRANSACTIONS).values(bound("kind", "reference", "order_id", "memo")).returning(_TRANSACTIONS.c.id)
 )
-_INSERT_ENTRIES = Prepared(
-    insert(_ENTRIES).values(
-        transaction_id=bindparam("transaction_id"),
-        account_id=bindparam("account_id"),
-        amount=bindparam("amount"),
-        currency=bindparam("currency"),
-    )
-)
+_INSERT_ENTRIES = Prepared(insert(_ENTRIES).values(bound("transaction_id", "account_id", "amount", "currency")))
 # Every account of a transaction in one query: `code IN` a fixed number of values (a shorter
 # list is padded with its last code, which matches nothing more), as a Prepared takes no
 # expanding list. A sale names four accounts at most.

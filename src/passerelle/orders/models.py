@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -49,6 +49,20 @@ class Purchase(Base):
     shipping_address: Mapped[dict[str, str]] = mapped_column(JSON)
     coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OrderTotals(Protocol):
+    """What code reading a paid order's totals needs: an `Order`, or a Core row of its
+    columns (the paid webhook loads no ORM object)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def merchant_id(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total_amount(self) -> int: ...
 
 
 class Order(Base):

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from passerelle.accounts.models import User
 from passerelle.db.base import utcnow
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import Conflict, DomainError, NotFound
 from passerelle.infra import outbox
 from passerelle.money import Money
@@ -255,15 +255,7 @@ def _record_event_statement(dialect: str) -> Prepared:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return Prepared(
         insert(_EVENTS)
-        .values(
-            provider=bindparam("provider"),
-            event_id=bindparam("event_id"),
-            payment_id=bindparam("payment_id"),
-            kind=bindparam("kind"),
-            outcome=bindparam("outcome"),
-            payload=bindparam("payload"),
-            received_at=bindparam("received_at"),
-        )
+        .values(bound("provider", "event_id", "payment_id", "kind", "outcome", "payload", "received_at"))
         .on_conflict_do_nothing(index_elements=[_EVENTS.c.provider, _EVENTS.c.event_id])
         .returning(_EVENTS.c.id)
     )

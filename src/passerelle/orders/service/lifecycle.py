@@ -10,7 +10,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import Role, User
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import Conflict, Forbidden, NotFound
 from passerelle.infra import outbox
 from passerelle.merchants import service as merchants
@@ -40,15 +40,7 @@ _SET_STATUS = Prepared(
     .values(status=bindparam("to_status"), updated_at=bindparam("now"))
 )
 _INSERT_EVENT = Prepared(
-    insert(_EVENTS).values(
-        order_id=bindparam("order_id"),
-        from_status=bindparam("from_status"),
-        to_status=bindparam("to_status"),
-        actor_id=bindparam("actor_id"),
-        actor_kind=bindparam("actor_kind"),
-        note=bindparam("note"),
-        at=bindparam("at"),
-    )
+    insert(_EVENTS).values(bound("order_id", "from_status", "to_status", "actor_id", "actor_kind", "note", "at"))
 )
 _LINE_QUANTITIES = Prepared(
     select(_LINES.c.sku_id, _LINES.c.quantity, _LINES.c.attribution).where(_LINES.c.order_id == bindparam("b_order_id"))

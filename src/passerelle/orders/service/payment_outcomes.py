@@ -14,7 +14,7 @@ from passerelle.db.prepared import Prepared
 from passerelle.infra import outbox
 from passerelle.ledger import service as ledger
 from passerelle.orders import stock
-from passerelle.orders.models import Order, OrderStatus
+from passerelle.orders.models import Order, OrderStatus, OrderTotals
 from passerelle.orders.service.lifecycle import line_quantities, release_hold, set_status
 
 PAYABLE = frozenset({OrderStatus.pending_payment})
@@ -32,18 +32,10 @@ class Unfulfillable:
     buyer_currency: str
 
 
-class SoldOrder(Protocol):
+class SoldOrder(OrderTotals, Protocol):
     """What booking and announcing a sale read of an order: an `Order`, or a row of
     `_SETTLED_COLUMNS` (the paid webhook reads no ORM object)."""
 
-    @property
-    def id(self) -> int: ...
-    @property
-    def merchant_id(self) -> int: ...
-    @property
-    def currency(self) -> str: ...
-    @property
-    def total_amount(self) -> int: ...
     @property
     def discount_amount(self) -> int: ...
     @property

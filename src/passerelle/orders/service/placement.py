@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts.models import User
 from passerelle.catalog import columns
 from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import Conflict, Invalid
 from passerelle.i18n.countries import check_country
 from passerelle.infra import outbox
@@ -222,7 +222,7 @@ _EVENTS: Table = OrderEvent.__table__  # type: ignore[assignment]
 
 
 def _insert(table: Table, names: tuple[str, ...], *, returning_id: bool = False) -> Prepared:
-    statement = insert(table).values({name: bindparam(name) for name in names})
+    statement = insert(table).values(bound(*names))
     return Prepared(statement.returning(table.c.id) if returning_id else statement)
 
 
