@@ -133,3 +133,30 @@ async def test_given_a_committed_session_then_checkin_makes_no_trip_to_roll_back
     async with state.db.read_sessions() as session:
         topics = (await session.execute(select(OutboxMessage.topic))).scalars().all()
     assert topics == ["kept", "kept"]
+
+
+async def test_given_savepoints_in_a_write_transaction_then_they_run_on_sqlite3_directly_and_still_undo_or_keep_writes(
+    state: AppState,
+) -> None:
+    await state.db.engine.dispose()
+    ran = _executed_where(state)
+    through_sqlalchemy: list[str] = []
+
+    @event.listens_for(state.db.engine.sync_engine, "before_cursor_execute")
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        through_sqlalchemy.append(statement.split()[0].upper())
+
+    async with state.db.writing() as session:
+        kept = await session.begin_nested()
+        session.add(OutboxMessage(topic="kept", payload={}))
+        await kept.commit()  # RELEASE
+        undone = await session.begin_nested()
+        session.add(OutboxMessage(topic="undone", payload={}))
+        await session.flush()
+        await undone.rollback()  # ROLLBACK TO, SQLAlchemy's own way
+    async with state.db.read_sessions() as session:
+        topics = (await session.execute(select(OutboxMessage.topic))).scalars().all()
+    assert topics == ["kept"]
+    assert ("SAVEPOINT", True) in ran and ("RELEASE", True) in ran
+    assert "SAVEPOINT" not in through_sqlalchemy and "RELEASE" not in through_sqlalchemy
+    assert "ROLLBACK" in through_sqlalchemy

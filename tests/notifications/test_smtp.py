@@ -110,3 +110,23 @@ async def test_given_a_group_of_paid_orders_then_each_buyer_and_each_staff_membe
     assert subjects == sorted(
         [f"Commande n°{i} confirmée" for i in order_ids] + [f"Nouvelle commande n°{i}" for i in order_ids]
     )
+
+
+def test_given_a_long_french_subject_then_it_is_split_into_encoded_words_that_parse_back() -> None:
+    subject = "Votre commande chez « Maison Éclat, créations françaises » est confirmée et expédiée"
+    raw = bytes(build_message(to="camille@acheteurs.fr", subject=subject, body="ok", key="o:2"))
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")
+    assert all(len(line) <= 78 for line in head.splitlines() if "Subject" in line or line.startswith(" =?"))
+    assert message_from_bytes(raw, policy=default)["Subject"] == subject
+
+
+async def test_given_a_file_mailer_then_each_key_is_written_once_whole_with_no_temporary_file_left(
+    tmp_path: Path,
+) -> None:
+    mailer = FileMailer(tmp_path / "mail")
+    for body in ("first", "second"):
+        await mailer.send(build_message(to="a@b.fr", subject="Hello", body=body, key="k:1"), key="k:1")
+    (written,) = list((tmp_path / "mail").iterdir())
+    assert written.name == "k_1.eml" and written.stat().st_mode & 0o777 == 0o600
+    parsed = message_from_bytes(written.read_bytes(), policy=default)
+    assert parsed["Subject"] == "Hello" and parsed.get_content() == "first"

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from passerelle.db.group_commit import GroupCommit
-from passerelle.db.sqlite_driver import in_transaction, one_hop_dbapi
+from passerelle.db.sqlite_driver import in_transaction, inline_savepoints, one_hop_dbapi
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -51,6 +51,8 @@ def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> Asy
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite+aiosqlite"):
         event.listen(engine.sync_engine, "reset", _reset_open_transaction)
+        if for_writes:
+            inline_savepoints(engine.sync_engine.dialect)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if for_writes:

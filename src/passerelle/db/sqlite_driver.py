@@ -167,6 +167,35 @@ def inline_sqlite(adapter: Any) -> sqlite3.Connection | None:
     return raw
 
 
+def inline_savepoints(dialect: Any) -> None:
+    """SAVEPOINT and RELEASE straight on the write transaction's sqlite3 connection.
+
+    SQLAlchemy names each savepoint anew (sa_savepoint_1, _2...), so its statement cache
+    never holds one: every SAVEPOINT and RELEASE was compiled and run through a full
+    execution context, ~9 % of a paid order's CPU with group commit (a savepoint per
+    member). SQLAlchemy still keeps the nested transaction's state; only the statement
+    is sent here. ROLLBACK TO (the rare path) keeps SQLAlchemy's way, errors wrapped."""
+    quote = dialect.identifier_preparer.quote
+    savepoint, release = dialect.do_savepoint, dialect.do_release_savepoint
+
+    def do_savepoint(connection: Any, name: str) -> None:
+        raw = inline_sqlite(connection.connection.dbapi_connection)
+        if raw is None:
+            savepoint(connection, name)
+        else:
+            raw.execute("SAVEPOINT " + quote(name))
+
+    def do_release_savepoint(connection: Any, name: str) -> None:
+        raw = inline_sqlite(connection.connection.dbapi_connection)
+        if raw is None:
+            release(connection, name)
+        else:
+            raw.execute("RELEASE SAVEPOINT " + quote(name))
+
+    dialect.do_savepoint = do_savepoint
+    dialect.do_release_savepoint = do_release_savepoint
+
+
 def in_transaction(adapter: Any) -> bool:
     """Whether the sqlite3 connection behind an adapter has a transaction open (read on the
     calling thread: a flag of the connection, no statement)."""
