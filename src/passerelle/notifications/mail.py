@@ -37,7 +37,8 @@ class _AsGivenHeaders(Compat32):
     def _fold(self, name: str, value: Any, sanitize: bool) -> str:
         if type(value) is str and value.isascii() and len(name) + 2 + len(value) <= _MAX_LINE and "\n" not in value:
             return f"{name}: {value}{self.linesep}"
-        return super()._fold(name, value, sanitize)  # type: ignore[misc]
+        folded: str = super()._fold(name, value, sanitize)  # type: ignore[misc]
+        return folded
 
 
 _POLICY = _AsGivenHeaders()
