@@ -130,3 +130,35 @@ async def test_given_a_file_mailer_then_each_key_is_written_once_whole_with_no_t
     assert written.name == "k_1.eml" and written.stat().st_mode & 0o777 == 0o600
     parsed = message_from_bytes(written.read_bytes(), policy=default)
     assert parsed["Subject"] == "Hello" and parsed.get_content() == "first"
+
+
+async def test_given_one_order_whose_mail_cannot_be_written_then_only_that_order_is_retried(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.notifications.tasks import on_paid_many
+    from tests.commerce import read_mails
+
+    shop = await make_merchant(state, await make_user(state))
+    sku = (await sku_of(client, await make_product(state, shop, stock=10)))["id"]
+    order_ids = []
+    for buyer in await make_buyers(state, 2):
+        await add_to_cart(client, buyer, sku)
+        placed = (await checkout(client, buyer)).json()
+        order_ids.append(int(placed["orders"][0]["id"]))
+    mail_dir = state.settings.data_dir / "mail"
+    # Writing the first order's buyer mail fails (a full disk, say); the rest is written.
+    blocked = FileMailer(mail_dir)
+    real_write = blocked._write
+
+    def write(message: Any, key: str) -> None:
+        if key == f"order-{order_ids[0]}-paid-buyer":
+            raise OSError(28, "No space left on device")
+        real_write(message, key)
+
+    blocked._write = write  # type: ignore[method-assign]
+    state.mailer = blocked
+    outcomes = await on_paid_many(state, [{"order_id": i} for i in order_ids])
+    assert isinstance(outcomes[0], OSError) and outcomes[1] is None
+    keys = sorted(str(m["X-Passerelle-Key"]) for m in read_mails(state))
+    assert f"order-{order_ids[0]}-paid-buyer" not in keys
+    assert f"order-{order_ids[1]}-paid-buyer" in keys and f"order-{order_ids[0]}-paid-staff-" in " ".join(keys)

@@ -10,10 +10,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from passerelle.accounts.models import User
-from passerelle.infra.outbox import each_alone
 from passerelle.merchants.models import Merchant, MerchantMember
 from passerelle.money import Money
-from passerelle.notifications.mail import build_message
+from passerelle.notifications.mail import Outgoing, build_message
 from passerelle.notifications.messages import reason_text, render
 from passerelle.orders.models import Order, Refund
 
@@ -101,55 +100,72 @@ async def _order_context(state: Any, order_id: int) -> OrderMail | None:
     return (await _order_contexts(state, [order_id])).get(order_id)
 
 
-async def _send(state: Any, *, to: str, kind: str, language: str, key: str, **values: str) -> None:
+def _mail(*, to: str, kind: str, language: str, key: str, **values: str) -> Outgoing:
     subject, body = render(kind, language, **values)
-    await state.mailer.send(build_message(to=to, subject=subject, body=body, key=key), key=key)
+    return build_message(to=to, subject=subject, body=body, key=key), key
 
 
-async def on_paid(state: Any, payload: dict[str, Any]) -> None:
-    order = await _order_context(state, int(payload["order_id"]))
-    if order is not None:
-        await _paid_mails(state, order)
+async def _send(state: Any, *, to: str, kind: str, language: str, key: str, **values: str) -> None:
+    message, key = _mail(to=to, kind=kind, language=language, key=key, **values)
+    await state.mailer.send(message, key=key)
 
 
 async def on_paid_many(state: Any, payloads: list[dict[str, Any]]) -> list[BaseException | None]:
-    """`on_paid` for a group of orders (outbox.Grouped): one read for all of them; an order
-    whose mails fail is answered with its error (retried alone), the others are done."""
+    """The paid-order mails (the buyer's, each staff member's) for a group of orders
+    (outbox.Grouped): one read and one trip to the mailer for all of them; an order whose
+    mails fail is answered with its error (retried alone), the others are done."""
     order_ids = [int(payload["order_id"]) for payload in payloads]
     orders = await _order_contexts(state, order_ids)
+    outgoing: list[Outgoing] = []
+    owners: list[int] = []  # the index, in order_ids, of each outgoing mail's order
+    built: list[BaseException | None] = []
+    for index, order_id in enumerate(order_ids):
+        try:
+            mails = _paid_mails(orders[order_id]) if order_id in orders else []
+        except Exception as error:  # noqa: BLE001 - handed back: that order alone is retried
+            built.append(error)
+            continue
+        built.append(None)
+        outgoing += mails
+        owners += [index] * len(mails)
+    try:
+        sent = await state.mailer.send_many(outgoing) if outgoing else []
+    except Exception as error:  # noqa: BLE001 - the mailer failed as a whole (no connection)
+        sent = [error] * len(outgoing)
+    for index, failed in zip(owners, sent, strict=True):
+        if failed is not None and built[index] is None:
+            built[index] = failed
+    return built
 
-    async def mail(order_id: int) -> None:
-        if order_id in orders:
-            await _paid_mails(state, orders[order_id])
 
-    return await each_alone(order_ids, mail)
-
-
-async def _paid_mails(state: Any, order: OrderMail) -> None:
+def _paid_mails(order: OrderMail) -> list[Outgoing]:
     buyer = order.buyer
-    await _send(
-        state,
-        to=buyer.email,
-        kind="paid_buyer",
-        language=buyer.language,
-        key=f"order-{order.order_id}-paid-buyer",
-        order=str(order.order_id),
-        name=buyer.name,
-        merchant=order.merchant_name,
-        total=order.buyer_total.format(buyer.language),
-        url=f"/orders/{order.order_id}",
-    )
-    for member in order.staff:
-        await _send(
-            state,
-            to=member.email,
-            kind="paid_merchant",
-            language=member.language,
-            key=f"order-{order.order_id}-paid-staff-{member.id}",
+    mails = [
+        _mail(
+            to=buyer.email,
+            kind="paid_buyer",
+            language=buyer.language,
+            key=f"order-{order.order_id}-paid-buyer",
             order=str(order.order_id),
-            total=order.total.format(member.language),
-            url=f"/console/m/{order.merchant_id}/orders/{order.order_id}",
+            name=buyer.name,
+            merchant=order.merchant_name,
+            total=order.buyer_total.format(buyer.language),
+            url=f"/orders/{order.order_id}",
         )
+    ]
+    for member in order.staff:
+        mails.append(
+            _mail(
+                to=member.email,
+                kind="paid_merchant",
+                language=member.language,
+                key=f"order-{order.order_id}-paid-staff-{member.id}",
+                order=str(order.order_id),
+                total=order.total.format(member.language),
+                url=f"/console/m/{order.merchant_id}/orders/{order.order_id}",
+            )
+        )
+    return mails
 
 
 async def on_status_changed(state: Any, payload: dict[str, Any]) -> None:
