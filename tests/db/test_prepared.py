@@ -141,3 +141,15 @@ def test_given_a_parameter_named_like_a_column_of_the_update_then_it_is_refused_
 def test_given_an_expanding_in_list_then_it_is_refused_when_built() -> None:
     with pytest.raises(ValueError, match="IN lists"):
         Prepared(select(outbox.c.id).where(outbox.c.id.in_(bindparam("ids", expanding=True))))
+
+
+def test_given_values_then_plain_copy_reads_like_the_entity_and_belongs_to_no_session() -> None:
+    from sqlalchemy import inspect
+
+    from passerelle.accounts.models import User
+    from passerelle.db.prepared import plain_copy
+
+    user = plain_copy(User, {"id": 7, "email": "a@b.fr", "display_name": "Ana"})
+    assert (user.id, user.email, user.display_name) == (7, "a@b.fr", "Ana")
+    assert user.language is None  # unset attributes read as on a new object
+    assert inspect(user).transient

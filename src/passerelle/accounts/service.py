@@ -12,7 +12,7 @@ from passerelle.accounts.models import ApiToken, Role, User, WebSession
 from passerelle.accounts.passwords import hash_password, needs_rehash, verify_password
 from passerelle.accounts.tokens import new_token, token_hash
 from passerelle.db.base import utcnow
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, plain_copy
 from passerelle.errors import Conflict, DomainError, Unauthorized
 from passerelle.i18n.countries import check_country
 from passerelle.i18n.languages import check_language
@@ -160,7 +160,7 @@ async def user_copy_for_api_token(session: AsyncSession, *, token: str) -> User 
     row = await _USER_ROW_FOR_API_TOKEN.first(session, {"b_token_hash": token_hash(token), "b_now": utcnow()})
     if row is None or not row.is_active:
         return None
-    return User(**row._asdict())
+    return plain_copy(User, row._asdict())
 
 
 async def revoke_api_token(session: AsyncSession, *, token: str) -> None:

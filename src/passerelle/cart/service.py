@@ -18,7 +18,7 @@ from passerelle.cart.models import Cart, CartItem
 from passerelle.catalog import columns
 from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
 from passerelle.db.base import utcnow
-from passerelle.db.prepared import Prepared, bound
+from passerelle.db.prepared import Prepared, bound, plain_copy
 from passerelle.errors import DomainError, Invalid, NotFound
 from passerelle.merchants.models import Merchant, MerchantStatus
 from passerelle.orders.pricing import unit_price
@@ -78,7 +78,7 @@ async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: s
         return None
     row = await query.first(session, key)
     if row is not None:
-        return Cart(id=row.id, user_id=row.user_id, guest_token_hash=row.guest_token_hash, updated_at=row.updated_at)
+        return plain_copy(Cart, row._asdict())
     if not create:
         return None
     values = {
@@ -86,7 +86,7 @@ async def cart_for(session: AsyncSession, *, user_id: int | None, guest_token: s
         "guest_token_hash": None if user_id is not None else token_hash(guest_token or ""),
         "updated_at": utcnow(),
     }
-    return Cart(id=await _INSERT_CART.scalar(session, values), **values)
+    return plain_copy(Cart, {"id": await _INSERT_CART.scalar(session, values), **values})
 
 
 async def add_item(

@@ -20,12 +20,13 @@ from __future__ import annotations
 import collections
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, bindparam, exc
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Executable
 
@@ -191,3 +192,16 @@ async def _inline_connection(session: AsyncSession) -> sqlite3.Connection | None
     adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), adapter)
     return inline_sqlite(adapter)
+
+
+Entity = TypeVar("Entity", bound=DeclarativeBase)
+
+
+def plain_copy(entity: type[Entity], values: Mapping[str, Any]) -> Entity:
+    """An `entity` holding `values` (keyed by attribute name), made the way SQLAlchemy makes
+    the objects it loads: no __init__, no events. For the plain, read-only objects the
+    buying path hands back from Core rows: the declarative constructor cost 20-45 us an
+    object, ~5 % of a paid order. Not in any session: changing it saves nothing."""
+    made: Entity = entity.__mapper__.class_manager.new_instance()
+    made.__dict__.update(values)
+    return made

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from passerelle.accounts.models import User
 from passerelle.db.base import utcnow
-from passerelle.db.prepared import Prepared, bound
+from passerelle.db.prepared import Prepared, bound, plain_copy
 from passerelle.errors import Conflict, DomainError, NotFound
 from passerelle.infra import outbox
 from passerelle.money import Money
@@ -42,7 +42,7 @@ async def open_payment(session: AsyncSession, *, purchase: Purchase, provider: P
     # Core INSERT ... RETURNING (an ORM flush cost several times the statement); the object
     # handed back is plain, not in the session, and only read.
     payment_id = (await session.execute(_INSERT_PAYMENT, values)).scalar_one()
-    return Payment(id=payment_id, **values)
+    return plain_copy(Payment, {"id": payment_id, **values})
 
 
 _INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts.models import User
 from passerelle.catalog import columns
 from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
-from passerelle.db.prepared import Prepared, bound
+from passerelle.db.prepared import Prepared, bound, plain_copy
 from passerelle.errors import Conflict, Invalid
 from passerelle.i18n.countries import check_country
 from passerelle.infra import outbox
@@ -122,7 +122,9 @@ def _entities(row: Any) -> tuple[Sku, Product, Merchant, bool, str | None, bool]
     start = 0
     for entity, table_columns in _ENTITY_COLUMNS:
         values = row[start : start + len(table_columns)]
-        built.append(entity(**{column.key: value for column, value in zip(table_columns, values, strict=True)}))
+        built.append(
+            plain_copy(entity, {column.key: value for column, value in zip(table_columns, values, strict=True)})
+        )
         start += len(table_columns)
     ships_here, title, has_tiers = row[start:]
     return built[0], built[1], built[2], bool(ships_here), title, bool(has_tiers)
@@ -311,7 +313,7 @@ async def place(
     }
     purchase_id = await _INSERT_PURCHASE.scalar(session, purchase_values)
     assert purchase_id is not None
-    purchase = Purchase(id=purchase_id, **purchase_values)
+    purchase = plain_copy(Purchase, {"id": purchase_id, **purchase_values})
     order_values: list[dict[str, Any]] = []
     expires_at = now + hold_for
     for merchant_quote in quote.merchants:
@@ -343,7 +345,9 @@ async def place(
             )
         )
     # One INSERT per merchant (a purchase has few): their lines need their ids.
-    orders = [Order(id=await _INSERT_ORDER.scalar(session, values), **values) for values in order_values]
+    orders = [
+        plain_copy(Order, {"id": await _INSERT_ORDER.scalar(session, values), **values}) for values in order_values
+    ]
     lines, events, expiries = [], [], []
     for order, merchant_quote in zip(orders, quote.merchants, strict=True):
         for request, sku, product, title, priced in merchant_quote.lines:
