@@ -257,6 +257,7 @@ async def test_given_an_unpaid_order_then_the_buyer_can_cancel_it(
     await place_order(web)
     order = (await orders_of(state, buyer_id))[0]
     page = await web.get(f"/orders/{order.id}")
+    assert re.search(r'class="order-line-title">\s*<a href="/p/\d+">', page.text)
     assert "Aller au paiement" in page.text and f'action="/orders/{order.id}/cancel"' in page.text
     cancelled = await submit(web, f"/orders/{order.id}/cancel", {}, token_from=f"/orders/{order.id}")
     assert cancelled.status_code == 303
@@ -282,7 +283,9 @@ async def test_given_a_paid_order_then_the_merchant_accepts_and_ships_it_and_the
         assert f"/orders/{rose_order.id}" not in only_shipped.text
 
         detail_url = f"/console/m/{market.brand.id}/orders/{rose_order.id}"
-        detail = shown((await seller.get(detail_url)).text)
+        detail_page = (await seller.get(detail_url)).text
+        assert re.search(rf'class="order-line-title">\s*<a href="/console/m/{market.brand.id}/products/\d+">', detail_page)
+        detail = shown(detail_page)
         assert "Camille Martin" in detail and "12 rue des Lilas" in detail and "Commission de la plateforme" in detail
         accepted = await submit(seller, f"{detail_url}/status", {"status": "accepted"}, token_from=detail_url)
         assert accepted.status_code == 303
