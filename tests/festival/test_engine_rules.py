@@ -190,3 +190,23 @@ async def test_given_a_commit_fails_while_the_next_batch_is_applied_then_both_fa
     await shard.stop()
     assert journal.totals(1) == (10, 4, 0, 0)
     journal.close()
+
+
+def test_given_claims_releases_and_payments_on_two_deals_then_counts_match_a_walk_of_the_reservations() -> None:
+    book = _book(stock=50, limit=5)
+    book.deals[8] = Deal(8, 40, 5, NOW - 10, NOW + 10, 900)
+    claims = [(7 if n % 3 else 8, n % 17, f"k{n}", 1 + n % 2, n) for n in range(60)]
+    apply_claims(book, claims, NOW)
+    for deal_id in (7, 8):
+        made = [seq for seq, _ in book.reservations.of_deal(deal_id)]
+        for seq in made[::4]:
+            rules.release(book, seq)
+        for seq in made[::3]:
+            rules.confirm(book, seq)  # refused for those released above
+    for deal_id, stock in ((7, 50), (8, 40)):
+        units = {rules.HELD: 0, rules.SOLD: 0, rules.RELEASED: 0}
+        for seq, claim in book.reservations.of_deal(deal_id):
+            units[book.status(seq)] += claim[3]
+        remaining, held, sold = rules.counts(book, deal_id)
+        assert (held, sold) == (units[rules.HELD], units[rules.SOLD]) and sold > 0 and held > 0
+        assert remaining + held + sold == stock
