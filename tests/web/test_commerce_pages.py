@@ -284,7 +284,9 @@ async def test_given_a_paid_order_then_the_merchant_accepts_and_ships_it_and_the
 
         detail_url = f"/console/m/{market.brand.id}/orders/{rose_order.id}"
         detail_page = (await seller.get(detail_url)).text
-        assert re.search(rf'class="order-line-title">\s*<a href="/console/m/{market.brand.id}/products/\d+">', detail_page)
+        assert re.search(
+            rf'class="order-line-title">\s*<a href="/console/m/{market.brand.id}/products/\d+">', detail_page
+        )
         detail = shown(detail_page)
         assert "Camille Martin" in detail and "12 rue des Lilas" in detail and "Commission de la plateforme" in detail
         accepted = await submit(seller, f"{detail_url}/status", {"status": "accepted"}, token_from=detail_url)
