@@ -59,3 +59,29 @@ async def test_given_a_cached_buyer_then_the_same_answers_as_the_awaited_path(
     sold_out = await claim_then(state, deal_id, asked(buyer.token, "d"))
     assert sold_out is not None and (sold_out.status, orjson.loads(sold_out.body)["code"]) == (409, "sold_out")
     assert await state.engine.counts(deal_id) == (0, 2, 0)  # type: ignore[union-attr]
+
+
+async def test_given_a_browser_claim_then_its_session_counts_only_with_the_csrf_header_on_both_paths(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.accounts.service import open_web_session
+    from passerelle.deps import CSRF_COOKIE, SESSION_COOKIE
+
+    setup = await festival_with_deal(client, state, deal_stock=3, limit=5)
+    deal_id = setup["deal"]["id"]
+    (buyer,) = await make_buyers(state, 1)
+    async with state.db.writing() as session:
+        web_session = await open_web_session(session, user=buyer.user, days=1)
+    cookies = f"{SESSION_COOKIE}={web_session}; {CSRF_COOKIE}=csrf-secret"
+
+    def browser(csrf_header: str, key: str) -> claims_api.ClaimRequest:
+        return claims_api.ClaimRequest("192.0.2.1", "", cookies, csrf_header, key, b'{"quantity":1}')
+
+    forged = await claims_api.answer_claim(state, deal_id, browser("", "a"))
+    assert (forged.status, orjson.loads(forged.body)["code"]) == (403, "csrf_failed")
+    assert (await claims_api.answer_claim(state, deal_id, browser("csrf-secret", "b"))).status == 201  # cached now
+    forged_again = await claim_then(state, deal_id, browser("wrong", "c"))
+    assert forged_again is not None and forged_again.status == 403
+    cached = await claim_then(state, deal_id, browser("csrf-secret", "d"))
+    assert cached is not None and cached.status == 201
+    assert await state.engine.counts(deal_id) == (1, 2, 0)  # type: ignore[union-attr]

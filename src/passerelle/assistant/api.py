@@ -3,7 +3,6 @@ hand-off conversations of buyers and merchants' staff."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 from functools import lru_cache
 from typing import Any
@@ -29,16 +28,15 @@ from passerelle.assistant.schemas import (
 from passerelle.assistant.templates import say
 from passerelle.config import SUPPORTED_LANGUAGES
 from passerelle.deps import (
-    CSRF_COOKIE,
     CSRF_HEADER,
     CURRENCY_COOKIE,
     LANG_COOKIE,
-    SESSION_COOKIE,
     CurrentUser,
     Session,
     UnitOfWorkRoute,
 )
 from passerelle.errors import DomainError
+from passerelle.festival.token_cache import CSRF_FAILED, credentials
 from passerelle.http import PathId, client_ip
 from passerelle.i18n.languages import negotiate
 from passerelle.state import AppState
@@ -72,19 +70,17 @@ class _Refusal(Exception):
 
 async def _asker(request: Request, state: AppState) -> int | None:
     """The signed-in buyer, from a bearer token or the session cookie (with its CSRF header)."""
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        user_id = await state.token_cache.user_id(header[7:].strip(), kind="bearer")
-        if user_id is None:
-            raise _Refusal(_problem(401, "unauthorized", "Invalid or expired API token"))
-        return user_id
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
+    headers = request.headers
+    signed_in = credentials(headers.get("authorization", ""), headers.get("cookie", ""), headers.get(CSRF_HEADER, ""))
+    if signed_in is None:
         return None
-    expected = request.cookies.get(CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, request.headers.get(CSRF_HEADER, "")):
+    if signed_in is CSRF_FAILED:
         raise _Refusal(_problem(403, "csrf_failed", "This form has expired; reload the page and retry"))
-    return await state.token_cache.user_id(cookie, kind="session")
+    assert isinstance(signed_in, tuple)
+    user_id = await state.token_cache.user_id(*signed_in)
+    if user_id is None and signed_in[1] == "bearer":
+        raise _Refusal(_problem(401, "unauthorized", "Invalid or expired API token"))
+    return user_id
 
 
 async def _locale(request: Request, runtime: Runtime, user_id: int | None) -> tuple[str, str]:

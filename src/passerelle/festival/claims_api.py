@@ -9,7 +9,6 @@ answer only once the claim's batch is durable in the engine's journal.
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -19,12 +18,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.requests import cookie_parser
 
-from passerelle.deps import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from passerelle.deps import CSRF_HEADER
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.shard import Answer
-from passerelle.festival.token_cache import Missing
+from passerelle.festival.token_cache import CSRF_FAILED, Missing, credentials
 from passerelle.http import PathId, client_ip
 from passerelle.state import AppState
 
@@ -131,26 +129,9 @@ def _iso_utc(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
-def _credentials(asked: ClaimRequest) -> tuple[str, str] | None:
-    """(token, kind) the claim is signed in with, or None."""
-    header = asked.authorization
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip(), "bearer"
-    if not asked.cookie_header:
-        return None
-    cookies = cookie_parser(asked.cookie_header)
-    session = cookies.get(SESSION_COOKIE)
-    if not session:
-        return None
-    # A browser claim: the page's script echoes the CSRF cookie in a header.
-    expected = cookies.get(CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, asked.csrf_header):
-        return None
-    return session, "session"
-
-
 ENGINE_OFFLINE = refusal(503, "engine_offline", "The festival engine is not running")
 UNAUTHORIZED = refusal(401, "unauthorized", "Authentication required")
+CSRF_REFUSED = refusal(403, "csrf_failed", "This page has expired; reload it and retry")
 
 
 def _address_refusal(state: AppState, asked: ClaimRequest) -> ClaimReply | None:
@@ -210,8 +191,10 @@ async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> Cl
     refused = _address_refusal(state, asked)
     if refused is not None:
         return refused
-    credentials = _credentials(asked)
-    buyer = await state.token_cache.user_id(*credentials) if credentials else None
+    signed_in = credentials(asked.authorization, asked.cookie_header, asked.csrf_header)
+    if signed_in is CSRF_FAILED:
+        return CSRF_REFUSED
+    buyer = await state.token_cache.user_id(*signed_in) if isinstance(signed_in, tuple) else None
     if buyer is None:
         return UNAUTHORIZED
     admitted = _admit(state, engine, buyer, asked)
@@ -232,13 +215,16 @@ def claim_then(state: AppState, deal_id: int, asked: ClaimRequest, reply_to: Cal
     engine = state.engine
     if engine is None or engine.local is None:
         return False
-    credentials = _credentials(asked)
-    buyer = state.token_cache.cached(*credentials) if credentials else None
+    signed_in = credentials(asked.authorization, asked.cookie_header, asked.csrf_header)
+    buyer = state.token_cache.cached(*signed_in) if isinstance(signed_in, tuple) else None
     if isinstance(buyer, Missing):
         return False
     refused = _address_refusal(state, asked)
     if refused is not None:
         reply_to(refused)
+        return True
+    if signed_in is CSRF_FAILED:
+        reply_to(CSRF_REFUSED)
         return True
     if buyer is None:
         reply_to(UNAUTHORIZED)

@@ -3,11 +3,15 @@ so a claim costs no database query. Revoked tokens stop working within the TTL."
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections import OrderedDict
 
+from starlette.requests import cookie_parser
+
 from passerelle.accounts import service as accounts
 from passerelle.db.engine import Database
+from passerelle.deps import CSRF_COOKIE, SESSION_COOKIE
 
 TTL_SECONDS = 60.0
 MAX_ENTRIES = 200_000
@@ -18,6 +22,31 @@ class Missing:
 
 
 MISSING = Missing()
+
+
+class CsrfFailed:
+    """A session cookie came without the CSRF header that must echo the CSRF cookie."""
+
+
+CSRF_FAILED = CsrfFailed()
+
+
+def credentials(authorization: str, cookie_header: str, csrf_header: str) -> tuple[str, str] | CsrfFailed | None:
+    """(token, kind) a request is signed in with, for `TokenCache`: a bearer token, or the
+    session cookie when the page's script echoed the CSRF cookie in its header; None when
+    it is signed in with neither. Read from raw header values, as the hot paths have them."""
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip(), "bearer"
+    if not cookie_header:
+        return None
+    cookies = cookie_parser(cookie_header)
+    session = cookies.get(SESSION_COOKIE)
+    if not session:
+        return None
+    expected = cookies.get(CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_header):
+        return CSRF_FAILED
+    return session, "session"
 
 
 class TokenCache:
