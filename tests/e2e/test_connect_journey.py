@@ -76,6 +76,23 @@ async def log_in(page: Any, base: str, email: str, password: str) -> None:
     await page.wait_for_url(re.compile(r"^(?!.*/login).*$"))
 
 
+async def painted_pixels(page: Any, selector: str) -> int:
+    """Pixels a chart's canvas drew (non-transparent), once Chart.js has made it."""
+    await page.wait_for_selector(selector, state="attached")
+    return int(
+        await page.evaluate(
+            """(selector) => {
+              const canvas = document.querySelector(selector);
+              const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+              let ink = 0;
+              for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] > 0) ink++; }
+              return ink;
+            }""",
+            selector,
+        )
+    )
+
+
 async def test_given_a_creator_link_when_a_buyer_follows_it_and_pays_then_the_dashboard_shows_the_pending_commission(
     program: Program, browser: Any, password: str, artifacts: Path
 ) -> None:
@@ -127,9 +144,19 @@ async def test_given_a_creator_link_when_a_buyer_follows_it_and_pays_then_the_da
     await expect(commissions.first).to_contain_text("En attente")
     await expect(commissions.first).to_contain_text("Dernier clic sur votre lien")
     await expect(creator_page.locator("[data-testid=earnings] .stat-pending")).to_be_visible()
+    assert await painted_pixels(creator_page, "[data-connect-chart=clicks]") > 500, "the clicks chart drew nothing"
     await creator_page.screenshot(path=str(artifacts / "connect-dashboard-desktop.png"), full_page=True)
+
+    # The brand sees the sale under the creator's name, as bars.
+    owner_page, owner_problems = await new_page(browser)
+    await log_in(owner_page, base, market.owner.user.email, password)
+    await owner_page.goto(f"{base}/console/m/{market.brand.id}/creators")
+    await expect(owner_page.locator("table")).to_contain_text("@anna.beaute")
+    assert await painted_pixels(owner_page, "[data-connect-chart=bars]") > 500, "the sales chart drew nothing"
+    await owner_page.screenshot(path=str(artifacts / "connect-merchant-desktop.png"), full_page=True)
     assert not problems, problems
     assert not buyer_problems, buyer_problems
+    assert not owner_problems, owner_problems
 
 
 async def test_given_the_creator_pages_then_they_fit_a_phone(

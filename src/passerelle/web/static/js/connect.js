@@ -1,4 +1,4 @@
-// Influencer program pages: "Copy" buttons for tracked links, and charts drawn with the vendored uPlot.
+// Influencer program pages: "Copy" buttons for tracked links, and charts drawn with the vendored Chart.js.
 (function () {
   "use strict";
 
@@ -30,32 +30,36 @@
 
   function draw(box) {
     var source = box.nextElementSibling;
-    if (!source || typeof uPlot === "undefined") return;
+    if (!source || !window.Chart) return;
     var rows = JSON.parse(source.textContent || "[]");
     if (!rows.length) return;
-    var width = Math.max(260, box.clientWidth);
     // Labels come translated from the page; dates in the page's language ("29 oct.", "Oct 29").
     var label = box.getAttribute("data-label") || "";
     var day = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
                                       { day: "numeric", month: "short", timeZone: "UTC" });
-    var dayOf = function (seconds) { return day.format(new Date(seconds * 1000)); };
-    var data, series, opts;
-    if (box.getAttribute("data-chart") === "clicks") {
-      data = [rows.map(function (r) { return Date.parse(r.day + "T00:00:00Z") / 1000; }),
-              rows.map(function (r) { return r.clicks; })];
-      series = [{ label: box.getAttribute("data-x-label") || "",
-                  value: function (_u, v) { return v == null ? "--" : dayOf(v); } },
-                { label: label, stroke: "#5b3cc4", width: 2, fill: "rgba(91,60,196,.1)" }];
-      opts = { width: width, height: 220, series: series,
-               axes: [{ values: function (_u, ticks) { return ticks.map(dayOf); } }, {}] };
-    } else {
-      data = [rows.map(function (_r, i) { return i; }), rows.map(function (r) { return r.gmv / 100; })];
-      series = [{}, { label: label, stroke: "#1a7f37", fill: "rgba(26,127,55,.35)",
-                      paths: uPlot.paths.bars({ size: [0.6, 60] }) }];
-      opts = { width: width, height: 220, series: series, scales: { x: { time: false } },
-               axes: [{ values: function (_u, ticks) { return ticks.map(function (t) { return rows[t] ? "@" + rows[t].handle : ""; }); } }, {}] };
-    }
-    new uPlot(opts, data, box);
+    var clicks = box.getAttribute("data-chart") === "clicks";
+    var dataset = clicks
+      ? { label: label, data: rows.map(function (r) { return r.clicks; }), borderColor: "#5b3cc4",
+          backgroundColor: "rgba(91,60,196,.1)", fill: true, pointRadius: 2, tension: 0.2, borderWidth: 2 }
+      : { label: label, data: rows.map(function (r) { return r.gmv / 100; }), backgroundColor: "rgba(26,127,55,.55)",
+          borderColor: "#1a7f37", borderWidth: 1, maxBarThickness: 60 };
+    var canvas = document.createElement("canvas");
+    canvas.setAttribute("data-connect-chart", clicks ? "clicks" : "bars");
+    box.appendChild(canvas);
+    new window.Chart(canvas, {
+      type: clicks ? "line" : "bar",
+      data: {
+        labels: rows.map(function (r) {
+          return clicks ? day.format(new Date(r.day + "T00:00:00Z")) : "@" + r.handle;
+        }),
+        datasets: [dataset]
+      },
+      options: {
+        animation: false, responsive: true, maintainAspectRatio: false,
+        plugins: { legend: { display: false } },
+        scales: { x: { ticks: { maxTicksLimit: 8 } }, y: { beginAtZero: true, ticks: { precision: 0 } } }
+      }
+    });
   }
 
   document.addEventListener("click", function (event) {
