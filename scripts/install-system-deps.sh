@@ -2,7 +2,8 @@
 # Installs the Debian packages the test suite drives for real (PostgreSQL, Chromium, ...).
 # Only as root with apt available; otherwise it says what is missing and lets the tests decide.
 set -euo pipefail
-packages=(postgresql chromium redis-server fonts-dejavu-core)
+# The emoji font: live rooms send reactions as emoji, which Chromium otherwise draws as boxes.
+packages=(postgresql chromium redis-server fonts-dejavu-core fonts-noto-color-emoji)
 # Live captions: speech synthesis for tests/bench, audio tools, Apertium pairs (fr<->es, en<->es) and
 # their Python bindings (in-process translation), nginx-rtmp for the end-to-end stream test.
 packages+=(espeak-ng sox ffmpeg apertium apertium-fr-es apertium-eng-spa python3-apertium-core python3-lttoolbox
