@@ -41,11 +41,17 @@ async def open_payment(session: AsyncSession, *, purchase: Purchase, provider: P
     }
     # Core INSERT ... RETURNING (an ORM flush cost several times the statement); the object
     # handed back is plain, not in the session, and only read.
-    payment_id = (await session.execute(_INSERT_PAYMENT, values)).scalar_one()
+    payment_id = await _INSERT_PAYMENT.scalar(session, values)
     return plain_copy(Payment, {"id": payment_id, **values})
 
 
-_INSERT_PAYMENT = insert(_PAYMENTS).returning(_PAYMENTS.c.id)
+_INSERT_PAYMENT = Prepared(
+    insert(_PAYMENTS)
+    .values(
+        bound("public_id", "purchase_id", "provider", "amount", "currency", "status", "provider_ref", "failure_reason")
+    )
+    .returning(_PAYMENTS.c.id)
+)
 
 
 # Built once (pay and webhook run it for every order).
