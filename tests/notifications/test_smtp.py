@@ -162,3 +162,80 @@ async def test_given_one_order_whose_mail_cannot_be_written_then_only_that_order
     keys = sorted(str(m["X-Passerelle-Key"]) for m in read_mails(state))
     assert f"order-{order_ids[0]}-paid-buyer" not in keys
     assert f"order-{order_ids[1]}-paid-buyer" in keys and f"order-{order_ids[0]}-paid-staff-" in " ".join(keys)
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "smtp.crt", directory / "smtp.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+async def test_given_a_server_offering_starttls_then_the_login_and_mail_go_over_tls_with_its_certificate_checked(
+    tmp_path: Path,
+) -> None:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _self_signed(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    logins: list[tuple[bytes, bool]] = []
+
+    def authenticator(_server: Any, session: Any, _envelope: Any, _mechanism: str, data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, session.ssl is not None))
+        return AuthResult(success=data.login == b"shop" and data.password == b"s3cret")
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=served,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        url = f"smtp://shop:s3cret@127.0.0.1:{port}"
+        trusting = SmtpMailer(url, tls=ssl.create_default_context(cafile=str(cert)))
+        message = build_message(to="camille@acheteurs.fr", subject="Commande confirmée", body="Merci", key="t:1")
+        assert await trusting.send_many([(message, "t:1")]) == [None]
+        # The default trusts the system's authorities only: a self-signed server is refused.
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await SmtpMailer(url).send_many([(message, "t:2")])
+    finally:
+        controller.stop()
+    assert logins == [(b"shop", True)]
+    assert [m["Subject"] for m in inbox.messages] == ["Commande confirmée"]

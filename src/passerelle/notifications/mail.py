@@ -8,6 +8,7 @@ import binascii
 import itertools
 import os
 import smtplib
+import ssl
 from collections.abc import Callable
 from email.charset import Charset
 from email.header import Header
@@ -22,8 +23,6 @@ FROM_ADDRESS = "passerelle <no-reply@passerelle.local>"
 _UTF8 = Charset("utf-8")
 # RFC 2047: one encoded word is at most 75 characters; longer subjects are split by Header.
 _MAX_ENCODED_WORD = 75
-
-
 # RFC 5322 2.1.1: a line MUST NOT be longer than 998 characters (78 is a SHOULD).
 _MAX_LINE = 998
 
@@ -162,20 +161,24 @@ def _each(outgoing: list[Outgoing], send: Callable[[Message, str], object]) -> l
 
 
 class SmtpMailer:
-    """smtp://user:password@host:port (STARTTLS when the server offers it) or smtps://..."""
+    """smtp://user:password@host:port (STARTTLS when the server offers it) or smtps://...
+    The server's certificate is verified (the system's CAs unless `tls` says otherwise)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, tls: ssl.SSLContext | None = None) -> None:
         self.url = urlparse(url)
+        self.tls = tls or ssl.create_default_context()
 
     def _connect(self) -> smtplib.SMTP:
         host, port = self.url.hostname or "localhost", self.url.port
         if self.url.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=30)
+            client: smtplib.SMTP = smtplib.SMTP_SSL(host, port or 465, timeout=30, context=self.tls)
         else:
             client = smtplib.SMTP(host, port or 25, timeout=30)
         try:
+            client.ehlo()  # the server's extensions are known only after EHLO
             if self.url.scheme != "smtps" and client.has_extn("starttls"):
-                client.starttls()
+                client.starttls(context=self.tls)
+                client.ehlo()
             if self.url.username:
                 client.login(unquote(self.url.username), unquote(self.url.password or ""))
         except BaseException:
