@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = Field(
         default=None, description="smtp://user:pw@host:port; .eml files in data_dir/mail when unset."
     )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="PEM file of the authorities the SMTP server's certificate is checked against."
+    )
     sandbox_webhook_secret: str | None = None
     run_worker: bool = Field(default=True, description="Run the outbox consumer inside the server process.")
     claim_queue_limit: int = Field(default=50_000, description="Claims waiting for a batch before 429 busy.")

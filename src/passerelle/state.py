@@ -70,7 +70,9 @@ class AppState:
             settings=settings,
             db=Database(settings.resolved_database_url, group_commit=settings.group_commit),
             storage=LocalDiskStorage(settings.media_dir),
-            mailer=make_mailer(smtp_url=settings.smtp_url, mail_dir=settings.data_dir / "mail"),
+            mailer=make_mailer(
+                smtp_url=settings.smtp_url, mail_dir=settings.data_dir / "mail", smtp_ca_file=settings.smtp_ca_file
+            ),
             payment_providers={"sandbox": SandboxProvider(webhook_secret=settings.resolved_sandbox_secret)},
             login_limiter=MemoryTokenBucket(
                 rate=settings.login_attempts_per_minute / 60, burst=settings.login_attempts_per_minute

@@ -229,7 +229,7 @@ async def test_given_a_server_offering_starttls_then_the_login_and_mail_go_over_
     controller.start()
     try:
         url = f"smtp://shop:s3cret@127.0.0.1:{port}"
-        trusting = SmtpMailer(url, tls=ssl.create_default_context(cafile=str(cert)))
+        trusting = make_mailer(smtp_url=url, mail_dir=tmp_path / "mail", smtp_ca_file=cert)  # PASSERELLE_SMTP_CA_FILE
         message = build_message(to="camille@acheteurs.fr", subject="Commande confirmée", body="Merci", key="t:1")
         assert await trusting.send_many([(message, "t:1")]) == [None]
         # The default trusts the system's authorities only: a self-signed server is refused.

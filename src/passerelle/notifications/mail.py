@@ -200,5 +200,7 @@ class SmtpMailer:
         return await asyncio.to_thread(self._send_all, outgoing)
 
 
-def make_mailer(*, smtp_url: str | None, mail_dir: Path) -> MailSender:
-    return SmtpMailer(smtp_url) if smtp_url else FileMailer(mail_dir)
+def make_mailer(*, smtp_url: str | None, mail_dir: Path, smtp_ca_file: Path | None = None) -> MailSender:
+    if not smtp_url:
+        return FileMailer(mail_dir)
+    return SmtpMailer(smtp_url, tls=ssl.create_default_context(cafile=smtp_ca_file) if smtp_ca_file else None)
