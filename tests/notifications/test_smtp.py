@@ -86,20 +86,27 @@ def test_given_a_non_ascii_address_then_it_is_encoded_not_written_raw() -> None:
     assert all(byte < 128 for byte in raw.split(b"\n\n", 1)[0])
 
 
-async def test_given_a_group_of_paid_orders_then_each_buyer_and_each_staff_member_gets_one_mail(
-    client: httpx.AsyncClient, state: AppState
-) -> None:
-    from passerelle.notifications.tasks import on_paid_many
-    from tests.commerce import read_mails
-
+async def two_orders(client: httpx.AsyncClient, state: AppState, *, paid: bool) -> list[int]:
+    """Two buyers' orders from one shop (one staff member), paid or not."""
     shop = await make_merchant(state, await make_user(state))
     sku = (await sku_of(client, await make_product(state, shop, stock=10)))["id"]
     order_ids = []
     for buyer in await make_buyers(state, 2):
         await add_to_cart(client, buyer, sku)
         placed = (await checkout(client, buyer)).json()
-        await pay(client, state, placed["payment"]["id"])  # drains the outbox: mails written once
+        if paid:
+            await pay(client, state, placed["payment"]["id"])
         order_ids.append(int(placed["orders"][0]["id"]))
+    return order_ids
+
+
+async def test_given_a_group_of_paid_orders_then_each_buyer_and_each_staff_member_gets_one_mail(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    from passerelle.notifications.tasks import on_paid_many
+    from tests.commerce import read_mails
+
+    order_ids = await two_orders(client, state, paid=True)  # paying drains the outbox: mails written once
     before = len(read_mails(state))
     assert before == 4  # per order: the buyer and the shop's one staff member
     # Redelivered as a group (after a crash, say), plus an order that does not exist.
@@ -138,13 +145,7 @@ async def test_given_one_order_whose_mail_cannot_be_written_then_only_that_order
     from passerelle.notifications.tasks import on_paid_many
     from tests.commerce import read_mails
 
-    shop = await make_merchant(state, await make_user(state))
-    sku = (await sku_of(client, await make_product(state, shop, stock=10)))["id"]
-    order_ids = []
-    for buyer in await make_buyers(state, 2):
-        await add_to_cart(client, buyer, sku)
-        placed = (await checkout(client, buyer)).json()
-        order_ids.append(int(placed["orders"][0]["id"]))
+    order_ids = await two_orders(client, state, paid=False)
     mail_dir = state.settings.data_dir / "mail"
     # Writing the first order's buyer mail fails (a full disk, say); the rest is written.
     blocked = FileMailer(mail_dir)

@@ -176,24 +176,19 @@ def inline_savepoints(dialect: Any) -> None:
     member). SQLAlchemy still keeps the nested transaction's state; only the statement
     is sent here. ROLLBACK TO (the rare path) keeps SQLAlchemy's way, errors wrapped."""
     quote = dialect.identifier_preparer.quote
-    savepoint, release = dialect.do_savepoint, dialect.do_release_savepoint
 
-    def do_savepoint(connection: Any, name: str) -> None:
-        raw = inline_sqlite(connection.connection.dbapi_connection)
-        if raw is None:
-            savepoint(connection, name)
-        else:
-            raw.execute("SAVEPOINT " + quote(name))
+    def inline(verb: str, fallback: Any) -> Any:
+        def run(connection: Any, name: str) -> None:
+            raw = inline_sqlite(connection.connection.dbapi_connection)
+            if raw is None:
+                fallback(connection, name)
+            else:
+                raw.execute(verb + quote(name))
 
-    def do_release_savepoint(connection: Any, name: str) -> None:
-        raw = inline_sqlite(connection.connection.dbapi_connection)
-        if raw is None:
-            release(connection, name)
-        else:
-            raw.execute("RELEASE SAVEPOINT " + quote(name))
+        return run
 
-    dialect.do_savepoint = do_savepoint
-    dialect.do_release_savepoint = do_release_savepoint
+    dialect.do_savepoint = inline("SAVEPOINT ", dialect.do_savepoint)
+    dialect.do_release_savepoint = inline("RELEASE SAVEPOINT ", dialect.do_release_savepoint)
 
 
 def in_transaction(adapter: Any) -> bool:
