@@ -27,7 +27,7 @@ from passerelle.catalog.csv_api import router as catalog_csv_api
 from passerelle.companies.api import router as companies_api
 from passerelle.config import Settings, load_settings
 from passerelle.connect.api import router as connect_api
-from passerelle.errors import DomainError, NotFound
+from passerelle.errors import DomainError, NotFound, validation_problem
 from passerelle.fastpath import FastPath
 from passerelle.festival.api import router as festival_api
 from passerelle.festival.claims_api import router as claims_api
@@ -187,23 +187,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        errors = exc.errors()
-        first = errors[0] if errors else {}
-        location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        body = {
-            "code": "invalid_request",
-            "message": str(first.get("msg", "Invalid request")),
-            "field": ".".join(location) or None,
-            "errors": [
-                {
-                    "field": ".".join(str(p) for p in e.get("loc", ())),
-                    "message": str(e.get("msg", "")),
-                    "type": e.get("type"),
-                }
-                for e in errors[:20]
-            ],
-        }
-        return JSONResponse(body, status_code=422)
+        return JSONResponse(validation_problem(exc.errors()), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -62,3 +63,23 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     status_code = 422
+
+
+def validation_problem(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The 422 body of a request that failed validation (pydantic's error list): the first
+    error's field and message, then up to 20 errors with their full location."""
+    first = errors[0] if errors else {}
+    location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+    return {
+        "code": "invalid_request",
+        "message": str(first.get("msg", "Invalid request")),
+        "field": ".".join(location) or None,
+        "errors": [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())),
+                "message": str(e.get("msg", "")),
+                "type": e.get("type"),
+            }
+            for e in errors[:20]
+        ],
+    }

@@ -3,7 +3,8 @@
 FastAPI matches a request against every route in turn (well over a hundred here), which
 costs more than the claim itself. The few festival-scale routes are recognised first by
 their exact shape and sent straight to the same handler functions that FastAPI routes
-and documents; everything else goes to FastAPI untouched.
+and documents (the buying routes of API clients too: orders/buying_fastpath.py);
+everything else goes to FastAPI untouched.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from passerelle.connect import redirect
 from passerelle.festival import claims_api, claims_batch
 from passerelle.http import read_capped
 from passerelle.logistics import api as logistics_api
+from passerelle.orders import buying_fastpath
 from passerelle.state import AppState
 
 CLAIMS_PREFIX = "/api/v1/deals/"
@@ -99,6 +101,13 @@ class FastPath:
             if deal_id is not None:
                 await _serve_claim(scope, receive, send, self.state.passerelle, deal_id)
                 return
+            if scope["method"] == "POST" and self.state.passerelle.db.group_commit is not None:
+                buying = buying_fastpath.match(scope["path"], scope["headers"])
+                if buying is not None:
+                    scope["app"] = self.app
+                    response = await buying_fastpath.serve(Request(scope, receive), *buying)
+                    await response(scope, receive, send)
+                    return
             found = _route(scope["method"], scope["path"])
             if found is not None:
                 handler, params = found

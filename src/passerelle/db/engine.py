@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -34,9 +35,15 @@ def _reset_open_transaction(dbapi_connection: Any, _record: Any, _state: Any) ->
         dbapi_connection.rollback()
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> AsyncEngine:
     """An engine for `url`. On SQLite, `for_writes` engines take the write lock at BEGIN."""
-    kwargs: dict[str, Any] = {"echo": echo}
+    # JSON columns (outbox payloads, stored answers, attributions) through orjson: the
+    # standard library's encoder was ~3 % of the server's time in bench checkout.
+    kwargs: dict[str, Any] = {"echo": echo, "json_serializer": _json_text, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 10}
         if url.startswith("sqlite+aiosqlite"):

@@ -11,7 +11,7 @@ is woken and the after-commit callbacks run. Otherwise (PostgreSQL, or switched 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
+from passerelle.db.group_commit import GroupCommit
 from passerelle.deps import UnitOfWorkRoute, app_state, db_session, resolve_user, run_after_commit
 from passerelle.state import AppState
 
@@ -35,34 +36,42 @@ class GroupCommitRoute(UnitOfWorkRoute):
         handler = APIRoute.get_route_handler(self)
 
         async def group_commit(request: Request) -> Response:
-            state = app_state(request)
-            committer = state.db.group_commit
+            committer = app_state(request).db.group_commit
             if committer is None:
                 return await one_by_one(request)
-
-            async def work(session: AsyncSession) -> Response:
-                request.state.db_session = session
-                response = await handler(request)
-                if response.status_code < 400:
-                    await session.commit()  # releases this request's savepoint
-                else:
-                    await session.rollback()
-                return response
-
             # A small body is read before joining the group (Starlette keeps it on the request
             # for FastAPI): a client slow to send it must not hold the shared transaction open.
             # Others (no length, or a large one) are left to FastAPI and its size limits.
             length = request.headers.get("content-length", "")
             if length.isdigit() and int(length) <= PREREAD_MAX_BYTES:
                 await request.body()
-            try:
-                response, session = await committer.run(work)
-            finally:
-                request.state.db_session = None
-            await run_after_commit(state, session)
-            return response
+            return await in_group_commit(request, committer, handler)
 
         return group_commit
+
+
+async def in_group_commit(
+    request: Request, committer: GroupCommit, handler: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """`handler` in its own savepoint of the group's transaction (released below 400, rolled
+    back otherwise or when it raises); answered once the group's COMMIT is durable, then the
+    after-commit work of `run_after_commit`. Its body must already be read."""
+
+    async def work(session: AsyncSession) -> Response:
+        request.state.db_session = session
+        response = await handler(request)
+        if response.status_code < 400:
+            await session.commit()  # releases this request's savepoint
+        else:
+            await session.rollback()
+        return response
+
+    try:
+        response, session = await committer.run(work)
+    finally:
+        request.state.db_session = None
+    await run_after_commit(app_state(request), session)
+    return response
 
 
 async def request_context(request: Request) -> tuple[AppState, AsyncSession, User | None]:
