@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import session as session_module
 
-from passerelle.db.group_commit import GroupCommit
+from passerelle.db.group_commit import GroupCommit, member_connection, release_member
+from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import Conflict
 from passerelle.infra.outbox import OutboxMessage
 from passerelle.state import AppState
@@ -167,3 +169,62 @@ async def test_given_a_member_cancelled_mid_work_then_its_writes_are_undone_and_
             session.add(OutboxMessage(topic="next", payload={}))
     assert await _count(state, "stuck") == 0
     assert await _count(state, "next") == 1
+
+
+@pytest.fixture
+def greenlets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The AsyncSession calls that started a greenlet for the sync session."""
+    started: list[str] = []
+    spawn = session_module.greenlet_spawn
+
+    def counted(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        started.append(getattr(fn, "__name__", repr(fn)))
+        return spawn(fn, *args, **kwargs)
+
+    monkeypatch.setattr(session_module, "greenlet_spawn", counted)
+    return started
+
+
+_INSERT = Prepared(insert(OutboxMessage.__table__).values(bound("topic", "payload", "attempts")))
+
+
+async def test_given_a_member_writing_through_prepared_statements_then_its_savepoint_needs_no_greenlet(
+    state: AppState, greenlets: list[str]
+) -> None:
+    async def work(session: AsyncSession) -> None:
+        await _INSERT.rowcount(session, {"topic": "direct", "payload": {}, "attempts": 0})
+        await release_member(session)
+        await _INSERT.rowcount(session, {"topic": "direct", "payload": {}, "attempts": 0})  # a second savepoint
+        await release_member(session)
+
+    await _committer(state).run(work)
+
+    assert greenlets == []  # SAVEPOINT, RELEASE and the close went straight to the sync session
+    assert await _count(state, "direct") == 2
+
+
+async def test_given_a_member_with_orm_objects_to_flush_then_its_release_flushes_them(
+    state: AppState, greenlets: list[str]
+) -> None:
+    async def work(session: AsyncSession) -> None:
+        await _INSERT.rowcount(session, {"topic": "mixed", "payload": {}, "attempts": 0})
+        session.add(OutboxMessage(topic="mixed", payload={"orm": True}))
+        await release_member(session)
+
+    async def failing(session: AsyncSession) -> None:
+        session.add(OutboxMessage(topic="undone", payload={}))
+        await _INSERT.rowcount(session, {"topic": "undone", "payload": {}, "attempts": 0})
+        raise Conflict("refused", "fails with ORM objects pending")
+
+    outcomes = await asyncio.gather(_committer(state).run(work), _committer(state).run(failing), return_exceptions=True)
+
+    assert isinstance(outcomes[1], Conflict)
+    assert "commit" in greenlets  # the flush took the awaited way
+    assert await _count(state, "mixed") == 2 and await _count(state, "undone") == 0
+
+
+async def test_given_a_session_outside_a_group_then_it_gets_no_member_shortcut(state: AppState) -> None:
+    async with state.db.writing() as session:
+        assert member_connection(session) is None
+        await _INSERT.rowcount(session, {"topic": "alone", "payload": {}, "attempts": 0})
+    assert await _count(state, "alone") == 1

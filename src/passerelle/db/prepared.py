@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Executable
 
+from passerelle.db.group_commit import member_connection
 from passerelle.db.sqlite_driver import inline_sqlite
 
 _CONNECTION_KEY = "passerelle.prepared.connection"
@@ -131,13 +132,11 @@ class Prepared:
 
     async def _run_raw(self, session: AsyncSession, params: Params, many: Sequence[Params] | None) -> Any:
         """The sqlite3 cursor after running the statement, or None where SQLAlchemy must run it."""
-        bind = session.bind
-        if bind is None or bind.dialect.name != "sqlite":
+        inline = await _inline_connection(session)
+        if inline is None:
             return None
-        raw = await _inline_connection(session)
-        if raw is None:
-            return None
-        compiled = self._compiled_for(bind.dialect)
+        raw, dialect = inline
+        compiled = self._compiled_for(dialect)
         try:
             if many is not None:
                 return raw.executemany(compiled.sql, [compiled.values(one) for one in many])
@@ -181,17 +180,24 @@ class Prepared:
             await session.execute(self.statement, list(many))
 
 
-async def _inline_connection(session: AsyncSession) -> sqlite3.Connection | None:
-    """The sqlite3 connection of the session's write transaction, when statements may run on
-    it directly (db/sqlite_driver.py); looked up once per transaction."""
+async def _inline_connection(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:
+    """The sqlite3 connection of the session's write transaction and its dialect, when
+    statements may run on it directly (db/sqlite_driver.py), else None. Looked up once per
+    transaction (the session's `bind` and its dialect are properties worth skipping)."""
     transaction = session.sync_session.get_transaction()
-    cached = session.info.get(_CONNECTION_KEY)
+    info = session.sync_session.info
+    cached = info.get(_CONNECTION_KEY)
     if cached is not None and transaction is not None and cached[0] is transaction:
-        return inline_sqlite(cached[1])
-    connection = await session.connection()
-    adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    session.info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), adapter)
-    return inline_sqlite(adapter)
+        raw = inline_sqlite(cached[1])
+        return None if raw is None else (raw, cached[2])
+    bind = session.bind
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    connection = member_connection(session) or (await session.connection()).sync_connection
+    adapter = connection.connection.dbapi_connection  # type: ignore[union-attr]
+    info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), adapter, bind.dialect)
+    raw = inline_sqlite(adapter)
+    return None if raw is None else (raw, bind.dialect)
 
 
 Entity = TypeVar("Entity", bound=DeclarativeBase)
