@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
-from passerelle.db.group_commit import GroupCommit
+from passerelle.db.group_commit import GroupCommit, release_member
 from passerelle.deps import UnitOfWorkRoute, app_state, db_session, resolve_user, run_after_commit
 from passerelle.state import AppState
 
@@ -61,7 +61,7 @@ async def in_group_commit(
         request.state.db_session = session
         response = await handler(request)
         if response.status_code < 400:
-            await session.commit()  # releases this request's savepoint
+            await release_member(session)  # session.commit(): releases this request's savepoint
         else:
             await session.rollback()
         return response
