@@ -46,7 +46,7 @@ def _headers(**named: str) -> list[tuple[bytes, bytes]]:
 
 
 def test_given_the_three_buying_posts_of_an_api_client_then_they_match_with_their_parameter() -> None:
-    small = _headers(content_length="40", authorization="Bearer t")
+    small = _headers(content_length="40", authorization="Bearer t", content_type="application/json; charset=utf-8")
     assert match("/api/v1/cart/items", small) == (ADD_TO_CART, "")
     assert match("/api/v1/checkout", small) == (CHECKOUT, "")
     assert match("/api/v1/payments/sandbox/pay_abc/pay", _headers(content_length="40")) == (SANDBOX_PAY, "pay_abc")
@@ -59,6 +59,7 @@ def test_given_the_three_buying_posts_of_an_api_client_then_they_match_with_thei
         ("/api/v1/cart/items", _headers(authorization="Bearer t")),  # no length: streamed
         ("/api/v1/cart/items", _headers(content_length="99999")),  # over the pre-read size
         ("/api/v1/checkout", _headers(content_length="40", idempotency_key="k" * 201)),
+        ("/api/v1/checkout", _headers(content_length="40", content_type="application/x-www-form-urlencoded")),
         ("/api/v1/payments/sandbox//pay", _headers(content_length="40")),
         ("/api/v1/payments/sandbox/" + "p" * 61 + "/pay", _headers(content_length="40")),
         ("/api/v1/payments/sandbox/a/b/pay", _headers(content_length="40")),

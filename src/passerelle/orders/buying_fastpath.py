@@ -83,6 +83,8 @@ def match(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[BuyingRoute, s
             length = value.isdigit() and int(value) <= PREREAD_MAX_BYTES
         elif name == b"idempotency-key" and len(value) > MAX_KEY_LENGTH:
             return None  # FastAPI's header validation answers that one
+        elif name == b"content-type" and b"json" not in value.lower():
+            return None  # FastAPI reads such a body as something other than JSON
     return (route, parameter) if length else None
 
 
