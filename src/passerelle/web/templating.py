@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -71,10 +71,20 @@ def date_filter(context: Context, value: datetime | None) -> str:
 
 @pass_context
 def datetime_filter(context: Context, value: datetime | None, time_zone: str = "UTC") -> str:
-    """Date and time in a named zone (a festival's), with the zone shown: "11 nov. 2026, 00:00 CET"."""
+    """Date and time in a named zone (a festival's), with the zone shown: its short name
+    where the language has one ("11 Nov 2026, 00:00 CET", "UTC"), else its city ("11 nov.
+    2026, 00:00 (heure de Paris)"): French has no abbreviation for CET and CLDR would
+    print a bare "+0100"."""
     if value is None:
         return ""
-    return str(format_datetime(value, "d MMM y, HH:mm zzz", tzinfo=ZoneInfo(time_zone), locale=_format_locale(context)))
+    zone = ZoneInfo(time_zone)
+    locale = _format_locale(context)
+    when = format_datetime(value, "d MMM y, HH:mm", tzinfo=zone, locale=locale)
+    short = format_datetime(value, "zzz", tzinfo=zone, locale=locale)
+    if not short.startswith(("+", "-")):
+        return f"{when} {short}"
+    city = get_timezone_location(zone, locale=locale, return_city=True)
+    return f"{when} ({_translations(context).gettext('%(city)s time') % {'city': city}})"
 
 
 def language_name(code: str) -> str:
