@@ -30,7 +30,9 @@ from passerelle.connect.models import (
     SampleRequest,
 )
 from passerelle.ledger import service as ledger
+from passerelle.logistics.models import Shipment
 from passerelle.merchants.models import Merchant, MerchantKind, MerchantShipsTo, MerchantStatus
+from passerelle.orders.models import Order, OrderStatus
 from passerelle.seed.demo import SeedReport, seed_demo, seed_demo_if_empty
 from passerelle.state import AppState
 from tests.web.helpers import HTML, log_in
@@ -280,3 +282,20 @@ async def test_given_the_demo_seeded_again_then_no_connect_data_is_duplicated(de
 
     assert again.credited_orders == 0
     assert await connect_counts(demo.state) == before
+
+
+async def test_given_the_demo_then_every_shipped_order_has_its_parcel_and_delivered_ones_were_delivered_by_it(
+    demo: Demo,
+) -> None:
+    async with demo.state.db.read_sessions() as session:
+        orders = (await session.execute(select(Order.id, Order.status))).all()
+        parcels = {
+            s.order_id: s for s in (await session.execute(select(Shipment))).scalars() if s.direction == "outbound"
+        }
+
+    gone = {OrderStatus.shipped, OrderStatus.delivered, OrderStatus.completed}
+    shipped = [(order_id, status) for order_id, status in orders if status in gone]
+    assert {status for _, status in shipped} == gone  # the history seed's journeys
+    for order_id, status in shipped:
+        assert order_id in parcels, f"order {order_id} is {status.value} without a shipment"
+        assert (parcels[order_id].delivered_at is not None) == (status != OrderStatus.shipped)

@@ -25,6 +25,7 @@ from passerelle.orders.models import OrderStatus
 from passerelle.orders.service import lifecycle, placement
 from passerelle.payments import service as payments
 from passerelle.payments.providers.base import WebhookEvent
+from passerelle.seed import shipping
 from passerelle.seed.connect_plan import (
     DAY,
     DELIVERY,
@@ -41,8 +42,9 @@ from passerelle.seed.connect_plan import (
 from passerelle.state import AppState
 
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
-# (how long after payment, the status the merchant sets)
-STEPS = ((4 * HOUR, OrderStatus.accepted), (DAY, OrderStatus.shipped), (DELIVERY, OrderStatus.delivered))
+# How long after payment the merchant accepts and ships; the carrier delivers at DELIVERY.
+ACCEPTED = 4 * HOUR
+SHIPPED = DAY
 _RANK = {
     status: rank
     for rank, status in enumerate(
@@ -171,11 +173,19 @@ async def _sell(state: AppState, buy: Buy, *, owner_id: int, fx: FxTable, now: d
         # What the outbox's orders.paid consumer does, at the payment's time (it would use the
         # server's clock); the consumer finds it done later and books nothing twice.
         await commissions.accrue(session, order_id=order_id, now=sale.paid_at, return_window_days=window)
-        for after, status in STEPS:
-            if _RANK[status] > _RANK[sale.until]:
-                break
+        if _RANK[sale.until] >= _RANK[OrderStatus.accepted]:
             await lifecycle.request_transition(
-                session, actor=owner, order_id=order_id, to_status=status, now=sale.paid_at + after
+                session, actor=owner, order_id=order_id, to_status=OrderStatus.accepted, now=sale.paid_at + ACCEPTED
+            )
+        if _RANK[sale.until] >= _RANK[OrderStatus.shipped]:  # a parcel, delivered by the carrier's event
+            delivered = _RANK[sale.until] >= _RANK[OrderStatus.delivered]
+            await shipping.ship(
+                session,
+                state,
+                owner=owner,
+                order_id=order_id,
+                at=sale.paid_at + SHIPPED,
+                delivered_at=sale.paid_at + DELIVERY if delivered else None,
             )
         confirmed = sale.paid_at + DELIVERY + DAY
         if sale.until == OrderStatus.completed and confirmed < now:

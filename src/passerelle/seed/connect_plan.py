@@ -23,7 +23,7 @@ FLOOD_CLICKS = 160  # from one address within seconds: past the burst, then past
 FLOOD_ADDRESS = "203.0.113.66"  # documentation range
 PAID_IN_RUN = 10  # sales approved before the payout day, paid in its run
 SPACING = timedelta(hours=60)
-DELIVERY = 3 * DAY  # payment to delivery (see connect_history.STEPS)
+DELIVERY = 3 * DAY  # payment to delivery (see connect_history.ACCEPTED and SHIPPED)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """A few past orders, so the buyer's history and the merchant consoles are not empty.
-They go through the real checkout, payment-webhook and lifecycle services."""
+They go through the real checkout, payment-webhook, lifecycle and shipping services."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.service import lifecycle, placement
 from passerelle.payments import service as payments
 from passerelle.payments.providers.base import WebhookEvent
+from passerelle.seed import shipping
 from passerelle.seed.picks import buyable_skus
 from passerelle.state import AppState
 
@@ -27,7 +28,6 @@ JOURNEYS = [
     (OrderStatus.delivered,),
     (OrderStatus.completed,),
 ]
-MERCHANT_STEPS = [OrderStatus.accepted, OrderStatus.shipped, OrderStatus.delivered]
 
 
 async def seed_order_history(state: AppState) -> int:
@@ -93,11 +93,20 @@ async def _one_order(state: AppState, buyer: User, sku_id: int, until: OrderStat
                     .where(MerchantMember.merchant_id == order.merchant_id, MerchantMember.role == MemberRole.owner)
                 )
             ).scalar_one()
-            for step, status in enumerate(MERCHANT_STEPS):
-                if _rank(status) > _rank(until):
-                    break
+            if _rank(until) >= _rank(OrderStatus.accepted):
                 await lifecycle.request_transition(
-                    session, actor=owner, order_id=order.id, to_status=status, now=now + timedelta(days=step + 1)
+                    session, actor=owner, order_id=order.id, to_status=OrderStatus.accepted, now=now + timedelta(days=1)
+                )
+            if _rank(until) >= _rank(OrderStatus.shipped):
+                # Shipped with a parcel and its tracking, as the console would: the order's
+                # tracking page then agrees with its history (delivered by the carrier's event).
+                await shipping.ship(
+                    session,
+                    state,
+                    owner=owner,
+                    order_id=order.id,
+                    at=now + timedelta(days=2),
+                    delivered_at=now + timedelta(days=4) if _rank(until) >= _rank(OrderStatus.delivered) else None,
                 )
             if until == OrderStatus.completed:
                 await lifecycle.request_transition(

@@ -11,14 +11,13 @@ from sqlalchemy import func, select
 
 from passerelle.accounts.models import Role, User
 from passerelle.errors import DomainError
-from passerelle.logistics.carriers.base import CarrierEvent
-from passerelle.logistics.carriers.registry import carrier
 from passerelle.logistics.models import PackagingType, Shipment
-from passerelle.logistics.service import packaging, recycling, shipments, tracking
+from passerelle.logistics.service import packaging, recycling, shipments
 from passerelle.merchants.models import MemberRole, MerchantMember
 from passerelle.orders.service import placement
 from passerelle.payments import service as payments
 from passerelle.payments.providers.base import WebhookEvent
+from passerelle.seed import shipping
 from passerelle.seed.picks import buyable_skus
 from passerelle.state import AppState
 from passerelle.traceability import service as traceability
@@ -67,7 +66,6 @@ async def seed_traced_deliveries(state: AppState, *, orders: int = 2, buyer_emai
 async def _one(state: AppState, buyer: User, sku_id: int, merchant_id: int, index: int) -> None:
     secret = state.settings.resolved_secret_key
     now = state.clock.now() - timedelta(days=6 - index)
-    sandbox = carrier(state.settings, "sandbox")
     async with state.db.sessions() as session:
         buyer = await session.merge(buyer)
         owner = (
@@ -138,25 +136,13 @@ async def _one(state: AppState, buyer: User, sku_id: int, merchant_id: int, inde
         kraft = (
             await session.execute(select(PackagingType.id).where(PackagingType.name == PACKAGING[0][0]))
         ).scalar_one()
-        shipment = await shipments.create_shipment(
+        await shipping.ship(
             session,
-            actor=owner,
+            state,
+            owner=owner,
             order_id=order.id,
-            carrier=sandbox,
-            service="standard",
-            parcels=[shipments.ParcelSpec(700, 300, 220, 90, kraft)],
-            now=now + timedelta(hours=3),
-            signing_secret=secret,
-            simulate_carrier=False,
-        )
-        steps = [("picked_up", 5), ("in_transit", 20), ("out_for_delivery", 44), ("delivered", 50)]
-        events = [
-            CarrierEvent(
-                f"trk_seed_{shipment.id}_{kind}", shipment.tracking_number, kind, now + timedelta(hours=h), "Lyon"
-            )
-            for kind, h in steps
-        ]
-        await tracking.apply_events(
-            session, carrier=sandbox.name, events=events, now=now + timedelta(hours=50), signing_secret=secret
+            at=now + timedelta(hours=3),
+            delivered_at=now + timedelta(hours=50),
+            parcel=shipments.ParcelSpec(700, 300, 220, 90, kraft),
         )
         await session.commit()
