@@ -88,7 +88,7 @@ async def test_given_a_seller_when_opening_a_campaign_from_the_page_then_it_list
     )
     assert made.status_code == 303, made.text
     page = await client.get(made.headers["location"])
-    assert "La campagne est ouverte aux créateurs." in page.text and "12.5 %" in text_of(page.text)
+    assert "La campagne est ouverte aux créateurs." in page.text and "12,5 %" in text_of(page.text)
     # The console's section tabs lead here too.
     assert f'href="/console/m/{shop.id}/creators" aria-current="page"' in page.text
 

@@ -1,21 +1,42 @@
 """Answer templates per language (fr, en, es, de, it), filled with str.format.
 
 Kept out of the UI message catalogs: these are the assistant's words, chosen by the
-question's language, not by the page's interface language.
+question's language, not by the page's interface language (the catalogs only cover fr and en).
+A message that depends on a number is a tuple of plural forms, in gettext's order, chosen
+by its `count` with the language's gettext Plural-Forms rule, as ngettext does.
 """
 
 from __future__ import annotations
 
-TEMPLATES: dict[str, dict[str, str]] = {
+import gettext
+from collections.abc import Callable
+from functools import cache
+
+# gettext Plural-Forms expressions (the `plural=` of a .po header; fr and en as in the UI
+# catalogs): the index of the form to use for n. French keeps 0 and 1 singular.
+PLURAL_FORMS: dict[str, str] = {"fr": "n > 1", "en": "n != 1", "es": "n != 1", "de": "n != 1", "it": "n != 1"}
+
+Message = str | tuple[str, ...]
+
+TEMPLATES: dict[str, dict[str, Message]] = {
     "fr": {
         "sent": "Message envoyé au vendeur : sa réponse apparaîtra ici.",
         "greeting": "Bonjour ! Je peux chercher des produits, donner les horaires des offres, suivre vos commandes"
         " et vous dire comment retourner un article.",
         "help": "Demandez-moi par exemple : « je cherche un parfum floral à moins de 60 € », « où est ma"
         " commande ? », « quand commence l'offre ? », « puis-je retourner cet article ? » ou « parler au vendeur ».",
-        "found": "Voici {count} produit(s) qui correspondent à « {query} ».",
-        "found_under": "Voici {count} produit(s) à moins de {limit} pour « {query} ».",
-        "found_range": "Voici {count} produit(s) entre {low} et {limit} pour « {query} ».",
+        "found": (
+            "Voici {count} produit qui correspond à « {query} ».",
+            "Voici {count} produits qui correspondent à « {query} ».",
+        ),
+        "found_under": (
+            "Voici {count} produit à moins de {limit} pour « {query} ».",
+            "Voici {count} produits à moins de {limit} pour « {query} ».",
+        ),
+        "found_range": (
+            "Voici {count} produit entre {low} et {limit} pour « {query} ».",
+            "Voici {count} produits entre {low} et {limit} pour « {query} ».",
+        ),
         "none": "Je n'ai rien trouvé pour « {query} ». Essayez d'autres mots ou parcourez la recherche.",
         "none_under": "Aucun produit à moins de {limit} pour « {query} ». Voici les moins chers.",
         "festival_running": "{festival} est en cours jusqu'au {ends}.",
@@ -65,9 +86,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "greeting": "Hello! I can find products, tell you when deals start, track your orders and explain returns.",
         "help": 'Ask me for instance: "floral perfume under €60", "where is my order?", "when does the deal start?",'
         ' "can I return this?" or "talk to the seller".',
-        "found": 'Here are {count} product(s) matching "{query}".',
-        "found_under": 'Here are {count} product(s) under {limit} for "{query}".',
-        "found_range": 'Here are {count} product(s) between {low} and {limit} for "{query}".',
+        "found": ('Here is {count} product matching "{query}".', 'Here are {count} products matching "{query}".'),
+        "found_under": (
+            'Here is {count} product under {limit} for "{query}".',
+            'Here are {count} products under {limit} for "{query}".',
+        ),
+        "found_range": (
+            'Here is {count} product between {low} and {limit} for "{query}".',
+            'Here are {count} products between {low} and {limit} for "{query}".',
+        ),
         "none": 'I found nothing for "{query}". Try other words or browse the search.',
         "none_under": 'Nothing under {limit} for "{query}". Here are the cheapest.',
         "festival_running": "{festival} is on until {ends}.",
@@ -118,9 +145,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         " explicarte las devoluciones.",
         "help": "Pregúntame por ejemplo: «busco un perfume floral por menos de 60 €», «¿dónde está mi pedido?»,"
         " «¿cuándo empieza la oferta?», «¿puedo devolver esto?» o «hablar con el vendedor».",
-        "found": "Aquí tienes {count} producto(s) para «{query}».",
-        "found_under": "Aquí tienes {count} producto(s) por menos de {limit} para «{query}».",
-        "found_range": "Aquí tienes {count} producto(s) entre {low} y {limit} para «{query}».",
+        "found": ("Aquí tienes {count} producto para «{query}».", "Aquí tienes {count} productos para «{query}»."),
+        "found_under": (
+            "Aquí tienes {count} producto por menos de {limit} para «{query}».",
+            "Aquí tienes {count} productos por menos de {limit} para «{query}».",
+        ),
+        "found_range": (
+            "Aquí tienes {count} producto entre {low} y {limit} para «{query}».",
+            "Aquí tienes {count} productos entre {low} y {limit} para «{query}».",
+        ),
         "none": "No he encontrado nada para «{query}». Prueba con otras palabras o usa la búsqueda.",
         "none_under": "Nada por menos de {limit} para «{query}». Estos son los más baratos.",
         "festival_running": "{festival} está en curso hasta el {ends}.",
@@ -170,9 +203,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         " und erkläre Rückgaben.",
         "help": "Fragen Sie zum Beispiel: „blumiger Duft unter 60 €“, „wo ist meine Bestellung?“, „wann beginnt"
         " das Angebot?“, „kann ich das zurückgeben?“ oder „mit dem Verkäufer sprechen“.",
-        "found": "Hier sind {count} Produkt(e) zu „{query}“.",
-        "found_under": "Hier sind {count} Produkt(e) unter {limit} zu „{query}“.",
-        "found_range": "Hier sind {count} Produkt(e) zwischen {low} und {limit} zu „{query}“.",
+        "found": ("Hier ist {count} Produkt zu „{query}“.", "Hier sind {count} Produkte zu „{query}“."),
+        "found_under": (
+            "Hier ist {count} Produkt unter {limit} zu „{query}“.",
+            "Hier sind {count} Produkte unter {limit} zu „{query}“.",
+        ),
+        "found_range": (
+            "Hier ist {count} Produkt zwischen {low} und {limit} zu „{query}“.",
+            "Hier sind {count} Produkte zwischen {low} und {limit} zu „{query}“.",
+        ),
         "none": "Zu „{query}“ habe ich nichts gefunden. Versuchen Sie andere Wörter oder die Suche.",
         "none_under": "Nichts unter {limit} zu „{query}“. Hier sind die günstigsten.",
         "festival_running": "{festival} läuft bis {ends}.",
@@ -223,9 +262,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         " spiegarti i resi.",
         "help": "Chiedimi ad esempio: «profumo floreale sotto i 60 €», «dov'è il mio ordine?», «quando inizia"
         " l'offerta?», «posso restituirlo?» o «parlare con il venditore».",
-        "found": "Ecco {count} prodotto/i per «{query}».",
-        "found_under": "Ecco {count} prodotto/i sotto {limit} per «{query}».",
-        "found_range": "Ecco {count} prodotto/i tra {low} e {limit} per «{query}».",
+        "found": ("Ecco {count} prodotto per «{query}».", "Ecco {count} prodotti per «{query}»."),
+        "found_under": (
+            "Ecco {count} prodotto sotto {limit} per «{query}».",
+            "Ecco {count} prodotti sotto {limit} per «{query}».",
+        ),
+        "found_range": (
+            "Ecco {count} prodotto tra {low} e {limit} per «{query}».",
+            "Ecco {count} prodotti tra {low} e {limit} per «{query}».",
+        ),
         "none": "Non ho trovato nulla per «{query}». Prova altre parole o usa la ricerca.",
         "none_under": "Niente sotto {limit} per «{query}». Ecco i più economici.",
         "festival_running": "{festival} è in corso fino al {ends}.",
@@ -273,6 +318,17 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
+@cache
+def plural_index(language: str) -> Callable[[int], int]:
+    return gettext.c2py(PLURAL_FORMS[language])
+
+
 def say(language: str, key: str, **values: object) -> str:
-    table = TEMPLATES.get(language) or TEMPLATES["en"]
-    return table[key].format(**values) if values else table[key]
+    if language not in TEMPLATES:
+        language = "en"
+    message = TEMPLATES[language][key]
+    if isinstance(message, tuple):
+        count = values["count"]  # every plural message is chosen by its `count`
+        assert isinstance(count, int), key
+        message = message[min(plural_index(language)(count), len(message) - 1)]
+    return message.format(**values) if values else message

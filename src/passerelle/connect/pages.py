@@ -13,7 +13,7 @@ from sqlalchemy import select
 from passerelle.accounts.models import Role, User
 from passerelle.catalog.columns import product_title
 from passerelle.catalog.models import Product, Sku
-from passerelle.connect.features import CATEGORIES
+from passerelle.connect.features import CATEGORIES, category_labels
 from passerelle.connect.matching import recommended_campaigns
 from passerelle.connect.models import Campaign, Link, SampleRequest
 from passerelle.connect.operator_pages import router as operator_router
@@ -45,7 +45,12 @@ def _number(raw: str) -> int:
 
 def _apply_page(page: Page, *, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Response:
     return page.render(
-        "connect/apply.html", status=status, values=values, errors=errors, networks=NETWORKS, categories=CATEGORIES
+        "connect/apply.html",
+        status=status,
+        values=values,
+        errors=errors,
+        networks=NETWORKS,
+        category_labels=category_labels(page.translations),
     )
 
 
@@ -95,7 +100,7 @@ async def apply(page: PageContext, session: Session) -> Response:
 @router.get("/creators/{handle}")
 async def public_page(handle: str, page: PageContext, session: Session) -> Response:
     creator = await creators.by_handle(session, handle=handle[:40])
-    return page.render("connect/creator.html", creator=creator)
+    return page.render("connect/creator.html", creator=creator, category_labels=category_labels(page.translations))
 
 
 @router.get("/connect")
@@ -130,6 +135,7 @@ async def dashboard(page: PageContext, session: Session, state: State) -> Respon
         data=data,
         earnings=earnings,
         suggested=suggested,
+        category_labels=category_labels(page.translations),
         links=my_links,
         titles=titles,
         balances=my_balances,
@@ -231,6 +237,7 @@ async def operator_page(page: PageContext, session: Session) -> Response:
         totals=await stats.operator(session),
         flags=await fraud.open_flags(session, limit=50),
         tiers=await creators.tier_rules(session),
+        category_labels=category_labels(page.translations),
         done=page.request.query_params.get("done", ""),
     )
 
@@ -267,7 +274,7 @@ async def merchant_page(merchant_ref: str, page: PageContext, session: Session) 
         merchant=merchant,
         data=data,
         campaigns=await campaigns.of_merchant(session, merchant_id=merchant.id),
-        categories=CATEGORIES,
+        category_labels=category_labels(page.translations),
         skus=skus.all(),
         sample_requests=await samples.of_merchant(session, actor=user, merchant_id=merchant.id),
         created=page.request.query_params.get("created", ""),

@@ -39,7 +39,8 @@ def compile_po(paths: list[Path], language: str) -> gettext.GNUTranslations:
     for path in paths[1:]:
         with path.open("rb") as handle:
             for message in read_po(handle, locale=language, domain=DOMAIN):
-                if message.id and message.id not in catalog:
+                # Keyed by (id, context): "Home" (a page) and "Home" in a context are two messages.
+                if message.id and catalog.get(message.id, context=message.context) is None:
                     catalog[message.id] = message
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
@@ -66,3 +67,10 @@ def gettext_noop(message: str) -> str:
 
 
 N_ = gettext_noop
+
+
+def pgettext_noop(context: str, message: str) -> str:
+    """Marks a string with its context (msgctxt) for extraction; translated later with
+    `translations(...).pgettext(context, message)`. The context keeps apart a label that
+    another message of the catalogs spells the same way with another meaning."""
+    return message
