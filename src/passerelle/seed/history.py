@@ -9,14 +9,13 @@ from sqlalchemy import func, select
 
 from passerelle.accounts.models import Role, User
 from passerelle.errors import DomainError
-from passerelle.merchants.models import MemberRole, MerchantMember
 from passerelle.money import FxTable
 from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.service import lifecycle, placement
 from passerelle.payments import service as payments
 from passerelle.payments.providers.base import WebhookEvent
 from passerelle.seed import shipping
-from passerelle.seed.picks import buyable_skus
+from passerelle.seed.picks import buyable_skus, owner_of
 from passerelle.state import AppState
 
 # How far each past order went: (merchant steps, buyer confirms).
@@ -86,13 +85,7 @@ async def _one_order(state: AppState, buyer: User, sku_id: int, until: OrderStat
         )
         await payments.apply_webhook(session, provider=provider, event=event, now=now + timedelta(minutes=2))
         for order in done.orders:
-            owner = (
-                await session.execute(
-                    select(User)
-                    .join(MerchantMember, MerchantMember.user_id == User.id)
-                    .where(MerchantMember.merchant_id == order.merchant_id, MerchantMember.role == MemberRole.owner)
-                )
-            ).scalar_one()
+            owner = await owner_of(session, order.merchant_id)
             if _rank(until) >= _rank(OrderStatus.accepted):
                 await lifecycle.request_transition(
                     session, actor=owner, order_id=order.id, to_status=OrderStatus.accepted, now=now + timedelta(days=1)

@@ -1,12 +1,14 @@
-"""What the demo's past orders may buy: published single-unit SKUs of approved merchants
-that ship to France, with enough stock left for the seed's orders."""
+"""What the demo's past orders may buy (published single-unit SKUs of approved merchants
+that ship to France, with enough stock left for the seed's orders), and who sells it."""
 
 from __future__ import annotations
 
 from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from passerelle.accounts.models import User
 from passerelle.catalog.models import Product, ProductStatus, Sku
-from passerelle.merchants.models import Merchant, MerchantShipsTo, MerchantStatus
+from passerelle.merchants.models import MemberRole, Merchant, MerchantMember, MerchantShipsTo, MerchantStatus
 
 
 def buyable_skus(*, min_stock: int, country: str = "FR") -> Select[int, int]:
@@ -24,3 +26,13 @@ def buyable_skus(*, min_stock: int, country: str = "FR") -> Select[int, int]:
         )
         .order_by(Merchant.id, Sku.id)
     )
+
+
+async def owner_of(session: AsyncSession, merchant_id: int) -> User:
+    """The merchant's owner: who accepts and ships the demo's orders."""
+    found = await session.execute(
+        select(User)
+        .join(MerchantMember, MerchantMember.user_id == User.id)
+        .where(MerchantMember.merchant_id == merchant_id, MerchantMember.role == MemberRole.owner)
+    )
+    return found.scalar_one()

@@ -13,12 +13,11 @@ from passerelle.accounts.models import Role, User
 from passerelle.errors import DomainError
 from passerelle.logistics.models import PackagingType, Shipment
 from passerelle.logistics.service import packaging, recycling, shipments
-from passerelle.merchants.models import MemberRole, MerchantMember
 from passerelle.orders.service import placement
 from passerelle.payments import service as payments
 from passerelle.payments.providers.base import WebhookEvent
 from passerelle.seed import shipping
-from passerelle.seed.picks import buyable_skus
+from passerelle.seed.picks import buyable_skus, owner_of
 from passerelle.state import AppState
 from passerelle.traceability import service as traceability
 
@@ -68,13 +67,7 @@ async def _one(state: AppState, buyer: User, sku_id: int, merchant_id: int, inde
     now = state.clock.now() - timedelta(days=6 - index)
     async with state.db.sessions() as session:
         buyer = await session.merge(buyer)
-        owner = (
-            await session.execute(
-                select(User)
-                .join(MerchantMember, MerchantMember.user_id == User.id)
-                .where(MerchantMember.merchant_id == merchant_id, MerchantMember.role == MemberRole.owner)
-            )
-        ).scalar_one()
+        owner = await owner_of(session, merchant_id)
         factories = await traceability.factories(session, merchant_id=merchant_id)
         if factories:
             factory, lines = factories[0]
