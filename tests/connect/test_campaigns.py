@@ -8,12 +8,13 @@ import numpy as np
 from sqlalchemy import select
 
 from passerelle.connect.matching import MatchIndex
-from passerelle.connect.models import Commission
+from passerelle.connect.models import Commission, Creator
 from passerelle.connect.service.ledger import owed_account
 from passerelle.ledger import service as ledger
 from passerelle.state import AppState
 from tests.connect.helpers import buy, click, make_creator, make_link, make_shop
 from tests.factories import make_user
+from tests.web.helpers import HTML, log_in, text_of
 
 
 async def test_given_a_targeted_collaboration_when_the_invited_creator_sells_then_the_higher_rate_applies(
@@ -173,3 +174,32 @@ async def test_given_campaigns_when_a_creator_asks_then_fitting_ones_come_first(
     found = (await client.get("/api/v1/creators/me/recommended-campaigns", headers=creator.headers)).json()
     assert [m["id"] for m in found][:2] == [beauty.campaign_id, games.json()["id"]]
     assert found[0]["reasons"]["categories"] == ["beauty"] and found[0]["title"] == "Rentrée"
+
+
+async def test_given_a_campaign_then_its_page_lists_the_creators_who_fit_best_with_why_and_only_for_its_staff(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    shop, other_shop = await make_shop(client, state), await make_shop(client, state)  # both want "beauty"
+    _, beauty_fr_id = await make_creator(client, state, countries=["FR"], languages=["fr"], categories=["beauty"])
+    _, games_jp_id = await make_creator(client, state, countries=["JP"], languages=["ja"], categories=["games"])
+    state.connect.matcher = None
+    async with state.db.read_sessions() as session:
+        handles = dict((await session.execute(select(Creator.id, Creator.handle))).all())
+    path = f"/console/m/{shop.merchant.id}/campaigns/{shop.campaign_id}/creators"
+    client.headers.update(HTML)
+
+    await log_in(client, other_shop.seller.user.email)
+    assert (await client.get(path)).status_code == 404  # another shop's staff
+    foreign = f"/console/m/{other_shop.merchant.id}/campaigns/{shop.campaign_id}/creators"
+    assert (await client.get(foreign)).status_code == 404  # its own console, someone else's campaign
+    client.cookies.clear()
+    await log_in(client, shop.seller.user.email)
+    page = await client.get(path)
+
+    assert page.status_code == 200, page.text
+    shown = text_of(page.text)
+    beauty_fr, games_jp = f"@{handles[beauty_fr_id]}", f"@{handles[games_jp_id]}"
+    assert shown.index(beauty_fr) < shown.index(games_jp)
+    assert f"{beauty_fr} Beauté" in shown  # why it fits, in the reader's language
+    creators_page = await client.get(f"/console/m/{shop.merchant.id}/creators")
+    assert f'href="{path}"' in creators_page.text

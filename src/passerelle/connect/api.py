@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from passerelle.connect import rules
-from passerelle.connect.matching import recommended_campaigns
+from passerelle.connect.matching import recommended_campaigns, recommended_creators
 from passerelle.connect.models import Campaign, Commission, Creator, Link
 from passerelle.connect.schemas import (
     BatchIn,
@@ -265,16 +265,12 @@ async def promo_code(campaign_id: PathId, body: PromoCodeIn, session: Session, u
 
 
 @router.get("/campaigns/{campaign_id}/recommended-creators", response_model=list[MatchOut])
-async def recommended_creators(
+async def campaign_recommended_creators(
     campaign_id: PathId, session: Session, user: CurrentUser, state: State
 ) -> list[MatchOut]:
     campaign = await campaigns.owned(session, actor=user, campaign_id=campaign_id)
-    index = await state.connect.index()
-    found = index.recommend(categories=campaign.categories, countries=campaign.countries, languages=campaign.languages)
-    handles = dict(
-        (await session.execute(select(Creator.id, Creator.handle).where(Creator.id.in_([m.id for m in found])))).all()
-    )
-    return [MatchOut(id=m.id, score=m.score, reasons=m.reasons, handle=handles.get(m.id)) for m in found]
+    found = await recommended_creators(session, await state.connect.index(), campaign=campaign)
+    return [MatchOut(id=m.id, score=m.score, reasons=m.reasons, handle=handle) for m, handle in found]
 
 
 @router.get("/merchants/{merchant_id}/connect/dashboard")

@@ -158,6 +158,19 @@ class MatchIndex:
         return out
 
 
+async def recommended_creators(
+    session: AsyncSession, index: MatchIndex, *, campaign: Campaign, limit: int = 20
+) -> list[tuple[Match, str | None]]:
+    """The creators whose audience best fits `campaign`, best first, with their handles."""
+    found = index.recommend(
+        categories=campaign.categories, countries=campaign.countries, languages=campaign.languages, limit=limit
+    )
+    handles = dict(
+        (await session.execute(select(Creator.id, Creator.handle).where(Creator.id.in_([m.id for m in found])))).all()
+    )
+    return [(match, handles.get(match.id)) for match in found]
+
+
 async def recommended_campaigns(session: AsyncSession, *, creator: Creator, limit: int = 10) -> list[Match]:
     """Campaigns for a creator to join: few enough (thousands) to score in Python. Campaigns
     the creator already works on (or is done with) are not suggested again."""

@@ -14,7 +14,7 @@ from passerelle.accounts.models import Role, User
 from passerelle.catalog.columns import product_title
 from passerelle.catalog.models import Product, Sku
 from passerelle.connect.features import CATEGORIES, category_labels
-from passerelle.connect.matching import recommended_campaigns
+from passerelle.connect.matching import recommended_campaigns, recommended_creators
 from passerelle.connect.models import Campaign, Link, SampleRequest
 from passerelle.connect.operator_pages import router as operator_router
 from passerelle.connect.service import campaigns, creators, fraud, links, payouts, samples, stats
@@ -279,6 +279,26 @@ async def merchant_page(merchant_ref: str, page: PageContext, session: Session) 
         sample_requests=await samples.of_merchant(session, actor=user, merchant_id=merchant.id),
         created=page.request.query_params.get("created", ""),
         sample=page.request.query_params.get("sample", ""),
+    )
+
+
+@router.get("/console/m/{merchant_ref}/campaigns/{campaign_ref}/creators")
+async def campaign_creators(
+    merchant_ref: str, campaign_ref: str, page: PageContext, session: Session, state: State
+) -> Response:
+    """The creators to invite to a campaign, best fit first, and why each fits."""
+    user = page.require_user()
+    merchant = await merchants.require_staff(session, user=user, merchant_id=path_id(merchant_ref, "merchant"))
+    campaign = await campaigns.owned(session, actor=user, campaign_id=path_id(campaign_ref, "campaign"))
+    if campaign.merchant_id != merchant.id:
+        raise NotFound("campaign")
+    found = await recommended_creators(session, await state.connect.index(), campaign=campaign)
+    return page.render(
+        "connect/campaign_creators.html",
+        merchant=merchant,
+        campaign=campaign,
+        matches=[(match, handle) for match, handle in found if handle],
+        category_labels=category_labels(page.translations),
     )
 
 
