@@ -99,7 +99,7 @@ async def test_given_items_from_two_merchants_then_the_cart_page_groups_them_wit
     text = shown(page.text)
     assert "Maison Lumière" in text and "Atelier Sauge" in text and "Savonnerie du Midi" in text
     assert "Eau de parfum Rose de Grasse" in text and "Bougie à la sauge, cire de colza" in text
-    assert re.search(r"Size: 50 ml", text)
+    assert re.search(r"Size : 50 ml", text)  # French puts a space before the colon
     # 79.00 + 2 × 18.00 + 10 × 4.20 in the buyer's euros.
     assert re.search(r"Sous-total \(13 articles\) 157,00\s€", text)
     assert "Commande minimum : 50 unités de ce produit." in text
