@@ -159,5 +159,13 @@ async def test_given_any_width_then_the_assistant_launcher_floats_over_the_page(
         )
         assert position == "fixed", viewport
         assert top_level_media and max(top_level_media) < 40, top_level_media
+        # Beside the launcher, a tap reaches the page under it (on phones the widget is a
+        # full-width strip); on the launcher, it opens the assistant.
+        height, width = viewport["height"], viewport["width"]
+        beside = await page.evaluate(f"!!document.elementFromPoint(30, {height - 20}).closest('.assistant')")
+        launcher = await page.evaluate(
+            f"document.elementFromPoint({width - 30}, {height - 30}).closest('.assistant-toggle') !== null"
+        )
+        assert (beside, launcher) == (False, True), viewport
         assert problems == []
         await page.context.close()
