@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy import select
 
 from passerelle.connect.matching import MatchIndex
-from passerelle.connect.models import Commission, Creator
+from passerelle.connect.models import Campaign, Commission, Creator
 from passerelle.connect.service.ledger import owed_account
 from passerelle.ledger import service as ledger
 from passerelle.state import AppState
@@ -183,6 +183,10 @@ async def test_given_a_campaign_then_its_page_lists_the_creators_who_fit_best_wi
     _, beauty_fr_id = await make_creator(client, state, countries=["FR"], languages=["fr"], categories=["beauty"])
     _, games_jp_id = await make_creator(client, state, countries=["JP"], languages=["ja"], categories=["games"])
     state.connect.matcher = None
+    async with state.db.writing() as session:
+        campaign = await session.get(Campaign, shop.campaign_id)
+        assert campaign is not None
+        campaign.countries, campaign.languages = ["FR"], ["fr"]
     async with state.db.read_sessions() as session:
         handles = dict((await session.execute(select(Creator.id, Creator.handle))).all())
     path = f"/console/m/{shop.merchant.id}/campaigns/{shop.campaign_id}/creators"
@@ -200,6 +204,6 @@ async def test_given_a_campaign_then_its_page_lists_the_creators_who_fit_best_wi
     shown = text_of(page.text)
     beauty_fr, games_jp = f"@{handles[beauty_fr_id]}", f"@{handles[games_jp_id]}"
     assert shown.index(beauty_fr) < shown.index(games_jp)
-    assert f"{beauty_fr} Beauté" in shown  # why it fits, in the reader's language
+    assert f"{beauty_fr} Beauté France · " in shown  # why it fits, in the reader's language
     creators_page = await client.get(f"/console/m/{shop.merchant.id}/creators")
     assert f'href="{path}"' in creators_page.text
