@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from passerelle.db.group_commit import GroupCommit
-from passerelle.orders import buying_fastpath
 from passerelle.orders.buying_fastpath import ADD_TO_CART, CHECKOUT, SANDBOX_PAY, match
 from passerelle.state import AppState
 from passerelle.web.middleware import SECURITY_HEADERS
@@ -25,20 +24,6 @@ def _grouped(state: AppState) -> Iterator[None]:
     state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
     yield
     state.db.group_commit = None
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The paths buying_fastpath.serve answered."""
-    paths: list[str] = []
-    serve = buying_fastpath.serve
-
-    async def counted(request: Any, *rest: Any) -> Any:
-        paths.append(request.url.path)
-        return await serve(request, *rest)
-
-    monkeypatch.setattr(buying_fastpath, "serve", counted)
-    return paths
 
 
 def _headers(**named: str) -> list[tuple[bytes, bytes]]:

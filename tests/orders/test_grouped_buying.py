@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
-from starlette.responses import Response
 
 from passerelle.catalog.models import Sku
 from passerelle.db.base import utcnow
 from passerelle.db.group_commit import GroupCommit
 from passerelle.infra.idempotency import IdempotencyKey, request_hash
 from passerelle.ledger.models import LedgerEntry
-from passerelle.orders import buying_fastpath
 from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.schemas import CheckoutIn
 from passerelle.state import AppState
@@ -29,7 +26,7 @@ from tests.factories import make_merchant, make_product, make_user
 
 @pytest.fixture(autouse=True, params=["below FastAPI", "through FastAPI"])
 def _grouped(
-    state: AppState, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    state: AppState, client: httpx.AsyncClient, served: list[str], request: pytest.FixtureRequest
 ) -> Iterator[None]:
     """Each test twice on SQLite: API clients without cookies are served below FastAPI
     (orders/buying_fastpath.py); with a cookie, through FastAPI's route."""
@@ -43,14 +40,6 @@ def _grouped(
             outgoing.headers["cookie"] = "probe=1"
 
     client.event_hooks["request"].append(cookies)
-    served = []
-    serve = buying_fastpath.serve
-
-    async def counted(*args: Any) -> Response:
-        served.append(args[1])
-        return await serve(*args)
-
-    monkeypatch.setattr(buying_fastpath, "serve", counted)
     yield
     assert bool(served) == (below and state.db.group_commit is not None)
     state.db.group_commit = None
