@@ -12,7 +12,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.ext.asyncio import session as session_module
 
-from passerelle.db.group_commit import GroupCommit, member_connection, release_member
+from passerelle.db.group_commit import GroupCommit, MemberSession
 from passerelle.db.prepared import Prepared, bound
 from passerelle.errors import Conflict
 from passerelle.infra.outbox import OutboxMessage
@@ -193,13 +193,13 @@ async def test_given_a_member_writing_through_prepared_statements_then_its_savep
 ) -> None:
     async def work(session: AsyncSession) -> None:
         await _INSERT.rowcount(session, {"topic": "direct", "payload": {}, "attempts": 0})
-        await release_member(session)
+        await session.commit()
         await _INSERT.rowcount(session, {"topic": "direct", "payload": {}, "attempts": 0})  # a second savepoint
-        await release_member(session)
+        await session.commit()
 
     await _committer(state).run(work)
 
-    assert greenlets == []  # SAVEPOINT, RELEASE and the close went straight to the sync session
+    assert greenlets == []  # SAVEPOINT, RELEASE and the end went straight to sqlite3
     assert await _count(state, "direct") == 2
 
 
@@ -209,7 +209,7 @@ async def test_given_a_member_with_orm_objects_to_flush_then_its_release_flushes
     async def work(session: AsyncSession) -> None:
         await _INSERT.rowcount(session, {"topic": "mixed", "payload": {}, "attempts": 0})
         session.add(OutboxMessage(topic="mixed", payload={"orm": True}))
-        await release_member(session)
+        await session.commit()
 
     async def failing(session: AsyncSession) -> None:
         session.add(OutboxMessage(topic="undone", payload={}))
@@ -223,8 +223,42 @@ async def test_given_a_member_with_orm_objects_to_flush_then_its_release_flushes
     assert await _count(state, "mixed") == 2 and await _count(state, "undone") == 0
 
 
-async def test_given_a_session_outside_a_group_then_it_gets_no_member_shortcut(state: AppState) -> None:
+async def test_given_orm_and_prepared_writes_in_a_member_then_commit_keeps_and_rollback_undoes_both_in_order(
+    state: AppState,
+) -> None:
+    """The ORM's own savepoint opens inside the member's; commit and rollback settle it first."""
+
+    async def work(session: AsyncSession) -> None:
+        await session.execute(insert(OutboxMessage.__table__), {"topic": "kept", "payload": {}, "attempts": 0})
+        await _INSERT.rowcount(session, {"topic": "kept", "payload": {}, "attempts": 0})
+        await session.commit()
+        await _INSERT.rowcount(session, {"topic": "undone", "payload": {}, "attempts": 0})
+        await session.execute(insert(OutboxMessage.__table__), {"topic": "undone", "payload": {}, "attempts": 0})
+        await session.rollback()
+        await session.execute(insert(OutboxMessage.__table__), {"topic": "kept late", "payload": {}, "attempts": 0})
+        await session.commit()
+        await _INSERT.rowcount(session, {"topic": "never committed", "payload": {}, "attempts": 0})
+
+    async def fails_after_a_commit(session: AsyncSession) -> None:
+        await _INSERT.rowcount(session, {"topic": "committed first", "payload": {}, "attempts": 0})
+        await session.commit()
+        await session.execute(insert(OutboxMessage.__table__), {"topic": "then failed", "payload": {}, "attempts": 0})
+        raise Conflict("refused", "fails after a commit")
+
+    outcomes = await asyncio.gather(
+        _committer(state).run(work), _committer(state).run(fails_after_a_commit), return_exceptions=True
+    )
+
+    assert isinstance(outcomes[1], Conflict)
+    counts = {topic: await _count(state, topic) for topic in ("kept", "undone", "kept late", "never committed")}
+    assert counts == {"kept": 2, "undone": 0, "kept late": 1, "never committed": 0}
+    assert await _count(state, "committed first") == 1 and await _count(state, "then failed") == 0
+
+
+async def test_given_a_session_outside_a_group_then_prepared_statements_join_its_transaction(state: AppState) -> None:
     async with state.db.writing() as session:
-        assert member_connection(session) is None
+        assert not isinstance(session, MemberSession)
+        await _INSERT.rowcount(session, {"topic": "alone", "payload": {}, "attempts": 0})
+        await session.rollback()
         await _INSERT.rowcount(session, {"topic": "alone", "payload": {}, "attempts": 0})
     assert await _count(state, "alone") == 1

@@ -2,10 +2,9 @@
 
 SQLite has one writer and `synchronous=FULL` makes every COMMIT an fsync. Requests that
 queue for the write lock while a COMMIT runs are applied, one after the other, in the
-next write transaction, each in its own SAVEPOINT (SQLAlchemy's
-`join_transaction_mode="create_savepoint"`: the member's `session.commit()` releases its
-savepoint, `session.rollback()` rolls back to it, so one failing member undoes only its
-own writes). The last member of a group, the one that finds nobody waiting behind it,
+next write transaction, each in its own SAVEPOINT (`MemberSession`: the member's
+`session.commit()` releases its savepoint, `session.rollback()` rolls back to it, so one
+failing member undoes only its own writes). The last member of a group, the one that finds nobody waiting behind it,
 COMMITs; every member answers only after that COMMIT. No timer: a group is whatever
 arrived while the previous COMMIT ran (at most `max_group` members, so that the other
 writers queued on `Database.write_lock`, the outbox for one, get their turn).
@@ -26,11 +25,13 @@ orders/s on the bench machine (docs/performance.md, Checkout).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy.engine import Connection
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from passerelle.db.sqlite_driver import inline_sqlite
 
@@ -41,10 +42,6 @@ T = TypeVar("T")
 # readers see only what is committed, so nobody sees them before its COMMIT. A step that
 # commits early only to be seen in the meantime (an Idempotency-Key in flight) need not.
 SERIALIZED_WRITES = "serialized_writes"
-# In a group member's session `info`: its transaction is a SAVEPOINT of the group's open
-# transaction, on a write-engine connection where SAVEPOINT and RELEASE go straight to
-# sqlite3 (db/sqlite_driver.py). See `member_connection`.
-GROUP_MEMBER = "group_member"
 
 
 class _Group:
@@ -71,7 +68,7 @@ class GroupCommit:
         self.commits = 0
         self.members = 0
 
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> tuple[T, AsyncSession]:
+    async def run(self, work: Callable[[MemberSession], Awaitable[T]]) -> tuple[T, MemberSession]:
         """Run `work` on a session joined to the open group transaction (its own savepoint;
         `work` commits or rolls back that savepoint itself). Returns once the group's COMMIT
         is durable: `work`'s result and its (closed) session, whose `info` the caller reads.
@@ -91,24 +88,17 @@ class GroupCommit:
                 group = await self._open_group()
             group.members += 1
             self.members += 1
-            session = AsyncSession(
-                bind=group.connection,
-                join_transaction_mode="create_savepoint",
-                expire_on_commit=False,
-                autoflush=False,
-                info={SERIALIZED_WRITES: True, GROUP_MEMBER: True},
-            )
+            session = MemberSession(group.connection)
             try:
                 outcome = await work(session)
             except BaseException as raised:  # answered after the COMMIT, like the others
                 failure = raised
+            finally:
                 try:
-                    await session.rollback()  # to this member's savepoint
+                    await session.end()  # undoes what `work` did not commit
                 except BaseException:
                     group.broken = True  # its writes may be in the transaction: COMMIT none
                     raise
-            finally:
-                await close_member(session)
         finally:
             # Nobody queued behind (or the group is full): this member closes the group,
             # whatever happened to its own work, so the write lock is never left held.
@@ -156,44 +146,99 @@ class GroupCommit:
                 self._write_lock.release()
 
 
-# A member's session begins, releases and closes its savepoint many times a second. Through
-# AsyncSession each of these is a greenlet started for the sync session and switched to and
-# back, ~100 µs each on the bench machine (~330 µs a request with the savepoint's own
-# statements, against ~8 µs for SAVEPOINT, a write and RELEASE on sqlite3). None of them
-# waits for anything here: the group's transaction is open on the write engine's
-# connection and the member runs alone in it (`_slot`), so SAVEPOINT and RELEASE run inline
-# (no `await_only`, nothing to switch for). The sync session is called directly then;
-# anything that may do I/O through SQLAlchemy (a flush of ORM objects, ROLLBACK TO) keeps
-# the awaited way.
+# A member's writes sit in a savepoint of the group's transaction that `MemberSession` holds
+# on the sqlite3 connection itself. Through SQLAlchemy's session each request paid ~220 µs
+# for it (the session transaction's begin, release and close, each a greenlet switch when
+# awaited) against ~8 µs for SAVEPOINT, a write and RELEASE on sqlite3. None of these waits
+# for anything: the group's transaction is open and the member runs alone in it (`_slot`).
+_SAVEPOINT = "SAVEPOINT group_member"
+_RELEASE = "RELEASE SAVEPOINT group_member"
+_ROLLBACK_TO = "ROLLBACK TO SAVEPOINT group_member"
 
 
-def _runs_inline(session: AsyncSession) -> bool:
-    bind = session.bind
-    if not session.sync_session.info.get(GROUP_MEMBER) or not isinstance(bind, AsyncConnection):
-        return False
-    return inline_sqlite(bind.sync_connection.connection.dbapi_connection) is not None  # type: ignore[union-attr]
+class _MemberSyncSession(Session):
+    member: MemberSession
 
 
-def member_connection(session: AsyncSession) -> Connection | None:
-    """A group member's connection with its savepoint begun, without a greenlet; None
-    for any other session (the caller awaits `session.connection()` then)."""
-    if not _runs_inline(session):
-        return None
-    return session.sync_session.connection()
+@event.listens_for(_MemberSyncSession, "after_transaction_create")
+def _member_savepoint_first(session: _MemberSyncSession, transaction: SessionTransaction) -> None:
+    """The ORM's savepoint (`create_savepoint`) always opens inside the member's."""
+    if transaction.parent is None:
+        session.member.held_connection()
 
 
-async def release_member(session: AsyncSession) -> None:
-    """`session.commit()` for a group member: RELEASE its savepoint."""
-    sync = session.sync_session
-    if _runs_inline(session) and not (sync.new or sync.dirty or sync.deleted):
-        sync.commit()  # nothing to flush: only the RELEASE, inline
-    else:
-        await session.commit()
+class MemberSession(AsyncSession):
+    """A group member's session: `commit()` keeps its writes so far in the group's
+    transaction, `rollback()` undoes them (and nothing of other members), and what is left
+    uncommitted when the member ends is undone (`end`).
 
+    Prepared statements (db/prepared.py) run on `raw_connection()`, which opens the
+    member's savepoint on first use. The ORM, only when used, opens its own inside it;
+    `commit()` and `rollback()` settle that one first, so the two always nest."""
 
-async def close_member(session: AsyncSession) -> None:
-    sync = session.sync_session
-    if sync.get_transaction() is None:
-        sync.close()  # nothing open, nothing to roll back: no statement
-    else:
-        await session.close()
+    def __init__(self, connection: AsyncConnection) -> None:
+        super().__init__(
+            bind=connection,
+            sync_session_class=_MemberSyncSession,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+            autoflush=False,
+            info={SERIALIZED_WRITES: True},
+        )
+        self.sync_session.member = self  # type: ignore[attr-defined]
+        self.adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+        self.write_dialect = connection.dialect
+        self._savepoint_open = False
+
+    def raw_connection(self) -> sqlite3.Connection | None:
+        """The group's sqlite3 connection with the member's savepoint open; None while an
+        awaited statement holds it (Prepared then goes through SQLAlchemy)."""
+        raw = inline_sqlite(self.adapter)
+        if raw is not None and not self._savepoint_open:
+            raw.execute(_SAVEPOINT)
+            self._savepoint_open = True
+        return raw
+
+    def held_connection(self) -> sqlite3.Connection:
+        """`raw_connection()` where nothing can be in flight (a bug otherwise)."""
+        raw = self.raw_connection()
+        if raw is None:
+            raise RuntimeError("a group member's connection is busy with an awaited statement")
+        return raw
+
+    async def _settle_orm(self, *, keep: bool) -> None:
+        sync = self.sync_session
+        if not sync.in_transaction():
+            return
+        if keep and not (sync.new or sync.dirty or sync.deleted) and inline_sqlite(self.adapter) is not None:
+            sync.commit()  # nothing to flush: only the RELEASE of its savepoint, inline
+        elif keep:
+            await super().commit()
+        else:
+            await super().rollback()
+
+    def _close_savepoint(self, *, keep: bool) -> None:
+        if self._savepoint_open:
+            raw = self.held_connection()
+            if not keep:
+                raw.execute(_ROLLBACK_TO)
+            raw.execute(_RELEASE)
+            self._savepoint_open = False
+
+    async def commit(self) -> None:
+        await self._settle_orm(keep=True)
+        self._close_savepoint(keep=True)
+
+    async def rollback(self) -> None:
+        await self._settle_orm(keep=False)
+        self._close_savepoint(keep=False)
+
+    async def end(self) -> None:
+        """Undo what was not committed and leave the group's transaction as before the member."""
+        await self._settle_orm(keep=False)
+        sync = self.sync_session
+        if sync.get_transaction() is not None:
+            await super().close()
+        elif sync.identity_map or sync.new:
+            sync.close()  # nothing open: no statement, no greenlet
+        self._close_savepoint(keep=False)

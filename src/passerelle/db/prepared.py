@@ -30,7 +30,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Executable
 
-from passerelle.db.group_commit import member_connection
+from passerelle.db.group_commit import MemberSession
 from passerelle.db.sqlite_driver import inline_sqlite
 
 _CONNECTION_KEY = "passerelle.prepared.connection"
@@ -184,6 +184,9 @@ async def _inline_connection(session: AsyncSession) -> tuple[sqlite3.Connection,
     """The sqlite3 connection of the session's write transaction and its dialect, when
     statements may run on it directly (db/sqlite_driver.py), else None. Looked up once per
     transaction (the session's `bind` and its dialect are properties worth skipping)."""
+    if type(session) is MemberSession:
+        raw = session.raw_connection()  # the member's savepoint is open on it
+        return None if raw is None else (raw, session.write_dialect)
     transaction = session.sync_session.get_transaction()
     info = session.sync_session.info
     cached = info.get(_CONNECTION_KEY)
@@ -193,7 +196,7 @@ async def _inline_connection(session: AsyncSession) -> tuple[sqlite3.Connection,
     bind = session.bind
     if bind is None or bind.dialect.name != "sqlite":
         return None
-    connection = member_connection(session) or (await session.connection()).sync_connection
+    connection = (await session.connection()).sync_connection
     adapter = connection.connection.dbapi_connection  # type: ignore[union-attr]
     info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), adapter, bind.dialect)
     raw = inline_sqlite(adapter)

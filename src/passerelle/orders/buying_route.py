@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
-from passerelle.db.group_commit import GroupCommit, release_member
+from passerelle.db.group_commit import GroupCommit, MemberSession
 from passerelle.deps import UnitOfWorkRoute, app_state, db_session, resolve_user, run_after_commit
 from passerelle.state import AppState
 
@@ -57,14 +57,12 @@ async def in_group_commit(
     back otherwise or when it raises); answered once the group's COMMIT is durable, then the
     after-commit work of `run_after_commit`. Its body must already be read."""
 
-    async def work(session: AsyncSession) -> Response:
+    async def work(session: MemberSession) -> Response:
         request.state.db_session = session
         response = await handler(request)
         if response.status_code < 400:
-            await release_member(session)  # session.commit(): releases this request's savepoint
-        else:
-            await session.rollback()
-        return response
+            await session.commit()  # keeps this request's writes in the group's transaction
+        return response  # otherwise the group undoes them
 
     try:
         response, session = await committer.run(work)
