@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from passerelle.accounts import passwords
+from passerelle.accounts.token_users import ApiTokenUsers
 from passerelle.config import Settings
 from passerelle.connect.runtime import ConnectRuntime
 from passerelle.db.engine import Database
@@ -42,6 +43,7 @@ class AppState:
     engine: DealEngine | None = None
     live: LiveRuntime | None = None  # rooms' event hub and chat (live/runtime.py)
     token_cache: TokenCache = field(init=False)
+    api_token_users: ApiTokenUsers = field(default_factory=ApiTokenUsers)
     claim_ip_limiter: RateLimiter = field(init=False)
     claim_account_limiter: RateLimiter = field(init=False)
     connect: ConnectRuntime = field(init=False)

@@ -51,12 +51,17 @@ async def test_given_a_logged_in_buyer_when_switching_then_the_profile_keeps_the
     web: httpx.AsyncClient, market: Marketplace, state
 ) -> None:
     buyer = await make_user(state, language="fr", currency="EUR")
+    async with state.db.read_sessions() as session:  # the buyer's app token, looked up by a buying route
+        warm = await state.api_token_users.user_copy(session, token=buyer.token)
+    assert warm is not None and warm.currency == "EUR"
     await log_in(web, buyer.user.email)
     await submit(web, "/prefs", {"lang": "en", "next": "/"})
     await submit(web, "/prefs", {"currency": "USD", "next": "/"})
     async with state.db.sessions() as session:
         saved = (await session.execute(select(User).where(User.id == buyer.user.id))).scalar_one()
+        by_token = await state.api_token_users.user_copy(session, token=buyer.token)
     assert (saved.language, saved.currency) == ("en", "USD")
+    assert by_token is not None and (by_token.language, by_token.currency) == ("en", "USD")  # not the kept copy
 
     web.cookies.delete(LANG_COOKIE)
     web.cookies.delete(CURRENCY_COOKIE)

@@ -9,7 +9,7 @@ from passerelle.accounts.models import User
 from passerelle.accounts.schemas import PreferencesIn, RegisterIn, TokenIn, TokenOut, UserOut
 from passerelle.cart import service as carts
 from passerelle.cart.cookies import CART_COOKIE
-from passerelle.deps import CurrentUser, Session, State, UnitOfWorkRoute
+from passerelle.deps import CurrentUser, Session, State, UnitOfWorkRoute, after_commit
 from passerelle.errors import DomainError
 from passerelle.http import client_ip
 
@@ -64,10 +64,12 @@ async def token(body: TokenIn, request: Request, response: Response, session: Se
 
 
 @router.post("/auth/logout", status_code=204)
-async def logout(request: Request, user: CurrentUser, session: Session) -> None:
+async def logout(request: Request, user: CurrentUser, session: Session, state: State) -> None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        await service.revoke_api_token(session, token=header[7:].strip())
+        token = header[7:].strip()
+        await service.revoke_api_token(session, token=token)
+        after_commit(session, lambda: state.api_token_users.forget_token(token))
 
 
 @router.get("/me", response_model=UserOut)
@@ -76,8 +78,10 @@ async def me(user: CurrentUser) -> UserOut:
 
 
 @router.patch("/me", response_model=UserOut)
-async def update_me(body: PreferencesIn, user: CurrentUser, session: Session) -> UserOut:
+async def update_me(body: PreferencesIn, user: CurrentUser, session: Session, state: State) -> UserOut:
     await service.update_preferences(
         session, user=user, language=body.language, currency=body.currency, country=body.country
     )
+    user_id = user.id
+    after_commit(session, lambda: state.api_token_users.forget_user(user_id))
     return user_out(user)

@@ -13,7 +13,7 @@ from passerelle.accounts.models import User
 from passerelle.cart import service as carts
 from passerelle.cart.cookies import CART_COOKIE
 from passerelle.config import SUPPORTED_LANGUAGES
-from passerelle.deps import SESSION_COOKIE, Session, State, UnitOfWorkRoute
+from passerelle.deps import SESSION_COOKIE, Session, State, UnitOfWorkRoute, after_commit
 from passerelle.errors import DomainError
 from passerelle.http import client_ip
 from passerelle.i18n.countries import country_names
@@ -169,6 +169,8 @@ async def preferences(page: PageContext, session: Session, state: State) -> Resp
         raise DomainError("unknown_currency", "Unknown or unpriced currency", field="currency", status=422)
     if page.user is not None:
         await service.update_preferences(session, user=page.user, language=language, currency=currency)
+        user_id = page.user.id
+        after_commit(session, lambda: state.api_token_users.forget_user(user_id))
     response = _see_other(safe_next(form_text(form, "next")))
     set_preferences(response, settings=state.settings, language=language, currency=currency)
     return response

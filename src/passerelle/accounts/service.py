@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,7 @@ from passerelle.accounts.models import ApiToken, Role, User, WebSession
 from passerelle.accounts.passwords import hash_password, needs_rehash, verify_password
 from passerelle.accounts.tokens import new_token, token_hash
 from passerelle.db.base import utcnow
-from passerelle.db.prepared import Prepared, plain_copy
+from passerelle.db.prepared import Prepared
 from passerelle.errors import Conflict, DomainError, Unauthorized
 from passerelle.i18n.countries import check_country
 from passerelle.i18n.languages import check_language
@@ -147,20 +148,20 @@ async def user_for_api_token(session: AsyncSession, *, token: str) -> User | Non
 _USERS: Table = User.__table__  # type: ignore[assignment]
 _TOKENS: Table = ApiToken.__table__  # type: ignore[assignment]
 _USER_ROW_FOR_API_TOKEN = Prepared(
-    select(*_USERS.c)
+    select(*_USERS.c, _TOKENS.c.expires_at.label("token_expires_at"))
     .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
     .where(_TOKENS.c.token_hash == bindparam("b_token_hash"), _TOKENS.c.expires_at > bindparam("b_now"))
 )
 
 
-async def user_copy_for_api_token(session: AsyncSession, *, token: str) -> User | None:
-    """`user_for_api_token` for callers that only read the user (the buying routes): a plain
-    `User` built from one row, not in the session, so changing it saves nothing. Loading
-    the entity cost several times the statement on every cart add and checkout."""
-    row = await _USER_ROW_FOR_API_TOKEN.first(session, {"b_token_hash": token_hash(token), "b_now": utcnow()})
+async def user_row_for_api_token(session: AsyncSession, *, digest: str) -> tuple[dict[str, Any], datetime] | None:
+    """The active user's columns (by attribute name) and the token's expiry, for the token
+    whose hash is `digest`; None for an unknown, expired or deactivated one."""
+    row = await _USER_ROW_FOR_API_TOKEN.first(session, {"b_token_hash": digest, "b_now": utcnow()})
     if row is None or not row.is_active:
         return None
-    return plain_copy(User, row._asdict())
+    values = row._asdict()
+    return values, values.pop("token_expires_at")
 
 
 async def revoke_api_token(session: AsyncSession, *, token: str) -> None:

@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from passerelle.accounts import service as accounts
 from passerelle.accounts.models import User
 from passerelle.db.group_commit import GroupCommit, MemberSession
 from passerelle.deps import UnitOfWorkRoute, app_state, db_session, resolve_user, run_after_commit
@@ -77,8 +76,9 @@ async def request_context(request: Request) -> tuple[AppState, AsyncSession, Use
     dependency solving cost more than these three lookups on the buying routes."""
     state = app_state(request)
     session = await db_session(request)
-    # These routes only read the buyer: a plain copy of the row serves (cheaper than the entity).
-    return state, session, await resolve_user(request, session, accounts.user_copy_for_api_token)
+    # These routes only read the buyer: a plain copy of the row serves (cheaper than the
+    # entity), kept briefly in memory (accounts/token_users.py).
+    return state, session, await resolve_user(request, session, state.api_token_users.user_copy)
 
 
 def buying_post(router: APIRouter, path: str, **options: Any) -> Callable[[_Endpoint], _Endpoint]:
