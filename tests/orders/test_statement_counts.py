@@ -27,9 +27,10 @@ T = TypeVar("T")
 # Statements per step as sqlite3 runs them, BEGIN and SAVEPOINTs included (COMMIT is not
 # counted; an INSERT of n rows counts n). The buying requests run under group commit (the
 # default on SQLite, db/group_commit.py): each in its own SAVEPOINT ... RELEASE.
+# The buyer's bearer token is looked up by the first add only (accounts/token_users.py).
 CART_ADD_FIRST = 10  # the account's first add also creates its cart
-CART_ADD_AGAIN = 9
-CHECKOUT = 22  # two SKUs: one read, one conditional stock UPDATE and one order line each
+CART_ADD_AGAIN = 8
+CHECKOUT = 21  # two SKUs: one read, one conditional stock UPDATE and one order line each
 PAY = 6
 PAID_WEBHOOK = 23  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 
