@@ -72,6 +72,12 @@ async def run_after_commit(state: AppState, session: AsyncSession) -> None:
             await result
 
 
+def discard_after_commit(session: AsyncSession) -> None:
+    """Forget what `run_after_commit` would do: the transaction's writes are being undone."""
+    session.info.pop("outbox_emitted", None)
+    session.info.pop("after_commit", None)
+
+
 class UnitOfWorkRoute(APIRoute):
     """Commit once, after the handler and before the response is sent; roll back on error."""
 

@@ -129,3 +129,37 @@ async def test_given_made_up_tokens_then_none_is_kept_and_the_oldest_entries_mak
         for buyer in buyers:
             assert await users.user_copy(session, token=buyer.token) is not None
     assert list(users._entries) == [token_hash(b.token) for b in buyers[1:]]
+
+
+async def test_given_a_logout_while_a_request_reads_the_token_then_that_read_is_not_kept(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a request can read the token just before a logout commits and forgets it."""
+    users = ApiTokenUsers()
+    (buyer,) = await make_buyers(state, 1)
+    lookup = accounts.user_row_for_api_token
+
+    async def read_then_logout(session: Any, *, digest: str) -> Any:
+        found = await lookup(session, digest=digest)
+        users.forget_token(buyer.token)  # the logout's after-commit, between the read and its keeping
+        return found
+
+    monkeypatch.setattr(accounts, "user_row_for_api_token", read_then_logout)
+    async with state.db.read_sessions() as session:
+        assert await users.user_copy(session, token=buyer.token) is not None  # read before the logout
+    assert users._entries == {}
+
+
+async def test_given_kept_entries_then_no_password_hash_and_expired_ones_leave(state: AppState) -> None:
+    users = ApiTokenUsers(ttl=30.0)
+    clock = [0.0]
+    users.monotonic = lambda: clock[0]
+    first, second = await make_buyers(state, 2)
+    async with state.db.read_sessions() as session:
+        await users.user_copy(session, token=first.token)
+        (kept,) = users._entries.values()
+        assert "password_hash" not in kept.values and kept.values["email"] == first.user.email
+        clock[0] += 31
+        await users.user_copy(session, token=second.token)
+    assert list(users._entries) == [token_hash(second.token)]
+    assert users._tokens_of == {second.user.id: {token_hash(second.token)}}

@@ -255,6 +255,25 @@ async def test_given_orm_and_prepared_writes_in_a_member_then_commit_keeps_and_r
     assert await _count(state, "committed first") == 1 and await _count(state, "then failed") == 0
 
 
+async def test_given_a_nested_transaction_in_a_member_then_what_ran_directly_inside_it_is_undone_with_it(
+    state: AppState,
+) -> None:
+    class Undo(Exception):
+        pass
+
+    async def work(session: AsyncSession) -> None:
+        await _INSERT.rowcount(session, {"topic": "around", "payload": {}, "attempts": 0})
+        with pytest.raises(Undo):
+            async with session.begin_nested():
+                await _INSERT.rowcount(session, {"topic": "nested", "payload": {}, "attempts": 0})
+                raise Undo()
+        await _INSERT.rowcount(session, {"topic": "around", "payload": {}, "attempts": 0})
+        await session.commit()
+
+    await _committer(state).run(work)
+    assert await _count(state, "nested") == 0 and await _count(state, "around") == 2
+
+
 async def test_given_a_session_outside_a_group_then_prepared_statements_join_its_transaction(state: AppState) -> None:
     async with state.db.writing() as session:
         assert not isinstance(session, MemberSession)

@@ -110,6 +110,25 @@ async def test_given_a_rollback_then_what_ran_directly_is_gone_too(state: AppSta
     assert left == []
 
 
+class _Undo(Exception):
+    pass
+
+
+async def test_given_a_nested_transaction_then_what_ran_directly_inside_it_is_undone_with_it(state: AppState) -> None:
+    """`begin_nested()` emits its SAVEPOINT lazily; a prepared statement must land inside it,
+    even with the connection already looked up for the enclosing transaction."""
+    async with state.db.writing() as session:
+        await ADD_MESSAGE.first(session, {"topic": "t.outer", "payload": {}, "attempts": 0})
+        with pytest.raises(_Undo):
+            async with session.begin_nested():
+                await ADD_MESSAGE.first(session, {"topic": "t.nested", "payload": {}, "attempts": 0})
+                raise _Undo()
+        await ADD_MESSAGE.first(session, {"topic": "t.outer", "payload": {}, "attempts": 0})
+    async with state.db.read_sessions() as session:
+        topics = (await session.execute(select(outbox.c.topic).where(outbox.c.topic.like("t.%")))).scalars().all()
+    assert sorted(topics) == ["t.outer", "t.outer"]
+
+
 async def test_given_many_rows_then_one_call_inserts_them_all(state: AppState) -> None:
     async with state.db.writing() as session:
         await ADD_PLAIN.run_many(session, [{"topic": "t.many", "payload": {"n": n}} for n in range(5)])

@@ -22,19 +22,20 @@ async def _stock(state: AppState, sku_id: int) -> tuple[int, int, int]:
         return sku.stock, sku.reserved, sku.sold
 
 
-async def _setup(client: httpx.AsyncClient, state: AppState, stock: int) -> tuple[int, FrozenClock]:
+async def _setup(client: httpx.AsyncClient, state: AppState, *stocks: int) -> tuple[list[int], FrozenClock]:
+    """SKUs of one shop, in creation (and id) order, and the clock the server now reads."""
     clock = FrozenClock(datetime.now(UTC) + timedelta(minutes=1))  # ahead of real time, as outbox stamps are
     state.clock = clock
     seller = await make_user(state)
     shop = await make_merchant(state, seller)
-    sku = (await sku_of(client, await make_product(state, shop, stock=stock)))["id"]
-    return sku, clock
+    skus = [(await sku_of(client, await make_product(state, shop, stock=stock)))["id"] for stock in stocks]
+    return skus, clock
 
 
 async def test_given_an_unpaid_order_when_its_hold_expires_then_stock_returns_and_the_order_is_cancelled(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    sku, clock = await _setup(client, state, stock=1)
+    (sku,), clock = await _setup(client, state, 1)
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku)
     body = (await checkout(client, buyer)).json()
@@ -55,7 +56,7 @@ async def test_given_an_unpaid_order_when_its_hold_expires_then_stock_returns_an
 async def test_given_a_late_payment_and_stock_still_there_then_the_order_is_paid(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    sku, clock = await _setup(client, state, stock=1)
+    (sku,), clock = await _setup(client, state, 1)
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku)
     body = (await checkout(client, buyer)).json()
@@ -71,7 +72,7 @@ async def test_given_a_late_payment_and_stock_still_there_then_the_order_is_paid
 async def test_given_a_late_payment_and_the_stock_sold_to_someone_else_then_no_oversell_and_a_refund(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    sku, clock = await _setup(client, state, stock=1)
+    (sku,), clock = await _setup(client, state, 1)
     late, quick = await make_buyers(state, 2)
     await add_to_cart(client, late, sku)
     slow_body = (await checkout(client, late)).json()
@@ -94,3 +95,26 @@ async def test_given_a_late_payment_and_the_stock_sold_to_someone_else_then_no_o
     assert any("refunded in full" in n for n in notes)
     mails = read_mails(state)
     assert any(m["To"] == late.user.email and "rembours" in m.get_content() for m in mails)
+
+
+async def test_given_a_late_payment_and_one_of_its_skus_sold_out_then_none_of_its_skus_is_sold(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    """The re-check is all or nothing: the SKU still in stock is not sold either."""
+    (still_there, sold_out), clock = await _setup(client, state, 2, 1)
+    assert still_there < sold_out  # moved in SKU order: the one in stock first
+    late, quick = await make_buyers(state, 2)
+    await add_to_cart(client, late, still_there)
+    await add_to_cart(client, late, sold_out)
+    slow_body = (await checkout(client, late)).json()
+    clock.advance(minutes=20)
+    await drain(state)
+    await add_to_cart(client, quick, sold_out)
+    await pay(client, state, (await checkout(client, quick)).json()["payment"]["id"])
+
+    await pay(client, state, slow_body["payment"]["id"])
+
+    order = (await client.get(f"/api/v1/orders/{slow_body['orders'][0]['id']}", headers=late.headers)).json()
+    assert order["status"] == "cancelled"
+    assert await _stock(state, still_there) == (2, 0, 0)
+    assert await _stock(state, sold_out) == (0, 0, 1)

@@ -147,16 +147,18 @@ async def user_for_api_token(session: AsyncSession, *, token: str) -> User | Non
 
 _USERS: Table = User.__table__  # type: ignore[assignment]
 _TOKENS: Table = ApiToken.__table__  # type: ignore[assignment]
+# Without the password hash: the rows are kept in memory (accounts/token_users.py).
 _USER_ROW_FOR_API_TOKEN = Prepared(
-    select(*_USERS.c, _TOKENS.c.expires_at.label("token_expires_at"))
+    select(*(c for c in _USERS.c if c.key != "password_hash"), _TOKENS.c.expires_at.label("token_expires_at"))
     .join(_TOKENS, _TOKENS.c.user_id == _USERS.c.id)
     .where(_TOKENS.c.token_hash == bindparam("b_token_hash"), _TOKENS.c.expires_at > bindparam("b_now"))
 )
 
 
 async def user_row_for_api_token(session: AsyncSession, *, digest: str) -> tuple[dict[str, Any], datetime] | None:
-    """The active user's columns (by attribute name) and the token's expiry, for the token
-    whose hash is `digest`; None for an unknown, expired or deactivated one."""
+    """The active user's columns (by attribute name, all but the password hash) and the
+    token's expiry, for the token whose hash is `digest`; None for an unknown, expired or
+    deactivated one."""
     row = await _USER_ROW_FOR_API_TOKEN.first(session, {"b_token_hash": digest, "b_now": utcnow()})
     if row is None or not row.is_active:
         return None

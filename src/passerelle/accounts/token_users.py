@@ -15,6 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
+from itertools import islice
 from typing import Any, NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,10 @@ class ApiTokenUsers:
         self.max_entries = max_entries
         self.monotonic: Callable[[], float] = time.monotonic
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # by token hash, oldest first
+        self._tokens_of: dict[int, set[str]] = {}  # user id -> token hashes kept
+        # Bumped by every forget: a row read before a forget is not kept after it (a logout
+        # committing while a request read the token, on PostgreSQL where they run side by side).
+        self._generation = 0
 
     async def user_copy(self, session: AsyncSession, *, token: str) -> User | None:
         """The token's active user as a plain `User` (not in the session: the buying routes
@@ -50,27 +55,45 @@ class ApiTokenUsers:
         hit = self._entries.get(digest)
         if hit is not None and hit.until > now:
             return plain_copy(User, hit.values)
+        generation = self._generation
         found = await accounts.user_row_for_api_token(session, digest=digest)
         if found is None:
-            self._entries.pop(digest, None)
+            self._drop(digest)
             return None
         values, expires_at = found
-        self._keep(digest, _Entry(values["id"], values, now + min(self.ttl, _seconds_until(expires_at))))
+        if generation == self._generation:
+            self._keep(digest, _Entry(values["id"], values, now + min(self.ttl, _seconds_until(expires_at))), now)
         return plain_copy(User, values)
 
-    def _keep(self, digest: str, entry: _Entry) -> None:
+    def _keep(self, digest: str, entry: _Entry, now: float) -> None:
+        self._drop(digest)
         self._entries[digest] = entry
-        self._entries.move_to_end(digest)
+        self._tokens_of.setdefault(entry.user_id, set()).add(digest)
+        # Oldest first: drop the expired ones at the front, and the oldest beyond the cap.
+        for oldest, kept in list(islice(self._entries.items(), 2)):
+            if kept.until <= now:
+                self._drop(oldest)
         while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, digest: str) -> None:
+        entry = self._entries.pop(digest, None)
+        if entry is not None:
+            tokens = self._tokens_of.get(entry.user_id)
+            if tokens is not None:
+                tokens.discard(digest)
+                if not tokens:
+                    del self._tokens_of[entry.user_id]
 
     def forget_token(self, token: str) -> None:
-        self._entries.pop(token_hash(token), None)
+        self._generation += 1
+        self._drop(token_hash(token))
 
     def forget_user(self, user_id: int) -> None:
         """After a change to the user's row (language, currency, country...)."""
-        for digest in [d for d, entry in self._entries.items() if entry.user_id == user_id]:
-            del self._entries[digest]
+        self._generation += 1
+        for digest in list(self._tokens_of.get(user_id, ())):
+            self._drop(digest)
 
 
 def _seconds_until(moment: datetime) -> float:

@@ -194,9 +194,15 @@ class MemberSession(AsyncSession):
         """The group's sqlite3 connection with the member's savepoint open; None while an
         awaited statement holds it (Prepared then goes through SQLAlchemy)."""
         raw = inline_sqlite(self.adapter)
-        if raw is not None and not self._savepoint_open:
+        if raw is None:
+            return None
+        if not self._savepoint_open:
             raw.execute(_SAVEPOINT)
             self._savepoint_open = True
+        if self.sync_session.in_nested_transaction():
+            # The ORM emits a `begin_nested()` SAVEPOINT only when it next needs the
+            # connection: now (inline, nothing is in flight), so this statement lands inside.
+            self.sync_session.connection()
         return raw
 
     def held_connection(self) -> sqlite3.Connection:

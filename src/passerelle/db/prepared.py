@@ -183,12 +183,14 @@ class Prepared:
 async def _inline_connection(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:
     """The sqlite3 connection of the session's write transaction and its dialect, when
     statements may run on it directly (db/sqlite_driver.py), else None. Looked up once per
-    transaction (the session's `bind` and its dialect are properties worth skipping)."""
+    transaction and again in each `begin_nested()` (the session's `bind` and its dialect are
+    properties worth skipping; `session.connection()` emits a nested SAVEPOINT still pending)."""
     if type(session) is MemberSession:
         raw = session.raw_connection()  # the member's savepoint is open on it
         return None if raw is None else (raw, session.write_dialect)
-    transaction = session.sync_session.get_transaction()
-    info = session.sync_session.info
+    sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    info = sync.info
     cached = info.get(_CONNECTION_KEY)
     if cached is not None and transaction is not None and cached[0] is transaction:
         raw = inline_sqlite(cached[1])
@@ -198,7 +200,7 @@ async def _inline_connection(session: AsyncSession) -> tuple[sqlite3.Connection,
         return None
     connection = (await session.connection()).sync_connection
     adapter = connection.connection.dbapi_connection  # type: ignore[union-attr]
-    info[_CONNECTION_KEY] = (session.sync_session.get_transaction(), adapter, bind.dialect)
+    info[_CONNECTION_KEY] = (sync.get_nested_transaction() or sync.get_transaction(), adapter, bind.dialect)
     raw = inline_sqlite(adapter)
     return None if raw is None else (raw, bind.dialect)
 

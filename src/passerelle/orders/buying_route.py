@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.accounts.models import User
 from passerelle.db.group_commit import GroupCommit, MemberSession
-from passerelle.deps import UnitOfWorkRoute, app_state, db_session, resolve_user, run_after_commit
+from passerelle.deps import (
+    UnitOfWorkRoute,
+    app_state,
+    db_session,
+    discard_after_commit,
+    resolve_user,
+    run_after_commit,
+)
 from passerelle.state import AppState
 
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
@@ -61,7 +68,9 @@ async def in_group_commit(
         response = await handler(request)
         if response.status_code < 400:
             await session.commit()  # keeps this request's writes in the group's transaction
-        return response  # otherwise the group undoes them
+        else:
+            discard_after_commit(session)  # the group undoes its writes: nothing to follow up
+        return response
 
     try:
         response, session = await committer.run(work)
