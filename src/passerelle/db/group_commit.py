@@ -4,10 +4,11 @@ SQLite has one writer and `synchronous=FULL` makes every COMMIT an fsync. Reques
 queue for the write lock while a COMMIT runs are applied, one after the other, in the
 next write transaction, each in its own SAVEPOINT (`MemberSession`: the member's
 `session.commit()` releases its savepoint, `session.rollback()` rolls back to it, so one
-failing member undoes only its own writes). The last member of a group, the one that finds nobody waiting behind it,
-COMMITs; every member answers only after that COMMIT. No timer: a group is whatever
-arrived while the previous COMMIT ran (at most `max_group` members, so that the other
-writers queued on `Database.write_lock`, the outbox for one, get their turn).
+failing member undoes only its own writes). The last member of a group, the one that
+finds nobody waiting behind it, COMMITs; every member answers only after that COMMIT.
+No timer: a group is whatever arrived while the previous COMMIT ran (at most `max_group`
+members, so that the other writers queued on `Database.write_lock`, the outbox for one,
+get their turn).
 
 A member sees what the members before it in its group wrote (same connection), which is
 what it would have seen had each committed alone: their writes become durable with its
@@ -243,8 +244,6 @@ class MemberSession(AsyncSession):
         """Undo what was not committed and leave the group's transaction as before the member."""
         await self._settle_orm(keep=False)
         sync = self.sync_session
-        if sync.get_transaction() is not None:
-            await super().close()
-        elif sync.identity_map or sync.new:
-            sync.close()  # nothing open: no statement, no greenlet
+        if sync.identity_map or sync.new:
+            sync.close()  # no transaction is left open (settled above): no statement, no greenlet
         self._close_savepoint(keep=False)
