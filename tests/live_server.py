@@ -7,14 +7,19 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 
 from passerelle.config import Settings
 from passerelle.db import migrate
+from passerelle.direct_http import DirectHttpProtocol
+from passerelle.fastpath import FastPath
 from passerelle.state import AppState
 from tests.services import free_port
 
@@ -81,3 +86,19 @@ def start(data_dir: Path, *, extra_env: dict[str, str] | None = None, port: int 
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server did not start: {log_path.read_text(errors='replace')}")
+
+
+@asynccontextmanager
+async def serve_protocol_in_process(inner: FastAPI) -> AsyncIterator[int]:
+    """`FastPath(inner)` under uvicorn with `passerelle serve`'s protocol (direct_http.py),
+    in this process, so that a test can patch what it calls: yields its port."""
+    config = uvicorn.Config(FastPath(inner), host="127.0.0.1", port=0, http=DirectHttpProtocol, log_level="critical")
+    running = uvicorn.Server(config)
+    serving = asyncio.create_task(running.serve())
+    try:
+        while not running.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await asyncio.sleep(0.01)
+        yield running.servers[0].sockets[0].getsockname()[1]
+    finally:
+        running.should_exit = True
+        await serving

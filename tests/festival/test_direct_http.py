@@ -12,11 +12,10 @@ from typing import Any
 
 import orjson
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from passerelle import fastpath
-from passerelle.direct_http import NOOP, DirectHttpProtocol, direct_route
+from passerelle.direct_http import NOOP, direct_route
 from passerelle.festival import claims_api
 from tests import live_server
 from tests.festival.live_deal import festival_with_live_deal
@@ -97,16 +96,8 @@ async def test_given_the_serve_protocol_then_claims_skip_asgi_unless_they_need_i
     monkeypatch.setattr(fastpath, "_serve_claim", through_asgi)
     inner = FastAPI()
     inner.state.passerelle = SimpleNamespace(engine=None)  # no engine here: the awaited path
-    config = uvicorn.Config(
-        fastpath.FastPath(inner), host="127.0.0.1", port=0, http=DirectHttpProtocol, log_level="critical"
-    )
-    running = uvicorn.Server(config)
-    serving = asyncio.create_task(running.serve())
-    while not running.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    port = running.servers[0].sockets[0].getsockname()[1]
-    fake = Server(f"http://127.0.0.1:{port}", 7, ["token"])
-    try:
+    async with live_server.serve_protocol_in_process(inner) as port:
+        fake = Server(f"http://127.0.0.1:{port}", 7, ["token"])
         [(status, _, body)] = await exchange(fake, claim_request(fake, "k1"))
         assert status == 201 and orjson.loads(body) == {"deal": 7, "key": "k1"}
         # Expect: 100-continue is left to uvicorn's ASGI cycle, which knows how to answer it
@@ -114,9 +105,6 @@ async def test_given_the_serve_protocol_then_claims_skip_asgi_unless_they_need_i
         expecting = claim_request(fake, "k2").replace(b"Host: t\r\n", b"Host: t\r\nExpect: 100-continue\r\n")
         [(status, _, _)] = await exchange(fake, expecting)
         assert status == 500
-    finally:
-        running.should_exit = True
-        await serving
 
 
 async def test_given_a_claim_then_201_and_its_retry_answers_the_same_reservation(server: Server) -> None:

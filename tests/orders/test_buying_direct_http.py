@@ -12,13 +12,11 @@ from typing import Any
 
 import orjson
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from passerelle import fastpath
-from passerelle.direct_http import DirectHttpProtocol
 from passerelle.orders import buying_fastpath
 from passerelle.state import AppState
 from tests import live_server
@@ -184,15 +182,11 @@ async def test_given_the_serve_protocol_then_buying_requests_skip_asgi_unless_th
     monkeypatch.setattr(fastpath, "buying_fastpath", SimpleNamespace(match=buying_fastpath.match, serve=through_asgi))
     inner = FastAPI()
     inner.state.passerelle = SimpleNamespace(engine=None, db=SimpleNamespace(group_commit=object()))
-    config = uvicorn.Config(
-        fastpath.FastPath(inner), host="127.0.0.1", port=0, http=DirectHttpProtocol, log_level="critical"
-    )
-    running = uvicorn.Server(config)
-    serving = asyncio.create_task(running.serve())
-    while not running.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    port = running.servers[0].sockets[0].getsockname()[1]
+    async with live_server.serve_protocol_in_process(inner) as port:
+        await _check_paths(port)
 
+
+async def _check_paths(port: int) -> None:
     async def one(raw: bytes) -> Answer:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
@@ -201,27 +195,23 @@ async def test_given_the_serve_protocol_then_buying_requests_skip_asgi_unless_th
         finally:
             writer.close()
 
-    try:
-        status, _, body = await one(post("/api/v1/payments/sandbox/pay_abc/pay?lang=fr", {"card_number": "4242"}))
-        assert status == 201
-        assert orjson.loads(body) == {
-            "path": "/api/v1/payments/sandbox/pay_abc/pay",
-            "parameter": "pay_abc",
-            "lang": "fr",
-            "body": {"card_number": "4242"},
-            "app": True,
-        }
-        # A cookie (a browser: FastAPI's route, none in this app), an escaped path or
-        # Expect: 100-continue (FastPath's buying route, failing here): not served below ASGI.
-        statuses = [
-            (await one(raw))[0]
-            for raw in (
-                post("/api/v1/cart/items", {"sku_id": 1}, headers="Cookie: s=1\r\n"),
-                post("/api/v1/payments/sandbox/pay%5Fabc/pay", {"card_number": "4242"}),
-                post("/api/v1/checkout", {}, headers="Expect: 100-continue\r\n"),
-            )
-        ]
-        assert statuses == [404, 500, 500]
-    finally:
-        running.should_exit = True
-        await serving
+    status, _, body = await one(post("/api/v1/payments/sandbox/pay_abc/pay?lang=fr", {"card_number": "4242"}))
+    assert status == 201
+    assert orjson.loads(body) == {
+        "path": "/api/v1/payments/sandbox/pay_abc/pay",
+        "parameter": "pay_abc",
+        "lang": "fr",
+        "body": {"card_number": "4242"},
+        "app": True,
+    }
+    # A cookie (a browser: FastAPI's route, none in this app), an escaped path or
+    # Expect: 100-continue (FastPath's buying route, failing here): not served below ASGI.
+    statuses = [
+        (await one(raw))[0]
+        for raw in (
+            post("/api/v1/cart/items", {"sku_id": 1}, headers="Cookie: s=1\r\n"),
+            post("/api/v1/payments/sandbox/pay%5Fabc/pay", {"card_number": "4242"}),
+            post("/api/v1/checkout", {}, headers="Expect: 100-continue\r\n"),
+        )
+    ]
+    assert statuses == [404, 500, 500]
