@@ -88,6 +88,7 @@ class DirectCycle:
         if route == BUYING:
             self.limit = PREREAD_MAX_BYTES
         self.buying: tuple[buying_fastpath.BuyingRoute, str] | None = None  # with BUYING
+        self.url = b""  # with BUYING: the protocol's own is the next request's once pipelined
         self.too_large = False
         self.response_complete = False
         self.disconnected = False
@@ -157,6 +158,7 @@ class DirectHttpProtocol(HttpToolsProtocol):
                 keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
                 direct = DirectCycle(BUYING if buying is not None else route, keep_alive, self.headers)  # type: ignore[arg-type]
                 direct.buying = buying
+                direct.url = self.url
                 self.cycle = direct  # type: ignore[assignment]
                 return
         self._build_scope()
@@ -254,7 +256,7 @@ class DirectHttpProtocol(HttpToolsProtocol):
         assert self._front is not None and cycle.buying is not None
         state, _, app = self._front
         body = b"".join(cycle.chunks)
-        parsed = httptools.parse_url(self.url)
+        parsed = httptools.parse_url(cycle.url)
         raw_path: bytes = parsed.path
         scope = {
             "type": "http",

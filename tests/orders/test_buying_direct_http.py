@@ -204,6 +204,25 @@ async def _check_paths(port: int) -> None:
         "body": {"card_number": "4242"},
         "app": True,
     }
+    # Pipelined: the second request is parsed before the first one's task runs.
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            post("/api/v1/payments/sandbox/pay_first/pay?lang=fr", {"card_number": "1"})
+            + post("/api/v1/payments/sandbox/pay_second/pay?lang=de", {"card_number": "2"})
+        )
+        first = await read_answer(reader)
+        second = await read_answer(reader)  # queued behind the first: through ASGI, failing here
+    finally:
+        writer.close()
+    assert first[0] == 201 and second[0] == 500
+    assert orjson.loads(first[2]) == {
+        "path": "/api/v1/payments/sandbox/pay_first/pay",
+        "parameter": "pay_first",
+        "lang": "fr",
+        "body": {"card_number": "1"},
+        "app": True,
+    }
     # A cookie (a browser: FastAPI's route, none in this app), an escaped path or
     # Expect: 100-continue (FastPath's buying route, failing here): not served below ASGI.
     statuses = [
