@@ -30,10 +30,18 @@ import httptools
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from passerelle.festival import claims_api, claims_batch
 from passerelle.orders import buying_fastpath
+from passerelle.orders.buying_fastpath import secured as _secured
 from passerelle.orders.buying_route import PREREAD_MAX_BYTES
 from passerelle.state import AppState
 
@@ -89,6 +97,7 @@ class DirectCycle:
             self.limit = PREREAD_MAX_BYTES
         self.buying: tuple[buying_fastpath.BuyingRoute, str] | None = None  # with BUYING
         self.url = b""  # with BUYING: the protocol's own is the next request's once pipelined
+        self.http_version = "1.1"
         self.too_large = False
         self.response_complete = False
         self.disconnected = False
@@ -159,6 +168,9 @@ class DirectHttpProtocol(HttpToolsProtocol):
                 direct = DirectCycle(BUYING if buying is not None else route, keep_alive, self.headers)  # type: ignore[arg-type]
                 direct.buying = buying
                 direct.url = self.url
+                direct.http_version = self.parser.get_http_version()
+                if buying is not None:  # set when the answer is out or the client leaves
+                    direct.message_event = asyncio.Event()  # type: ignore[assignment]
                 self.cycle = direct  # type: ignore[assignment]
                 return
         self._build_scope()
@@ -225,15 +237,26 @@ class DirectHttpProtocol(HttpToolsProtocol):
 
     def _client_ip(self, headers: list[tuple[bytes, bytes]]) -> str:
         peer = self.client[0] if self.client else "unknown"
+        forwarded = self._forwarded(headers)
+        return forwarded[0][0] if forwarded is not None and forwarded[0] is not None else peer
+
+    def _forwarded(self, headers: list[tuple[bytes, bytes]]) -> tuple[tuple[str, int] | None, str | None] | None:
+        """What uvicorn's ProxyHeadersMiddleware would make of a trusted proxy's headers:
+        the client (host, port) from X-Forwarded-For and the scheme from X-Forwarded-Proto,
+        each None when not given; None when the peer is not a trusted proxy."""
         assert self._front is not None
         proxy = self._front[1]
-        if proxy is not None and peer in proxy.trusted_hosts:
-            forwarded = [value for name, value in headers if name == b"x-forwarded-for"]
-            if forwarded:
-                host, _ = proxy.trusted_hosts.get_trusted_client_address(b", ".join(forwarded).decode("latin-1"))
-                if host:
-                    return host
-        return peer
+        peer = self.client[0] if self.client else None
+        if proxy is None or peer not in proxy.trusted_hosts:
+            return None
+        forwarded_for = [value for name, value in headers if name == b"x-forwarded-for"]
+        protos = [value for name, value in headers if name == b"x-forwarded-proto"]
+        client = None
+        if forwarded_for:
+            host, port = proxy.trusted_hosts.get_trusted_client_address(b", ".join(forwarded_for).decode("latin-1"))
+            client = (host, port) if host else None
+        scheme = protos[-1].decode("latin-1").strip() if protos else None
+        return client, scheme if scheme in ("http", "https") else None
 
     async def _answer(self, cycle: DirectCycle) -> None:
         assert self._front is not None
@@ -253,18 +276,44 @@ class DirectHttpProtocol(HttpToolsProtocol):
         self._reply(cycle, reply)
 
     async def _answer_buying(self, cycle: DirectCycle) -> None:
-        assert self._front is not None and cycle.buying is not None
-        state, _, app = self._front
-        body = b"".join(cycle.chunks)
+        """Like uvicorn's run_asgi: whatever happens, the client gets an answer (a 500 that
+        closes the connection when it is not `serve`'s), so the connection never hangs."""
+        scope = self._buying_scope(cycle)
+        try:
+            response = await self._buying_response(cycle, scope)
+            self._reply_response(cycle, scope, response)
+        except BaseException as failed:
+            if not isinstance(failed, asyncio.CancelledError):
+                logger.exception("buying request on %s failed", scope["path"])
+            if not cycle.response_complete:
+                self._reply_response(cycle, scope, _secured(_failure(500)), close=True)
+            if isinstance(failed, asyncio.CancelledError):
+                raise
+            return
+        if response.background is not None:
+            try:
+                await response.background()
+            except Exception:
+                logger.exception("background task after %s failed", scope["path"])
+
+    def _buying_scope(self, cycle: DirectCycle) -> dict[str, Any]:
+        """The ASGI scope uvicorn and its ProxyHeadersMiddleware would have built."""
+        assert self._front is not None
         parsed = httptools.parse_url(cycle.url)
         raw_path: bytes = parsed.path
-        scope = {
+        client = self.client
+        scheme: str = self.scheme or "http"
+        forwarded = self._forwarded(cycle.headers)
+        if forwarded is not None:
+            client = forwarded[0] or client
+            scheme = forwarded[1] or scheme
+        return {
             "type": "http",
             "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
-            "http_version": "1.1" if cycle.keep_alive else "1.0",
+            "http_version": cycle.http_version,
             "server": self.server,
-            "client": (self._client_ip(cycle.headers), self.client[1] if self.client else 0),
-            "scheme": self.scheme,
+            "client": client,
+            "scheme": scheme,
             "method": "POST",
             "root_path": self.root_path,
             "path": self.root_path + raw_path.decode("ascii"),
@@ -272,44 +321,62 @@ class DirectHttpProtocol(HttpToolsProtocol):
             "query_string": parsed.query or b"",
             "headers": cycle.headers,
             "state": self.app_state.copy(),
-            "app": app,
+            "app": self._front[2],
         }
+
+    async def _buying_response(self, cycle: DirectCycle, scope: dict[str, Any]) -> Response:
+        assert cycle.buying is not None
+        body = b"".join(cycle.chunks)
         read = False
 
         async def receive() -> dict[str, Any]:
             nonlocal read
-            if read:
-                return {"type": "http.disconnect"}
-            read = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            if not read:
+                read = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await cycle.message_event.wait()  # type: ignore[attr-defined]  # as uvicorn's: until answered or gone
+            return {"type": "http.disconnect"}
 
-        try:
-            if cycle.too_large:  # a body longer than its Content-Length said: refused as serve does
-                response: Response = JSONResponse({"code": "payload_too_large", "message": "Body too large"}, 413)
-            else:
-                response = await buying_fastpath.serve(Request(scope, receive), *cycle.buying)
-        except Exception:  # serve answers its own errors; this is a bug in building its request
-            logger.exception("buying request on %s failed", scope["path"])
-            response = JSONResponse({"code": "internal_error", "message": "Something went wrong on our side"}, 500)
-        self._reply_response(cycle, response)
-        if response.background is not None:
-            await response.background()
+        if cycle.too_large:  # cannot happen after `match` (Content-Length checked), refused anyway
+            return _secured(_failure(413))
+        return await buying_fastpath.serve(Request(scope, receive), *cycle.buying)
 
-    def _reply_response(self, cycle: DirectCycle, response: Response) -> None:
+    def _reply_response(
+        self, cycle: DirectCycle, scope: dict[str, Any], response: Response, close: bool = False
+    ) -> None:
         """A Starlette response written as one HTTP/1.1 answer (its own headers, body and
-        length, uvicorn's server and date lines)."""
+        length, uvicorn's server and date lines), refused as uvicorn would if its headers are
+        malformed; `Connection: close` from the response or the client closes after it."""
+        cycle.message_event.set()
         if cycle.disconnected or self.transport.is_closing():
             return
+        body = response.body  # a streamed response (none of `serve`'s) has none: it fails here
         lines = [STATUS_LINE[response.status_code]]
         lines.extend(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)
-        lines.extend(name + b": " + value + b"\r\n" for name, value in response.raw_headers)
-        if not cycle.keep_alive:
+        keep_alive = cycle.keep_alive and not close
+        for name, value in response.raw_headers:
+            if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+                raise RuntimeError("invalid HTTP header in a buying response")
+            if name == b"connection" and value.lower() == b"close":
+                keep_alive = False
+                continue
+            lines.append(name + b": " + value + b"\r\n")
+        if not keep_alive:
             lines.append(b"connection: close\r\n")
         lines.append(b"\r\n")
-        lines.append(bytes(response.body))
+        lines.append(bytes(body))
         self.transport.write(b"".join(lines))
         cycle.response_complete = True
-        if not cycle.keep_alive:
+        if self.access_log:
+            self.access_logger.info(
+                '%s - "%s %s HTTP/%s" %d',
+                get_client_addr(scope),  # type: ignore[arg-type]
+                "POST",
+                get_path_with_query_string(scope),  # type: ignore[arg-type]
+                scope["http_version"],
+                response.status_code,
+            )
+        if not keep_alive:
             self.transport.close()
         self._after_reply()
 
@@ -370,3 +437,9 @@ def _common_head(default_headers: list[tuple[bytes, bytes]]) -> bytes:
     head = lines + b"content-type: application/json\r\nx-content-type-options: nosniff\r\n"
     _head_cache = (default_headers, head)
     return head
+
+
+def _failure(status: int) -> Response:
+    if status == 413:
+        return JSONResponse({"code": "payload_too_large", "message": "Body too large"}, status_code=413)
+    return JSONResponse({"code": "internal_error", "message": "Something went wrong on our side"}, status_code=500)

@@ -14,7 +14,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from passerelle import fastpath
 from passerelle.orders import buying_fastpath
@@ -234,3 +234,62 @@ async def _check_paths(port: int) -> None:
         )
     ]
     assert statuses == [404, 500, 500]
+
+
+async def test_given_proxy_headers_or_answers_uvicorn_would_refuse_then_the_direct_path_does_as_uvicorn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scope a trusted proxy's headers make (uvicorn's ProxyHeadersMiddleware, on here for
+    127.0.0.1), a receive that waits like uvicorn's, and answers that must not hang or leak:
+    a streamed one, a header with a line break, a `Connection: close`."""
+
+    async def answered_here(request: Request, route: buying_fastpath.BuyingRoute, parameter: str) -> Response:
+        if parameter == "stream":
+            return StreamingResponse(iter([b"{}"]), media_type="application/json")
+        if parameter == "injected":
+            return JSONResponse({}, headers={"x-note": "a\r\nset-cookie: evil=1"})
+        if parameter == "closing":
+            return JSONResponse({}, headers={"connection": "close"})
+        assert request.client is not None
+        return JSONResponse(
+            {
+                "scheme": request.url.scheme,
+                "client": request.client.host,
+                "http_version": request.scope["http_version"],
+                "disconnected": await request.is_disconnected(),
+            },
+            status_code=201,
+        )
+
+    monkeypatch.setattr(buying_fastpath, "serve", answered_here)
+    inner = FastAPI()
+    inner.state.passerelle = SimpleNamespace(engine=None, db=SimpleNamespace(group_commit=object()))
+    async with live_server.serve_protocol_in_process(inner) as port:
+
+        async def answer_then_closed(raw: bytes) -> tuple[Answer, bool]:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                writer.write(raw)
+                answer = await read_answer(reader)
+                closed = await asyncio.wait_for(reader.read(), 5) == b"" if answer[1].get("connection") else False
+                return answer, closed
+            finally:
+                writer.close()
+
+        forwarded = "X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n"
+        (status, headers, body), closed = await answer_then_closed(
+            post("/api/v1/payments/sandbox/echo/pay", {"card_number": "1"}, headers=forwarded)
+        )
+        assert status == 201 and closed
+        assert orjson.loads(body) == {
+            "scheme": "https",
+            "client": "203.0.113.9",
+            "http_version": "1.1",
+            "disconnected": False,
+        }
+        for parameter, expected in (("stream", 500), ("injected", 500), ("closing", 200)):
+            (status, headers, _), closed = await answer_then_closed(
+                post(f"/api/v1/payments/sandbox/{parameter}/pay", {"card_number": "1"})
+            )
+            assert (status, headers.get("connection"), closed) == (expected, "close", True), parameter
+            assert "evil" not in str(headers)

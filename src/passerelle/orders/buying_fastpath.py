@@ -94,12 +94,12 @@ async def serve(request: Request, route: BuyingRoute, parameter: str) -> Respons
     assert committer is not None
     raw = await read_capped(request.receive, PREREAD_MAX_BYTES)
     if raw is None:
-        return _secured(JSONResponse({"code": "payload_too_large", "message": "Body too large"}, status_code=413))
+        return secured(JSONResponse({"code": "payload_too_large", "message": "Body too large"}, status_code=413))
     try:
         body = route.body.model_validate_json(raw)
     except ValidationError as invalid:
         located = [{**error, "loc": ("body", *error["loc"])} for error in invalid.errors()]
-        return _secured(JSONResponse(validation_problem(located), status_code=422))
+        return secured(JSONResponse(validation_problem(located), status_code=422))
     request._body = raw  # what Starlette's Request.body() returns from now on
 
     async def answer(request: Request) -> Response:
@@ -116,12 +116,12 @@ async def serve(request: Request, route: BuyingRoute, parameter: str) -> Respons
         return response
 
     try:
-        return _secured(await in_group_commit(request, committer, answer))
+        return secured(await in_group_commit(request, committer, answer))
     except DomainError as refused:  # raised before the endpoint ran (joining the group)
-        return _secured(_problem(refused))
+        return secured(_problem(refused))
     except Exception:
         log.exception("unhandled error on POST %s", request.url.path)
-        return _secured(
+        return secured(
             JSONResponse({"code": "internal_error", "message": "Something went wrong on our side"}, status_code=500)
         )
 
@@ -131,7 +131,7 @@ def _problem(refused: DomainError) -> Response:
     return JSONResponse(refused.as_problem(), status_code=refused.status_code, headers=headers)
 
 
-def _secured(response: Response) -> Response:
+def secured(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
