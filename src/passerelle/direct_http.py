@@ -237,26 +237,35 @@ class DirectHttpProtocol(HttpToolsProtocol):
 
     def _client_ip(self, headers: list[tuple[bytes, bytes]]) -> str:
         peer = self.client[0] if self.client else "unknown"
-        forwarded = self._forwarded(headers)
-        return forwarded[0][0] if forwarded is not None and forwarded[0] is not None else peer
+        forwarded = self._forwarded_client(headers)
+        return forwarded[0] if forwarded is not None else peer
 
-    def _forwarded(self, headers: list[tuple[bytes, bytes]]) -> tuple[tuple[str, int] | None, str | None] | None:
-        """What uvicorn's ProxyHeadersMiddleware would make of a trusted proxy's headers:
-        the client (host, port) from X-Forwarded-For and the scheme from X-Forwarded-Proto,
-        each None when not given; None when the peer is not a trusted proxy."""
+    def _trusted_proxy(self) -> ProxyHeadersMiddleware | None:
+        """uvicorn's proxy-headers layer when the peer is one of its trusted proxies."""
         assert self._front is not None
         proxy = self._front[1]
         peer = self.client[0] if self.client else None
-        if proxy is None or peer not in proxy.trusted_hosts:
+        return proxy if proxy is not None and peer in proxy.trusted_hosts else None
+
+    def _forwarded_client(self, headers: list[tuple[bytes, bytes]]) -> tuple[str, int] | None:
+        """The client a trusted proxy's X-Forwarded-For names, as ProxyHeadersMiddleware reads it
+        (claims run this per request: nothing more than that header is looked at)."""
+        proxy = self._trusted_proxy()
+        if proxy is None:
             return None
         forwarded_for = [value for name, value in headers if name == b"x-forwarded-for"]
+        if not forwarded_for:
+            return None
+        host, port = proxy.trusted_hosts.get_trusted_client_address(b", ".join(forwarded_for).decode("latin-1"))
+        return (host, port) if host else None
+
+    def _forwarded_scheme(self, headers: list[tuple[bytes, bytes]]) -> str | None:
+        """The scheme a trusted proxy's X-Forwarded-Proto gives (http or https), else None."""
+        if self._trusted_proxy() is None:
+            return None
         protos = [value for name, value in headers if name == b"x-forwarded-proto"]
-        client = None
-        if forwarded_for:
-            host, port = proxy.trusted_hosts.get_trusted_client_address(b", ".join(forwarded_for).decode("latin-1"))
-            client = (host, port) if host else None
         scheme = protos[-1].decode("latin-1").strip() if protos else None
-        return client, scheme if scheme in ("http", "https") else None
+        return scheme if scheme in ("http", "https") else None
 
     async def _answer(self, cycle: DirectCycle) -> None:
         assert self._front is not None
@@ -301,12 +310,8 @@ class DirectHttpProtocol(HttpToolsProtocol):
         assert self._front is not None
         parsed = httptools.parse_url(cycle.url)
         raw_path: bytes = parsed.path
-        client = self.client
-        scheme: str = self.scheme or "http"
-        forwarded = self._forwarded(cycle.headers)
-        if forwarded is not None:
-            client = forwarded[0] or client
-            scheme = forwarded[1] or scheme
+        client = self._forwarded_client(cycle.headers) or self.client
+        scheme = self._forwarded_scheme(cycle.headers) or self.scheme or "http"
         return {
             "type": "http",
             "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
