@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Header, Path, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,14 @@ from passerelle.infra import idempotency
 def client_ip(request: Request) -> str:
     # Behind a proxy, uvicorn's --proxy-headers sets request.client from X-Forwarded-For.
     return request.client.host if request.client else "unknown"
+
+
+class CompactJSONResponse(JSONResponse):
+    """The same compact UTF-8 JSON as Starlette's, written by orjson (the stdlib encoder
+    cost ~1 % of a paid order's CPU)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 async def idempotent_json(
@@ -31,7 +40,9 @@ async def idempotent_json(
     status, result, replayed = await idempotency.run(
         session, key=key, user_id=user_id, scope=scope, body=body, work=work
     )
-    return JSONResponse(result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+    return CompactJSONResponse(
+        result, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None
+    )
 
 
 # Every id in a URL: bounded so that no request can carry a number the database cannot

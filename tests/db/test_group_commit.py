@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.ext.asyncio import session as session_module
 
@@ -281,3 +282,25 @@ async def test_given_a_session_outside_a_group_then_prepared_statements_join_its
         await session.rollback()
         await _INSERT.rowcount(session, {"topic": "alone", "payload": {}, "attempts": 0})
     assert await _count(state, "alone") == 1
+
+
+async def test_given_a_savepoint_statement_failing_on_sqlite3_then_the_member_gets_sqlalchemys_exception(
+    state: AppState,
+) -> None:
+    """The savepoint's own statements fail with the classes Prepared raises (and the group is lost)."""
+    seen: list[BaseException] = []
+
+    async def work(session: AsyncSession) -> None:
+        await _INSERT.rowcount(session, {"topic": "lost", "payload": {}, "attempts": 0})
+        assert isinstance(session, MemberSession)
+        session.held_connection().execute("RELEASE SAVEPOINT group_member")  # gone behind its back
+        try:
+            await session.commit()
+        except OperationalError as failed:
+            seen.append(failed)
+
+    with pytest.raises(OperationalError, match="no such savepoint"):
+        await _committer(state).run(work)  # undoing it at the end fails the same way
+
+    assert len(seen) == 1 and "no such savepoint" in str(seen[0])
+    assert await _count(state, "lost") == 0  # the group was rolled back whole

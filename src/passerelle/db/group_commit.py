@@ -30,7 +30,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -157,6 +157,15 @@ _RELEASE = "RELEASE SAVEPOINT group_member"
 _ROLLBACK_TO = "ROLLBACK TO SAVEPOINT group_member"
 
 
+def _run_savepoint_statement(raw: sqlite3.Connection, sql: str) -> None:
+    """`sql` on sqlite3, failing with SQLAlchemy's exception classes as `Prepared` does, so
+    callers catching OperationalError or IntegrityError work whichever way a statement ran."""
+    try:
+        raw.execute(sql)
+    except sqlite3.Error as error:
+        raise exc.DBAPIError.instance(sql, None, error, sqlite3.Error) from error
+
+
 class _MemberSyncSession(Session):
     member: MemberSession
 
@@ -198,7 +207,7 @@ class MemberSession(AsyncSession):
         if raw is None:
             return None
         if not self._savepoint_open:
-            raw.execute(_SAVEPOINT)
+            _run_savepoint_statement(raw, _SAVEPOINT)
             self._savepoint_open = True
         if self.sync_session.in_nested_transaction():
             # The ORM emits a `begin_nested()` SAVEPOINT only when it next needs the
@@ -228,8 +237,8 @@ class MemberSession(AsyncSession):
         if self._savepoint_open:
             raw = self.held_connection()
             if not keep:
-                raw.execute(_ROLLBACK_TO)
-            raw.execute(_RELEASE)
+                _run_savepoint_statement(raw, _ROLLBACK_TO)
+            _run_savepoint_statement(raw, _RELEASE)
             self._savepoint_open = False
 
     async def commit(self) -> None:

@@ -100,7 +100,8 @@ async def begin(
     existing = await session.get(IdempotencyKey, (user_id, key), populate_existing=True)
     if existing is None:  # purged in between: reserve again
         await _RESERVE.rowcount(session, {**reservation, "created_at": utcnow()})
-        await session.commit()
+        if commit:
+            await session.commit()
         return None
     if existing.request_hash != digest or existing.scope != scope:
         await session.rollback()
@@ -123,7 +124,8 @@ async def begin(
             )
             .values(created_at=utcnow())
         )
-        await session.commit()
+        if commit:
+            await session.commit()
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             return None
     await session.rollback()
@@ -167,20 +169,19 @@ async def run(
     if key is None:
         status, result = await work()
         return status, result, False
+    serialized = session.info.get(SERIALIZED_WRITES, False)
     stored = await begin(
-        session,
-        user_id=user_id,
-        key=key,
-        scope=scope,
-        digest=request_hash(scope, body),
-        commit=not session.info.get(SERIALIZED_WRITES, False),
+        session, user_id=user_id, key=key, scope=scope, digest=request_hash(scope, body), commit=not serialized
     )
     if stored is not None:
         return stored.status_code, stored.body, True
     try:
         status, result = await work()
     except BaseException:
-        await abandon(session, user_id=user_id, key=key)
+        if serialized:
+            await session.rollback()  # the key was reserved in this transaction: gone with it
+        else:
+            await abandon(session, user_id=user_id, key=key)
         raise
     await complete(session, user_id=user_id, key=key, status_code=status, body=result)
     return status, result, False
