@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import uvloop
+
 from passerelle.bench.latency import percentile
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.journal import SqliteJournal
@@ -109,7 +111,9 @@ def run(
     workload = make_claims(claims=claims, buyers=buyers, deals=deals)
     with tempfile.TemporaryDirectory(prefix="passerelle-engine-") as tmp:
         journal_path = Path(tmp) / "journal.db"
-        result = asyncio.run(_engine_run(journal_path, workload, deals=deals, stock=stock, limit=limit))
+        # On uvloop, the event loop `passerelle serve` runs the engine on.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            result = runner.run(_engine_run(journal_path, workload, deals=deals, stock=stock, limit=limit))
         audit = _audit(journal_path, result["acknowledged"], stock=stock)
         naive = naive_rate(Path(tmp) / "naive.db", workload, deals=deals, stock=stock)
     claims_per_s = claims / result["elapsed"]

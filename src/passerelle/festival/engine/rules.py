@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 # Outcome codes, stable across the API.
 RESERVED = "reserved"
@@ -175,6 +176,9 @@ def outcome_pair(outcome: Outcome) -> tuple[str, int]:
     return (RESERVED, outcome) if type(outcome) is int else (str(outcome), 0)
 
 
+_deal_of_claim = itemgetter(0)
+
+
 def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list[Outcome], HoldBatch]:
     """Apply claims in order. Returns one outcome per claim, and the reservations made (to
     journal before answering anyone). A key already seen answers the first claim's
@@ -189,16 +193,18 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
     keep = held.append
     max_open = book.max_open_per_buyer
     open_by_buyer = book.open_by_buyer
+    key_of = keys.get  # bound once: the loop calls them per claim
+    deal_of = deals.get
     for claim in claims:
         deal_id, buyer, key, quantity, fingerprint = claim
         buyer_key = (buyer, key)  # built once: looked up, then stored
-        known = keys.get(buyer_key)
+        known = key_of(buyer_key)
         if known is not None:
             # The first claim: in this batch, or indexed by an earlier one.
             first = held[known - first_seq] if known >= first_seq else book.reservations.claim(known)
             answer(known if first is not None and first[4] == fingerprint else KEY_REUSED)
             continue
-        deal = deals.get(deal_id)
+        deal = deal_of(deal_id)
         if deal is None:
             answer(UNKNOWN_DEAL)
             continue
@@ -229,7 +235,7 @@ def apply_claims(book: BookState, claims: list[Claim], now: float) -> tuple[list
         answer(seq)
         seq += 1
     book.next_seq = seq
-    expires_at = {deal_id: now + deals[deal_id].hold_seconds for deal_id in {claim[0] for claim in held}}
+    expires_at = {deal_id: now + deals[deal_id].hold_seconds for deal_id in set(map(_deal_of_claim, held))}
     made = HoldBatch(first_seq, now, held, expires_at)
     if held:
         book.reservations.extend(made)
