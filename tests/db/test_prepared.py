@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import bindparam, event, exc, insert, select, update
 
 from passerelle.cart.models import Cart
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, PreparedForEach
 from passerelle.infra.outbox import OutboxMessage
 from passerelle.state import AppState
 
@@ -149,6 +149,32 @@ async def test_given_the_embedded_default_then_write_transactions_skip_sqlalchem
         assert any(s.startswith("BEGIN") for s in driver_statements)  # the transaction itself is SQLAlchemy's
     else:
         assert len(through_sqlalchemy) == 2
+
+
+MESSAGES_BY_TOPIC = PreparedForEach(
+    lambda match: select(outbox.c.topic, outbox.c.payload).where(match).order_by(outbox.c.id),
+    outbox.c.topic,
+    "b_topic",
+)
+
+
+async def test_given_several_values_then_one_read_for_each_finds_their_rows_in_one_statement_off_sqlite(
+    state: AppState, backend: str, driver_statements: list[str]
+) -> None:
+    async with state.db.writing() as session:
+        await ADD_PLAIN.run_many(
+            session, [{"topic": topic, "payload": {"n": n}} for n, topic in enumerate(["a", "b", "a", "c"])]
+        )
+    driver_statements.clear()
+    async with state.db.writing() as session:
+        found = await MESSAGES_BY_TOPIC.rows(session, ["a", "missing", "c"], {})
+        assert await MESSAGES_BY_TOPIC.rows(session, [], {}) == []
+
+    assert sorted((row.topic, row.payload["n"]) for row in found) == [("a", 0), ("a", 2), ("c", 3)]
+    reads = [s for s in driver_statements if "outbox_messages" in s]
+    assert reads == ([] if backend == "sqlite" else [reads[0]])  # SQLite: on sqlite3; else one IN list
+    if backend != "sqlite":
+        assert " IN " in reads[0]
 
 
 def test_given_a_parameter_named_like_a_column_of_the_update_then_it_is_refused_when_built() -> None:

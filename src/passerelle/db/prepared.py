@@ -22,7 +22,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import BindParameter, bindparam, exc
+from sqlalchemy import BindParameter, ColumnElement, SQLColumnExpression, bindparam, exc
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,6 +178,33 @@ class Prepared:
         cursor = await self._run_raw(session, many[0], many)
         if cursor is None:
             await session.execute(self.statement, list(many))
+
+
+class PreparedForEach:
+    """A read run for each of several values of one bound parameter (the SKUs of a cart,
+    the merchants of a checkout). On SQLite's own connection it is one Prepared statement
+    per value (a few µs each, and a Prepared takes no IN list); where SQLAlchemy runs it
+    (PostgreSQL) it is one statement with an IN list, saving a network round trip per value.
+    Rows come value by value on SQLite, in the statement's order otherwise: callers group
+    them by that column themselves."""
+
+    def __init__(
+        self, build: Callable[[ColumnElement[bool]], Executable], column: SQLColumnExpression[Any], name: str
+    ) -> None:
+        self.name = name
+        self._each = Prepared(build(column == bindparam(name)))
+        self._all = build(column.in_(bindparam(name, expanding=True)))
+
+    async def rows(self, session: AsyncSession, values: Sequence[Any], params: Params | None = None) -> list[Any]:
+        if not values:
+            return []
+        given = dict(params or {})
+        if await _inline_connection(session) is not None:
+            found: list[Any] = []
+            for value in values:
+                found += await self._each.rows(session, {**given, self.name: value})
+            return found
+        return list((await session.execute(self._all, {**given, self.name: list(values)})).all())
 
 
 async def _inline_connection(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:

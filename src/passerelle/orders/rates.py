@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from passerelle.db.prepared import Prepared
+from passerelle.db.prepared import Prepared, PreparedForEach
 from passerelle.merchants.models import Merchant
 from passerelle.money import Money
 from passerelle.orders.models import CommissionRule, ShippingFee
@@ -49,42 +49,44 @@ class CommissionTable:
         return DEFAULT_COMMISSION_BP
 
 
-# Built once and prepared (every checkout runs them, db/prepared.py); one merchant per
-# statement: a checkout has few, and a prepared statement takes no IN list.
+# Built once and prepared (every checkout runs them, db/prepared.py): on SQLite one
+# statement per merchant (a checkout has few), on PostgreSQL one for all of them.
 # Columns, not entities: rows are read once, loading ORM objects cost more than the query.
 _PLATFORM_COMMISSION = Prepared(
     select(CommissionRule.merchant_id, CommissionRule.category_id, CommissionRule.rate_bp).where(
         CommissionRule.merchant_id.is_(None)
     )
 )
-_MERCHANT_COMMISSION = Prepared(
-    select(CommissionRule.merchant_id, CommissionRule.category_id, CommissionRule.rate_bp).where(
-        CommissionRule.merchant_id == bindparam("b_merchant_id")
-    )
+_MERCHANT_COMMISSION = PreparedForEach(
+    lambda match: select(CommissionRule.merchant_id, CommissionRule.category_id, CommissionRule.rate_bp).where(match),
+    CommissionRule.merchant_id,
+    "b_merchant_id",
 )
-_SHIPPING_FEES = Prepared(
-    select(ShippingFee.merchant_id, ShippingFee.country, ShippingFee.fee_amount, ShippingFee.free_from_amount)
-    .where(ShippingFee.merchant_id == bindparam("b_merchant_id"))
-    .order_by(ShippingFee.id)
+_SHIPPING_FEES = PreparedForEach(
+    lambda match: (
+        select(ShippingFee.merchant_id, ShippingFee.country, ShippingFee.fee_amount, ShippingFee.free_from_amount)
+        .where(match)
+        .order_by(ShippingFee.id)
+    ),
+    ShippingFee.merchant_id,
+    "b_merchant_id",
 )
 
 
 async def commission_table(session: AsyncSession, *, merchant_ids: set[int]) -> CommissionTable:
     rules = await _PLATFORM_COMMISSION.rows(session)
-    for merchant_id in sorted(merchant_ids):
-        rules += await _MERCHANT_COMMISSION.rows(session, {"b_merchant_id": merchant_id})
+    rules += await _MERCHANT_COMMISSION.rows(session, sorted(merchant_ids))
     return CommissionTable(rules)
 
 
 async def shipping_fees_for(
     session: AsyncSession, *, merchants: list[Merchant], country: str
 ) -> dict[int, tuple[int, int | None]]:
-    """Per merchant, (fee, free-from subtotal) in its currency for shipping to `country`;
-    one query for all the merchants of a checkout."""
-    return {
-        m.id: _fee(await _SHIPPING_FEES.rows(session, {"b_merchant_id": m.id}), merchant=m, country=country)
-        for m in merchants
-    }
+    """Per merchant, (fee, free-from subtotal) in its currency for shipping to `country`."""
+    by_merchant: dict[int, list[_Fee]] = {m.id: [] for m in merchants}
+    for row in await _SHIPPING_FEES.rows(session, list(by_merchant)):
+        by_merchant[row.merchant_id].append(row)
+    return {m.id: _fee(by_merchant[m.id], merchant=m, country=country) for m in merchants}
 
 
 async def shipping_fee_for(session: AsyncSession, *, merchant: Merchant, country: str) -> tuple[int, int | None]:

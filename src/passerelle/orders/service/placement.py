@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from passerelle.accounts.models import User
 from passerelle.catalog import columns
 from passerelle.catalog.models import PriceTier, Product, ProductStatus, Sku
-from passerelle.db.prepared import Prepared, bound, plain_copy
+from passerelle.db.prepared import Prepared, PreparedForEach, bound, plain_copy
 from passerelle.errors import Conflict, Invalid
 from passerelle.i18n.countries import check_country
 from passerelle.infra import outbox
@@ -92,31 +92,36 @@ class Quote:
         return sum(self.buyer_amount(m) for m in self.merchants)
 
 
-# One query per SKU for the SKU, its product and merchant, whether the merchant ships to
-# the country, the title and whether tiers exist (read next only when some do). Built once
-# and prepared (db/prepared.py): loading the three entities through the ORM cost several
-# times the query; the columns come back as plain, read-only objects.
+# The SKU, its product and merchant, whether the merchant ships to the country, the title
+# and whether tiers exist (read next only when some do): one query per SKU on SQLite, one
+# for the cart on PostgreSQL (db/prepared.py). Built once: loading the three entities
+# through the ORM cost several times the query; the columns come back as plain, read-only
+# objects.
 _SKU_TABLE: Table = Sku.__table__  # type: ignore[assignment]
 _PRODUCT_TABLE: Table = Product.__table__  # type: ignore[assignment]
 _MERCHANT_TABLE: Table = Merchant.__table__  # type: ignore[assignment]
 _ENTITY_COLUMNS = ((Sku, list(_SKU_TABLE.c)), (Product, list(_PRODUCT_TABLE.c)), (Merchant, list(_MERCHANT_TABLE.c)))
-_SKU_TO_PRICE = Prepared(
-    select(
-        *(column for _, table_columns in _ENTITY_COLUMNS for column in table_columns),
-        exists()
-        .where(MerchantShipsTo.merchant_id == Merchant.id, MerchantShipsTo.country == bindparam("country"))
-        .correlate(Merchant),
-        columns.order_title(bindparam("language", type_=String())),
-        columns.has_tiers(),
-    )
-    .join(Product, Product.id == Sku.product_id)
-    .join(Merchant, Merchant.id == Product.merchant_id)
-    .where(Sku.id == bindparam("b_sku_id"))
+_SKUS_TO_PRICE = PreparedForEach(
+    lambda match: (
+        select(
+            *(column for _, table_columns in _ENTITY_COLUMNS for column in table_columns),
+            exists()
+            .where(MerchantShipsTo.merchant_id == Merchant.id, MerchantShipsTo.country == bindparam("country"))
+            .correlate(Merchant),
+            columns.order_title(bindparam("language", type_=String())),
+            columns.has_tiers(),
+        )
+        .join(Product, Product.id == Sku.product_id)
+        .join(Merchant, Merchant.id == Product.merchant_id)
+        .where(match)
+    ),
+    _SKU_TABLE.c.id,
+    "b_sku_id",
 )
 
 
 def _entities(row: Any) -> tuple[Sku, Product, Merchant, bool, str | None, bool]:
-    """The row of `_SKU_TO_PRICE` as plain Sku, Product and Merchant objects (not in the
+    """A row of `_SKUS_TO_PRICE` as plain Sku, Product and Merchant objects (not in the
     session: read them, do not change them) and its three computed columns."""
     built: list[Any] = []
     start = 0
@@ -140,11 +145,10 @@ async def price(
     if not fx.knows(currency):
         raise Invalid("unknown_currency", f"No exchange rate for {currency}", field="currency")
     totals = stock.aggregate((r.sku_id, r.quantity) for r in requests)
-    rows = []
-    for sku_id in totals:
-        row = await _SKU_TO_PRICE.first(session, {"b_sku_id": sku_id, "country": country, "language": language})
-        if row is not None:
-            rows.append(_entities(row))
+    rows = [
+        _entities(row)
+        for row in await _SKUS_TO_PRICE.rows(session, list(totals), {"country": country, "language": language})
+    ]
     found = {sku.id: (sku, product, merchant) for sku, product, merchant, *_ in rows}
     for sku_id in totals:
         if sku_id not in found:
