@@ -70,7 +70,11 @@ class _Compiled:
         names = list(compiled.positiontup or ())
         processors: Mapping[str, Any] = compiled._bind_processors  # one callable per name here (no tuples)
         binds = compiled.binds
-        self.slots: list[tuple[str, Callable[[Any], Any] | None]] = [(name, processors.get(name)) for name in names]
+        self.names = names
+        # Only the positions that convert their value (datetimes, JSON...): most do not.
+        self.processed: list[tuple[int, Callable[[Any], Any]]] = [
+            (index, processors[name]) for index, name in enumerate(names) if processors.get(name) is not None
+        ]
         self.fixed = {name: binds[name].effective_value for name in names if not binds[name].required}
         # Python-side column defaults SQLAlchemy would fill in at execution time.
         self.defaults: list[tuple[str, Any]] = [
@@ -91,11 +95,13 @@ class _Compiled:
             for name, default in self.defaults:
                 if name not in given:
                     given[name] = default.arg(None) if default.is_callable else default.arg
-        fixed = self.fixed
-        out = []
-        for name, process in self.slots:
-            value = given[name] if name in given else fixed[name]
-            out.append(process(value) if process is not None and value is not None else value)
+        if self.fixed:
+            given = {**self.fixed, **given}
+        out = [given[name] for name in self.names]
+        for index, process in self.processed:
+            value = out[index]
+            if value is not None:
+                out[index] = process(value)
         return out
 
     def shape(self, rows: list[tuple[Any, ...]]) -> list[Any]:
