@@ -167,7 +167,7 @@ async def test_given_several_values_then_one_read_for_each_finds_their_rows_in_o
         )
     driver_statements.clear()
     async with state.db.writing() as session:
-        found = await MESSAGES_BY_TOPIC.rows(session, ["a", "missing", "c"], {})
+        found = await MESSAGES_BY_TOPIC.rows(session, ["a", "missing", "c", "a"], {})  # "a" twice, read once
         assert await MESSAGES_BY_TOPIC.rows(session, [], {}) == []
 
     assert sorted((row.topic, row.payload["n"]) for row in found) == [("a", 0), ("a", 2), ("c", 3)]

@@ -202,6 +202,7 @@ class PreparedForEach:
         self._all = build(column.in_(bindparam(name, expanding=True)))
 
     async def rows(self, session: AsyncSession, values: Sequence[Any], params: Params | None = None) -> list[Any]:
+        values = list(dict.fromkeys(values))  # each once, as an IN list reads them
         if not values:
             return []
         given = dict(params or {})
