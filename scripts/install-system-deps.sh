@@ -8,6 +8,8 @@ packages=(postgresql chromium redis-server fonts-dejavu-core fonts-noto-color-em
 # their Python bindings (in-process translation), nginx-rtmp for the end-to-end stream test.
 packages+=(espeak-ng sox ffmpeg apertium apertium-fr-es apertium-eng-spa python3-apertium-core python3-lttoolbox
   python3-apertium-lex-tools python3-cg3 nginx libnginx-mod-rtmp)
+# `passerelle edge` gathers flash-deal claims in nginx's Lua (festival/edge); wrk drives `passerelle bench`.
+packages+=(libnginx-mod-http-lua lua-cjson wrk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -32,6 +32,7 @@ from passerelle.fastpath import FastPath
 from passerelle.festival.api import router as festival_api
 from passerelle.festival.claims_api import router as claims_api
 from passerelle.festival.claims_batch import router as claims_batch
+from passerelle.festival.claims_edge import router as claims_edge
 from passerelle.festival.coupons_api import router as coupons_api
 from passerelle.festival.engine.tuning import tune_collector
 from passerelle.festival.presale_api import router as presale_api
@@ -125,6 +126,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         festival_api,
         claims_api,
         claims_batch,
+        claims_edge,
         coupons_api,
         presale_api,
         auctions_api,

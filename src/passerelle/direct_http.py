@@ -8,9 +8,11 @@ the server's CPU (185 -> 141 µs per claim, 66 -> 45 µs per no-op request, benc
 
 `passerelle serve` runs uvicorn with `DirectHttpProtocol`: uvicorn's own httptools
 protocol, except that `POST /api/v1/deals/{id}/claims` and `POST /api/v1/noop` (the
-ceiling `bench http` compares against) and the gateways' `POST /api/v1/claims:batch` are
+ceiling `bench http` compares against) and the gateways' `POST /api/v1/claims:batch` and
+`POST /api/v1/claims:edge` are
 answered from the parser callbacks with one socket write, through the same functions
-(`claims_api.answer_claim`, `claims_batch.answer_batch`) the documented FastAPI routes use.
+(`claims_api.answer_claim`, `claims_batch.answer_batch`, `claims_edge.answer_edge`) the
+documented FastAPI routes use.
 Everything else (and any claim that needs more care: pipelined behind another request,
 `Expect: 100-continue`, an escaped path) goes through ASGI exactly as before.
 
@@ -39,7 +41,7 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
-from passerelle.festival import claims_api, claims_batch
+from passerelle.festival import claims_api, claims_batch, claims_edge
 from passerelle.orders import buying_fastpath
 from passerelle.orders.buying_fastpath import secured as _secured
 from passerelle.orders.buying_route import PREREAD_MAX_BYTES
@@ -51,21 +53,26 @@ CLAIMS_PREFIX = b"/api/v1/deals/"
 CLAIMS_SUFFIX = b"/claims"
 NOOP_PATH = b"/api/v1/noop"
 BATCH_PATH = b"/api/v1/claims:batch"
+EDGE_PATH = b"/api/v1/claims:edge"
 # Route ids: claims carry their deal id (> 0).
 NOOP = 0
 BATCH = -1
 BUYING = -2
+EDGE = -3
+GATEWAY_ROUTES = (BATCH, EDGE)  # answer 401 before 413, whatever the body
 
 NOOP_REPLY = claims_api.ClaimReply(200, b'{"ok":true}')
 
 
 def direct_route(url: bytes) -> int | None:
-    """NOOP, BATCH, a claim's deal id, or None for a request ASGI should serve."""
+    """NOOP, BATCH, EDGE, a claim's deal id, or None for a request ASGI should serve."""
     path = url.split(b"?", 1)[0]
     if path == NOOP_PATH:
         return NOOP
     if path == BATCH_PATH:
         return BATCH
+    if path == EDGE_PATH:
+        return EDGE
     if path.startswith(CLAIMS_PREFIX) and path.endswith(CLAIMS_SUFFIX):
         middle = path[len(CLAIMS_PREFIX) : -len(CLAIMS_SUFFIX)]
         if middle.isdigit() and len(middle) < 19 and int(middle) > 0:
@@ -92,7 +99,7 @@ class DirectCycle:
         self.headers = headers
         self.chunks: list[bytes] = []
         self.size = 0
-        self.limit = claims_batch.MAX_BATCH_BODY if route == BATCH else claims_api.MAX_CLAIM_BODY
+        self.limit = claims_batch.MAX_BATCH_BODY if route in GATEWAY_ROUTES else claims_api.MAX_CLAIM_BODY
         if route == BUYING:
             self.limit = PREREAD_MAX_BYTES
         self.buying: tuple[buying_fastpath.BuyingRoute, str] | None = None  # with BUYING
@@ -212,7 +219,7 @@ class DirectHttpProtocol(HttpToolsProtocol):
             task = self.loop.create_task(self._answer_buying(cycle))
             task.add_done_callback(self.tasks.discard)
             self.tasks.add(task)
-        elif cycle.too_large and cycle.route != BATCH:  # the batch answers 401 before 413
+        elif cycle.too_large and cycle.route not in GATEWAY_ROUTES:
             self._reply(cycle, claims_api.BODY_TOO_LARGE)
         elif cycle.route > 0 and self._claim_now(cycle):
             pass  # answered, or to be answered from the engine's batch
@@ -273,9 +280,10 @@ class DirectHttpProtocol(HttpToolsProtocol):
         chunks = cycle.chunks
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         try:
-            if cycle.route == BATCH:
+            if cycle.route in GATEWAY_ROUTES:
                 authorization = next((v for n, v in cycle.headers if n == b"authorization"), b"").decode("latin-1")
-                reply = await claims_batch.answer_batch(state, authorization, None if cycle.too_large else body)
+                answer = claims_batch.answer_batch if cycle.route == BATCH else claims_edge.answer_edge
+                reply = await answer(state, authorization, None if cycle.too_large else body)
             else:
                 asked = claims_api.claim_request(self._client_ip(cycle.headers), cycle.headers, body)
                 reply = await claims_api.answer_claim(state, cycle.route, asked)
@@ -389,6 +397,8 @@ class DirectHttpProtocol(HttpToolsProtocol):
         if cycle.disconnected or self.transport.is_closing():
             return
         head = _common_head(self.server_state.default_headers)
+        if cycle.route == EDGE and reply.status == 200:  # answer lines, not JSON
+            head = head.replace(b"application/json", claims_edge.ANSWER_TYPE.encode())
         if reply.retry_after:
             head += b"retry-after: " + reply.retry_after.encode("latin-1") + b"\r\n"
         if not cycle.keep_alive:

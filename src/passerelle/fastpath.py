@@ -18,7 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from passerelle.assistant import api as assistant_api
 from passerelle.connect import redirect
-from passerelle.festival import claims_api, claims_batch
+from passerelle.festival import claims_api, claims_batch, claims_edge
 from passerelle.http import read_capped
 from passerelle.logistics import api as logistics_api
 from passerelle.orders import buying_fastpath
@@ -37,6 +37,8 @@ def _route(method: str, path: str) -> tuple[Handler, dict[str, int | str]] | Non
         return None
     if path == "/api/v1/claims:batch":
         return claims_batch.claim_batch, {}
+    if path == "/api/v1/claims:edge":
+        return claims_edge.claim_edge, {}
     if path == "/api/v1/assistant/messages":
         return assistant_api.post_message, {}
     if path == "/api/v1/noop":

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import redis.asyncio as aioredis
 
@@ -100,6 +101,27 @@ async def test_given_redis_when_a_buyer_claims_across_deals_then_the_open_hold_c
     assert await engine.release(held[0].json()["reservation_id"])
     assert (await claim(redis_client, buyer, one, 1, key="after-release")).status_code == 201
     assert (await claim(redis_client, buyer, one, 1, key="over-again")).json()["code"] == "too_many_reservations"
+
+
+async def test_given_redis_when_the_edge_hands_over_claims_then_each_row_gets_its_reservation_and_pay_by(
+    redis_client: httpx.AsyncClient, redis_state: AppState
+) -> None:
+    setup = await festival_with_deal(redis_client, redis_state, stock=20, deal_stock=2, limit=5)
+    deal_id = setup["deal"]["id"]
+    buyers = await make_buyers(redis_state, 3)
+    redis_state.settings.gateway_token = "edge-on-redis"
+    rows = [
+        [deal_id, "192.0.2.1", f"Bearer {b.token}", "", "", f"e{i}", '{"quantity":1}'] for i, b in enumerate(buyers)
+    ]
+    response = await redis_client.post(
+        "/api/v1/claims:edge", json={"rows": rows}, headers={"Authorization": "Bearer edge-on-redis"}
+    )
+    assert response.status_code == 200, response.text
+    answers = [line.split(" ", 2) for line in response.text.splitlines()]
+    assert [status for status, _, _ in answers] == ["201", "201", "409"]
+    held = [orjson.loads(body) for _, _, body in answers[:2]]
+    assert all(body["pay_by"] > "2000" and body["reservation_id"] for body in held)
+    assert orjson.loads(answers[2][2])["code"] == "sold_out"
 
 
 async def test_given_two_server_processes_on_one_redis_then_they_share_the_deal(

@@ -1,17 +1,21 @@
 """`passerelle bench http`: deal claims through the real server over loopback, driven by
-wrk from a separate process, against the same server's no-op route (the stack ceiling)."""
+wrk from a separate process, against the same server's no-op route (the stack ceiling);
+with `--edge`, both through `passerelle edge` (nginx gathering the claims into batches)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
+import os
 import secrets
 import shutil
 import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,10 +24,12 @@ import httpx
 
 from passerelle.bench import wrk_scripts
 from passerelle.bench.fixtures import make_buyers, make_catalog
-from passerelle.bench.server import BenchServer
+from passerelle.bench.server import BenchServer, free_port
 from passerelle.config import Settings
+from passerelle.connect.edge.nginx import EdgeServer, config_for
 from passerelle.db import migrate
 from passerelle.db.base import utcnow
+from passerelle.festival import edge as claims_edge
 from passerelle.festival import service as festival
 from passerelle.festival.engine.journal import SqliteJournal
 from passerelle.state import AppState
@@ -157,8 +163,41 @@ class ScreenWatcher(threading.Thread):
         return round(max(gaps) * 1000) if gaps else None
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children so far (nginx: master and workers)."""
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for each in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def _edge_in_front(settings: Settings, server: BenchServer, gateway: str) -> Iterator[EdgeServer]:
+    """`passerelle edge` (nginx gathering the claims) in front of the bench server."""
+    if not claims_edge.lua_available():
+        raise SystemExit("bench http --edge needs nginx's Lua module: apt-get install libnginx-mod-http-lua lua-cjson")
+    config = config_for(settings, upstream=f"127.0.0.1:{server.port}", bind="127.0.0.1", port=free_port())
+    edge = EdgeServer(dataclasses.replace(config, gateway_token=gateway))
+    edge.start()
+    try:
+        yield edge
+    finally:
+        edge.stop()
+
+
 def run(
-    *, batched: bool = False, seconds: int = 8, connections: int = 64, buyers: int = 2_000, batch: int = 500
+    *,
+    batched: bool = False,
+    edge: bool = False,
+    seconds: int = 8,
+    connections: int = 64,
+    buyers: int = 2_000,
+    batch: int = 500,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="passerelle-http-") as tmp:
         data_dir = Path(tmp)
@@ -179,21 +218,27 @@ def run(
             claims_lua.write_text(wrk_scripts.batch_script(gateway, deal_ids, buyers, batch))
         else:
             claims_lua.write_text(wrk_scripts.claims_script(tokens, deal_ids))
-        with BenchServer(data_dir, env=env) as server:
-            _wrk(server.url, data_dir / "noop.lua", seconds=2, connections=connections)  # warm-up
+        with BenchServer(data_dir, env=env) as server, contextlib.ExitStack() as fronts:
+            front = fronts.enter_context(_edge_in_front(settings, server, gateway)) if edge else None
+            url = front.url if front is not None else server.url
+            nginx_pid = front.nginx.process.pid if front is not None and front.nginx.process is not None else None
+            edge_cpu = (lambda: _cpu_seconds(nginx_pid)) if nginx_pid is not None else None
+            _wrk(url, data_dir / "noop.lua", seconds=2, connections=connections)  # warm-up
             cpu_before = server.cpu_seconds()
-            ceiling = _wrk(server.url, data_dir / "noop.lua", seconds=seconds, connections=connections)
+            ceiling = _wrk(url, data_dir / "noop.lua", seconds=seconds, connections=connections)
             ceiling_cpu = server.cpu_seconds() - cpu_before
             # Warm-up: each buyer's first request looks the token up once in the database (a
             # few ms each); measure the steady state, where every buyer has been seen.
             if not batched:
                 asyncio.run(_touch_every_buyer(server.url, tokens))
-            _wrk(server.url, claims_lua, seconds=3, connections=connections if not batched else 8)
+            _wrk(url, claims_lua, seconds=3, connections=connections if not batched else 8)
             watcher = ScreenWatcher(server.url)
             watcher.start()
             cpu_before = server.cpu_seconds()
-            claims = _wrk(server.url, claims_lua, seconds=seconds, connections=connections if not batched else 8)
+            edge_before = edge_cpu() if edge_cpu else 0.0
+            claims = _wrk(url, claims_lua, seconds=seconds, connections=connections if not batched else 8)
             claims_cpu = server.cpu_seconds() - cpu_before
+            claims_edge_cpu = edge_cpu() - edge_before if edge_cpu else 0.0
             watcher.stop.set()
         audit = _audit(data_dir / "engine" / "journal.db")
     per_request = batch if batched else 1
@@ -222,4 +267,9 @@ def run(
     }
     if batched:
         result["claims_per_request"] = batch
+    if edge:
+        # Through nginx: the ceiling is the server's no-op route reached through the edge (a
+        # plain proxied request), while the edge hands claims over in batches.
+        result["through"] = "passerelle edge (nginx + Lua)"
+        result["edge_cpu_us_per_claim"] = round(claims_edge_cpu * 1e6 / claims["requests"], 1)
     return result

@@ -40,14 +40,19 @@ def engine(
 def http(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
     batched: bool = typer.Option(False, "--batched", help="Drive POST /api/v1/claims:batch (edge gateways) instead."),
+    edge: bool = typer.Option(
+        False, "--edge", help="Through `passerelle edge` (nginx + Lua gathering claims into batches)."
+    ),
     seconds: int = typer.Option(8, min=1, help="Duration of each wrk run."),
     connections: int = typer.Option(64, min=1, help="wrk connections."),
 ) -> None:
     """Claims through the real server over loopback (wrk in its own process), vs a no-op route."""
     from passerelle.bench.http import run
 
-    typer.echo(f"bench http{' --batched' if batched else ''}: {seconds}s per run...", err=True)
-    typer.echo(json.dumps(run(batched=batched, seconds=seconds, connections=connections)))
+    mode = " --batched" if batched else ""
+    mode += " --edge" if edge else ""
+    typer.echo(f"bench http{mode}: {seconds}s per run...", err=True)
+    typer.echo(json.dumps(run(batched=batched, edge=edge, seconds=seconds, connections=connections)))
 
 
 @app.command("captions")

@@ -1,4 +1,6 @@
-"""`passerelle edge`: write the tracked-link edge's nginx config and run nginx in front of a server."""
+"""`passerelle edge`: write the edge's nginx config and run nginx in front of a server: tracked
+links answered from a map, and (with the gateway token and nginx's Lua module) flash-deal
+claims gathered into batches for the server."""
 
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ async def _run(current: Settings, server: EdgeServer, *, refresh: float, write_o
             f"{server.config.log} (the server ingests it with PASSERELLE_CONNECT_EDGE=true)",
             err=True,
         )
+        typer.echo(f"edge: flash-deal claims {_claims_mode(server)}", err=True)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, server.nginx.signal, signal.SIGQUIT)  # nginx writes its log out
@@ -61,3 +64,11 @@ async def _run(current: Settings, server: EdgeServer, *, refresh: float, write_o
         return max(process.returncode, 0)
     finally:
         await db.dispose()
+
+
+def _claims_mode(server: EdgeServer) -> str:
+    if server.config.claims:
+        return "gathered here into batches (POST /api/v1/claims:edge)"
+    if not server.config.gateway_token:
+        return "proxied one by one (set PASSERELLE_GATEWAY_TOKEN, the same as the server's, to gather them)"
+    return "proxied one by one (install libnginx-mod-http-lua and lua-cjson to gather them)"

@@ -134,14 +134,14 @@ UNAUTHORIZED = refusal(401, "unauthorized", "Authentication required")
 CSRF_REFUSED = refusal(403, "csrf_failed", "This page has expired; reload it and retry")
 
 
-def _address_refusal(state: AppState, asked: ClaimRequest) -> ClaimReply | None:
+def address_refusal(state: AppState, asked: ClaimRequest) -> ClaimReply | None:
     allowed, wait = state.claim_ip_limiter.allow(asked.ip)
     if allowed:
         return None
     return refusal(429, "rate_limited", "Too many claims from this address", str(max(1, round(wait))))
 
 
-def _admit(state: AppState, engine: DealEngine, buyer: int, asked: ClaimRequest) -> ClaimReply | tuple[str, int]:
+def admit(state: AppState, engine: DealEngine, buyer: int, asked: ClaimRequest) -> ClaimReply | tuple[str, int]:
     """After the buyer is known: a refusal, or the claim's (idempotency key, quantity)."""
     allowed, wait = state.claim_account_limiter.allow(str(buyer))
     if not allowed:
@@ -165,7 +165,7 @@ def _admit(state: AppState, engine: DealEngine, buyer: int, asked: ClaimRequest)
     return key, quantity
 
 
-def _reply_for(answer: Answer, deal_id: int, quantity: int) -> ClaimReply:
+def reply_for(answer: Answer, deal_id: int, quantity: int) -> ClaimReply:
     if answer.code != rules.RESERVED:
         return refusal(STATUS.get(answer.code, 409), answer.code, MESSAGES.get(answer.code, answer.code))
     return ClaimReply(
@@ -188,7 +188,7 @@ async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> Cl
     engine = state.engine
     if engine is None:
         return ENGINE_OFFLINE
-    refused = _address_refusal(state, asked)
+    refused = address_refusal(state, asked)
     if refused is not None:
         return refused
     signed_in = credentials(asked.authorization, asked.cookie_header, asked.csrf_header)
@@ -197,12 +197,12 @@ async def answer_claim(state: AppState, deal_id: int, asked: ClaimRequest) -> Cl
     buyer = await state.token_cache.user_id(*signed_in) if isinstance(signed_in, tuple) else None
     if buyer is None:
         return UNAUTHORIZED
-    admitted = _admit(state, engine, buyer, asked)
+    admitted = admit(state, engine, buyer, asked)
     if isinstance(admitted, ClaimReply):
         return admitted
     key, quantity = admitted
     answer = await engine.claim(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity)
-    return _reply_for(answer, deal_id, quantity)
+    return reply_for(answer, deal_id, quantity)
 
 
 FAILED = ClaimReply(500, b'{"code":"internal_error","message":"Something went wrong on our side"}')
@@ -219,7 +219,7 @@ def claim_then(state: AppState, deal_id: int, asked: ClaimRequest, reply_to: Cal
     buyer = state.token_cache.cached(*signed_in) if isinstance(signed_in, tuple) else None
     if isinstance(buyer, Missing):
         return False
-    refused = _address_refusal(state, asked)
+    refused = address_refusal(state, asked)
     if refused is not None:
         reply_to(refused)
         return True
@@ -229,7 +229,7 @@ def claim_then(state: AppState, deal_id: int, asked: ClaimRequest, reply_to: Cal
     if buyer is None:
         reply_to(UNAUTHORIZED)
         return True
-    admitted = _admit(state, engine, buyer, asked)
+    admitted = admit(state, engine, buyer, asked)
     if isinstance(admitted, ClaimReply):
         reply_to(admitted)
         return True
@@ -240,7 +240,7 @@ def claim_then(state: AppState, deal_id: int, asked: ClaimRequest, reply_to: Cal
             log.error("claim on deal %s failed: %r", deal_id, error)
             reply_to(FAILED)
         else:
-            reply_to(_reply_for(answer, deal_id, quantity))
+            reply_to(reply_for(answer, deal_id, quantity))
 
     return engine.claim_then(deal_id=deal_id, buyer_id=buyer, key=key, quantity=quantity, on_answer=answered)
 

@@ -113,9 +113,9 @@ def parse(body: bytes) -> tuple[list[tuple[int, int, str, int]], bool]:
 BODY_TOO_LARGE = refusal(413, "body_too_large", f"At most {MAX_BATCH_BODY} bytes per batch")
 
 
-async def answer_batch(state: AppState, authorization: str, body: bytes | None) -> ClaimReply:
-    """The whole batch, from the gateway's token to the answers; no HTTP objects (the
-    FastAPI route and `passerelle serve`'s protocol both answer through here)."""
+def gateway_refusal(state: AppState, authorization: str, body: bytes | None) -> ClaimReply | None:
+    """What a gateway's batch is refused before its body is read: a wrong gateway token,
+    the engine offline or its queue full, a body over the cap. None when it may go on."""
     expected = state.settings.gateway_token
     given = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
     if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
@@ -127,10 +127,22 @@ async def answer_batch(state: AppState, authorization: str, body: bytes | None) 
         return refusal(429, "busy", "Engine queue full; retry in a moment", "1", queue_position=engine.queue_depth)
     if body is None:
         return BODY_TOO_LARGE
+    return None
+
+
+async def answer_batch(state: AppState, authorization: str, body: bytes | None) -> ClaimReply:
+    """The whole batch, from the gateway's token to the answers; no HTTP objects (the
+    FastAPI route and `passerelle serve`'s protocol both answer through here)."""
+    refused = gateway_refusal(state, authorization, body)
+    if refused is not None:
+        return refused
+    assert state.engine is not None and body is not None
+    engine = state.engine
     try:
         claims, compact = parse(body)
-    except BatchRefused as refused:
-        return refusal(422, "invalid_request", f"{refused.message} (at most {MAX_BATCH_CLAIMS} claims)", field="claims")
+    except BatchRefused as malformed:
+        message = f"{malformed.message} (at most {MAX_BATCH_CLAIMS} claims)"
+        return refusal(422, "invalid_request", message, field="claims")
     outcomes = await engine.claim_many(claims)
     pairs = [(RESERVED, outcome) if type(outcome) is int else (outcome, None) for outcome in outcomes]
     if compact:

@@ -48,10 +48,12 @@ class NginxProcess:
     def command(self, binary: str) -> list[str]:
         return [binary, "-p", str(self.root), "-c", str(self.config)]
 
-    def start(self, binary: str, *, wait: float = 10.0) -> None:
+    def start(self, binary: str, *, wait: float = 10.0, environment: dict[str, str] | None = None) -> None:
+        """`environment`: variables added to ours (a config's `env` directive passes them on)."""
         (self.root / "temp").mkdir(parents=True, exist_ok=True)
         log = (self.root / "stdout.log").open("wb")
-        self.process = subprocess.Popen(self.command(binary), stdout=log, stderr=subprocess.STDOUT)
+        env = {**os.environ, **environment} if environment else None
+        self.process = subprocess.Popen(self.command(binary), stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

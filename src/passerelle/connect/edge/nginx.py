@@ -9,20 +9,24 @@ one request per code goes upstream at a time (cache lock), and a stale answer is
 the server restarts. The visitor cookie is decided per request (never cached): a valid `pc_v`
 cookie is kept, otherwise `$request_id` (32 hex characters, a valid visitor id) becomes the
 visitor and is set with the same attributes as redirect.py. Each redirect is one line of the
-click log (buffered writes), which the server ingests (ingest.py). Everything else is proxied.
+click log (buffered writes), which the server ingests (ingest.py). With a gateway token and
+Debian's Lua module, the edge also gathers flash-deal claims into batches (festival/edge).
+Everything else is proxied.
 """
 
 from __future__ import annotations
 
 import signal
+import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from passerelle.config import Settings
 from passerelle.connect.cookies import VISITOR_COOKIE, VISITOR_MAX_AGE
 from passerelle.connect.edge.ingest import LOG_TAG
 from passerelle.deps import SESSION_COOKIE
+from passerelle.festival import edge as claims_edge
 from passerelle.infra import nginx
 
 PING = "/_edge/ping"
@@ -39,6 +43,12 @@ class EdgeConfig:
     workers: int | str = 1
     cookie_secure: bool = False
     log_flush: str = "1s"  # how long a click may wait in nginx's log buffer
+    gateway_token: str = field(default="", repr=False)  # the claims batch route's; never in the config file
+
+    @property
+    def claims(self) -> bool:
+        """Whether the edge gathers flash-deal claims itself (else they are proxied)."""
+        return bool(self.gateway_token) and claims_edge.lua_available()
 
     @property
     def config_path(self) -> Path:
@@ -55,7 +65,13 @@ class EdgeConfig:
             [LOG_TAG, "$msec", "$pc_code", "$remote_addr", "$pc_visitor", f"$cookie_{SESSION_COOKIE}"]
             + ["$http_user_agent", "$http_referer"]
         )
+        claims_main = claims_http = claims_location = ""
+        if self.claims:
+            claims_main = claims_edge.main_directives()
+            claims_http = claims_edge.http_directives(_numeric(self.upstream))
+            claims_location = claims_edge.claims_location()
         return f"""# Written by `passerelle edge`; rewritten on every start.
+{claims_main}
 {nginx.process_directives(self.root, master=True, workers=self.workers)}
 events {{ worker_connections 8192; }}
 
@@ -63,6 +79,7 @@ http {{
     access_log off;
     server_tokens off;
     {nginx.temp_paths(self.root)}
+    {claims_http}
     proxy_cache_path {self.root / "cache"} levels=1:2 keys_zone=pc_links:16m max_size=512m inactive=1h
                      use_temp_path=off;
     map $cookie_{VISITOR_COOKIE} $pc_visitor {{
@@ -84,7 +101,7 @@ http {{
     log_format pc_clicks "{fields}";
     upstream passerelle {{
         server {self.upstream};
-        keepalive 32;
+        keepalive 256;  # above the busiest moment's concurrent requests: no connection churn
     }}
     server {{
         listen {self.bind}:{self.port} backlog=4096;
@@ -118,6 +135,7 @@ http {{
         location = {PING} {{
             return 204;
         }}
+        {claims_location}
         location / {{
             proxy_pass http://passerelle;
             proxy_http_version 1.1;
@@ -144,7 +162,15 @@ def config_for(
         bind=bind,
         workers=workers,
         cookie_secure=settings.cookie_secure,
+        gateway_token=settings.gateway_token or "",
     )
+
+
+def _numeric(upstream: str) -> str:
+    """host:port with the host as an address: Lua's sockets have no resolver configured."""
+    host, _, port = upstream.rpartition(":")
+    address = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)[0][4][0]
+    return f"{address}:{port}"
 
 
 def map_line(code: str, url: str) -> str | None:
@@ -189,7 +215,8 @@ class EdgeServer:
         if binary is None:
             raise RuntimeError("nginx is not installed (apt-get install nginx)")
         self.write(links)
-        self.nginx.start(binary, wait=wait)
+        environment = {claims_edge.TOKEN_ENV: self.config.gateway_token} if self.config.claims else {}
+        self.nginx.start(binary, wait=wait, environment=environment)
 
     def reopen_log(self) -> None:
         """After the click log was renamed (log rotation): nginx flushes and opens a new file."""

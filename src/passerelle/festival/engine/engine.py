@@ -173,6 +173,16 @@ class DealEngine:
         assert self.redis is not None
         return await self.redis.claim_many(prepared)
 
+    async def claim_answers(self, claims: list[tuple[int, int, str, int]]) -> list[Answer]:
+        """`claim_many` with each outcome as an answer (its pay-by time included)."""
+        prepared = [(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims]
+        if self.local is not None:
+            answer_of = self.local.answer_of
+            return [answer_of(outcome) for outcome in await self.local.claim_many(prepared)]
+        assert self.redis is not None
+        outcomes = await self.redis.claim_many(prepared)
+        return list(await asyncio.gather(*(self.redis.answer_of(outcome) for outcome in outcomes)))
+
     async def confirm(self, reservation: int) -> bool:
         backend = self.local or self.redis
         assert backend is not None

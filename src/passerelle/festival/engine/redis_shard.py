@@ -219,6 +219,10 @@ class RedisShard(ClaimBatcher):
 
     async def claim(self, claim: Claim) -> Answer:
         (outcome,) = await self.claim_many([claim])
+        return await self.answer_of(outcome)
+
+    async def answer_of(self, outcome: rules.Outcome) -> Answer:
+        """An outcome as an answer, with its pay-by time (one read for a reservation)."""
         code, reservation = rules.outcome_pair(outcome)
         if not reservation:
             return _CODES[code]

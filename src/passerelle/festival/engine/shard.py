@@ -88,7 +88,7 @@ class Shard(ClaimBatcher):
         if self._sold_out_now(claim):
             return SOLD_OUT_ANSWER
         (outcome,) = await self.claim_many([claim])
-        return self._answer_of(outcome)
+        return self.answer_of(outcome)
 
     def claim_then(self, claim: Claim, on_answer: Callable[[Answer | None, BaseException | None], None]) -> None:
         """`claim` without a coroutine: `on_answer(answer, error)` once the claim is durable
@@ -102,11 +102,11 @@ class Shard(ClaimBatcher):
                 on_answer(None, error)
             else:
                 (outcome,) = answers
-                on_answer(self._answer_of(outcome), None)
+                on_answer(self.answer_of(outcome), None)
 
         self.submit([claim], answered)
 
-    def _answer_of(self, outcome: rules.Outcome) -> Answer:
+    def answer_of(self, outcome: rules.Outcome) -> Answer:
         if type(outcome) is int:
             return Answer(rules.RESERVED, outcome, self.book.reservations.expires_at(outcome))
         return _CODES[str(outcome)]
