@@ -267,9 +267,9 @@ def run(
     }
     if batched:
         result["claims_per_request"] = batch
+    # Through the edge, the ceiling is the server's no-op route reached through the same edge
+    # (a plain proxied request), while the edge hands claims over in batches.
+    result["through"] = "passerelle edge (nginx + Lua)" if edge else "server"
     if edge:
-        # Through nginx: the ceiling is the server's no-op route reached through the edge (a
-        # plain proxied request), while the edge hands claims over in batches.
-        result["through"] = "passerelle edge (nginx + Lua)"
         result["edge_cpu_us_per_claim"] = round(claims_edge_cpu * 1e6 / claims["requests"], 1)
     return result

@@ -41,16 +41,26 @@ def http(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
     batched: bool = typer.Option(False, "--batched", help="Drive POST /api/v1/claims:batch (edge gateways) instead."),
     edge: bool = typer.Option(
-        False, "--edge", help="Through `passerelle edge` (nginx + Lua gathering claims into batches)."
+        True,
+        "--edge/--direct",
+        help="Through `passerelle edge`, as deployed (nginx + Lua gathering claims into batches; the no-op "
+        "ceiling through it too), or straight to the server. Ignored with --batched (the gateway's own route).",
     ),
     seconds: int = typer.Option(8, min=1, help="Duration of each wrk run."),
     connections: int = typer.Option(64, min=1, help="wrk connections."),
 ) -> None:
     """Claims through the real server over loopback (wrk in its own process), vs a no-op route."""
     from passerelle.bench.http import run
+    from passerelle.festival.edge import lua_available as edge_available
 
-    mode = " --batched" if batched else ""
-    mode += " --edge" if edge else ""
+    edge = edge and not batched
+    if edge and not edge_available():
+        typer.echo(
+            "bench http: nginx's Lua module is missing (apt-get install libnginx-mod-http-lua lua-cjson); direct",
+            err=True,
+        )
+        edge = False
+    mode = " --batched" if batched else " --edge" if edge else " --direct"
     typer.echo(f"bench http{mode}: {seconds}s per run...", err=True)
     typer.echo(json.dumps(run(batched=batched, edge=edge, seconds=seconds, connections=connections)))
 
