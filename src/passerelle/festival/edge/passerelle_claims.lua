@@ -170,6 +170,10 @@ local function flusher(premature)
 end
 
 function M.start(upstream_host, upstream_port)
+    local loaded, process = pcall(require, "ngx.process")
+    if loaded and process.type() ~= "worker" then
+        return -- the proxy cache's manager and loader serve no requests
+    end
     host, port = upstream_host, upstream_port
     authorization = "Bearer " .. (os.getenv("PASSERELLE_EDGE_GATEWAY_TOKEN") or "")
     local ok, err = ngx.timer.at(0, flusher)
