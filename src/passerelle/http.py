@@ -73,3 +73,9 @@ async def read_capped(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def json_body_doc(schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its JSON body itself: the body's schema (and
+    whatever else the operation documents, such as header `parameters`)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}, **extra}

@@ -23,7 +23,7 @@ from passerelle.deps import CSRF_HEADER
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.shard import Answer
 from passerelle.festival.token_cache import CSRF_FAILED, Missing, credentials
-from passerelle.http import PathId, client_ip
+from passerelle.http import PathId, client_ip, json_body_doc
 from passerelle.state import AppState
 
 if TYPE_CHECKING:
@@ -53,24 +53,17 @@ MESSAGES = {
     rules.INVALID_QUANTITY: "Quantity must be a positive whole number",
     rules.UNKNOWN_DEAL: "deal not found",
 }
-CLAIM_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["quantity"],
-                    "properties": {"quantity": {"type": "integer", "minimum": 1, "maximum": 1000}},
-                    "additionalProperties": False,
-                }
-            }
-        },
+CLAIM_BODY = json_body_doc(
+    {
+        "type": "object",
+        "required": ["quantity"],
+        "properties": {"quantity": {"type": "integer", "minimum": 1, "maximum": 1000}},
+        "additionalProperties": False,
     },
-    "parameters": [
+    parameters=[
         {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200}}
     ],
-}
+)
 
 
 # Named tuples, not frozen dataclasses: a frozen dataclass sets each field through

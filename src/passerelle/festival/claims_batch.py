@@ -26,7 +26,7 @@ from starlette.responses import Response
 
 from passerelle.festival.claims_api import ClaimReply, as_response, refusal
 from passerelle.festival.engine.rules import RESERVED
-from passerelle.http import read_capped
+from passerelle.http import json_body_doc, read_capped
 from passerelle.state import AppState
 
 router = APIRouter(tags=["festival"])
@@ -66,28 +66,21 @@ CLAIM_OBJECT_SCHEMA = {
         "quantity": {"type": "integer", "minimum": 1},
     },
 }
-BATCH_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "description": "Exactly one of `claims` (objects) or `rows` ([deal_id, buyer_id, key, quantity]).",
-                    "additionalProperties": False,
-                    "properties": {
-                        "claims": {"type": "array", "maxItems": MAX_BATCH_CLAIMS, "items": CLAIM_OBJECT_SCHEMA},
-                        "rows": {
-                            "type": "array",
-                            "maxItems": MAX_BATCH_CLAIMS,
-                            "items": {"type": "array", "minItems": 4, "maxItems": 4},
-                        },
-                    },
-                }
-            }
+BATCH_BODY = json_body_doc(
+    {
+        "type": "object",
+        "description": "Exactly one of `claims` (objects) or `rows` ([deal_id, buyer_id, key, quantity]).",
+        "additionalProperties": False,
+        "properties": {
+            "claims": {"type": "array", "maxItems": MAX_BATCH_CLAIMS, "items": CLAIM_OBJECT_SCHEMA},
+            "rows": {
+                "type": "array",
+                "maxItems": MAX_BATCH_CLAIMS,
+                "items": {"type": "array", "minItems": 4, "maxItems": 4},
+            },
         },
     }
-}
+)
 
 
 class BatchRefused(Exception):

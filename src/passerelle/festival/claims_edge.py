@@ -30,7 +30,7 @@ from passerelle.festival import claims_api
 from passerelle.festival.claims_api import ClaimReply, ClaimRequest, refusal
 from passerelle.festival.claims_batch import MAX_BATCH_BODY, MAX_BATCH_CLAIMS, gateway_refusal
 from passerelle.festival.token_cache import CSRF_FAILED, CsrfFailed, Missing, credentials
-from passerelle.http import read_capped
+from passerelle.http import json_body_doc, read_capped
 from passerelle.state import AppState
 
 router = APIRouter(tags=["festival"])
@@ -47,28 +47,22 @@ class EdgeBody(msgspec.Struct, forbid_unknown_fields=True):
 _decode = msgspec.json.Decoder(EdgeBody).decode
 ANSWER_TYPE = "text/plain; charset=utf-8"
 
-EDGE_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["rows"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "rows": {
-                            "type": "array",
-                            "maxItems": MAX_BATCH_CLAIMS,
-                            "description": "[deal_id, ip, authorization, cookie, csrf, idempotency_key, body]",
-                            "items": {"type": "array", "minItems": 7, "maxItems": 7},
-                        }
-                    },
-                }
+EDGE_BODY = json_body_doc(
+    {
+        "type": "object",
+        "required": ["rows"],
+        "additionalProperties": False,
+        "properties": {
+            "rows": {
+                "type": "array",
+                "maxItems": MAX_BATCH_CLAIMS,
+                "description": "[deal_id, ip, authorization, cookie, csrf, idempotency_key, body]",
+                "items": {"type": "array", "minItems": 7, "maxItems": 7},
             }
         },
     }
-}
+)
+
 
 Signed = tuple[str, str] | CsrfFailed | None
 

@@ -137,14 +137,10 @@ http {{
         }}
         {claims_location}
         location / {{
-            proxy_pass http://passerelle;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_buffering off;  # server-sent events and long answers stream through
-            client_max_body_size 50m;
+            {_PROXY}
+        }}
+        location @passerelle {{  # where the Lua hands what is not its own (a GET on the claim path)
+            {_PROXY}
         }}
     }}
 }}
@@ -164,6 +160,16 @@ def config_for(
         cookie_secure=settings.cookie_secure,
         gateway_token=settings.gateway_token or "",
     )
+
+
+_PROXY = """proxy_pass http://passerelle;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_buffering off;  # server-sent events and long answers stream through
+            client_max_body_size 50m;"""
 
 
 def _numeric(upstream: str) -> str:

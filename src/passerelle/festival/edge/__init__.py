@@ -39,12 +39,4 @@ def claims_location() -> str:
             client_body_buffer_size 16k;  # a claim's body; a bigger one is refused (413) by the Lua
             client_max_body_size 1m;
             content_by_lua_block {{ require("passerelle_claims").claim(ngx.var.pc_deal) }}
-        }}
-        location @passerelle {{
-            proxy_pass http://passerelle;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $scheme;
         }}"""
