@@ -131,7 +131,8 @@ async def answer_edge(state: AppState, authorization: str, body: bytes | None) -
         answers = await engine.claim_answers(admitted)
         for i, claim, answer in zip(where, admitted, answers, strict=True):
             replies[i] = claims_api.reply_for(answer, claim[0], claim[3])
-    return ClaimReply(200, b"".join(answer_line(reply) for reply in replies if reply is not None))
+    # One line per row, always: the edge hands the n-th line to the n-th buyer.
+    return ClaimReply(200, b"".join(answer_line(reply or claims_api.FAILED) for reply in replies))
 
 
 @router.post("/claims:edge", openapi_extra=EDGE_BODY, response_class=Response)
