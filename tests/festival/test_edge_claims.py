@@ -48,10 +48,21 @@ class Edge:
         return await client.post(f"/api/v1/deals/{self.deal_id}/claims", json={"quantity": quantity}, headers=headers)
 
 
+# A few claims per exchange at most, so that the races below also run the edge's splitting of
+# a long queue into several exchanges.
+BATCH_BYTES = 1_500
+
+
 def edge_config(data_dir: Path, upstream: str, token: str, name: str) -> EdgeConfig:
     root = data_dir / name
     return EdgeConfig(
-        root=root, log=root / "clicks.log", port=free_port(), upstream=upstream, bind="127.0.0.1", gateway_token=token
+        root=root,
+        log=root / "clicks.log",
+        port=free_port(),
+        upstream=upstream,
+        bind="127.0.0.1",
+        gateway_token=token,
+        claims_batch_bytes=BATCH_BYTES,
     )
 
 

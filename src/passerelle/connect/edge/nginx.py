@@ -44,6 +44,7 @@ class EdgeConfig:
     cookie_secure: bool = False
     log_flush: str = "1s"  # how long a click may wait in nginx's log buffer
     gateway_token: str = field(default="", repr=False)  # the claims batch route's; never in the config file
+    claims_batch_bytes: int = claims_edge.BATCH_BYTES  # claims' bytes per exchange with the server
 
     @property
     def claims(self) -> bool:
@@ -68,7 +69,7 @@ class EdgeConfig:
         claims_main = claims_http = claims_location = ""
         if self.claims:
             claims_main = claims_edge.main_directives()
-            claims_http = claims_edge.http_directives(_numeric(self.upstream))
+            claims_http = claims_edge.http_directives(_numeric(self.upstream), self.claims_batch_bytes)
             claims_location = claims_edge.claims_location()
         return f"""# Written by `passerelle edge`; rewritten on every start.
 {claims_main}

@@ -16,6 +16,8 @@ local find = string.find
 local WAIT_SECONDS = 10 -- a buyer's longest wait for the server's answer
 local QUEUE_LIMIT = 5000 -- claims waiting in this worker beyond which the edge sheds load
 local MAX_BODY = 16384 -- as the server's claim route (claims_api.MAX_CLAIM_BODY)
+local MAX_ROWS = 2000 -- claims per exchange
+local max_bytes = 1000000 -- claims' bytes per exchange (M.start may lower it)
 local KEEPALIVE_MS = 2000 -- shorter than the server's keep-alive: the edge closes idle first
 
 local host, port, authorization
@@ -138,9 +140,36 @@ local function hand_back(list, n, status, body)
     end
 end
 
+-- The longest run of queued claims that fits one exchange (the server takes 10,000 rows and
+-- 4 MiB at most; JSON escaping can double a row's bytes). What is left waits for the next.
+local function take()
+    local n, size = 0, 0
+    while n < count and n < MAX_ROWS do
+        local row = rows[n + 1]
+        size = size + #row[3] + #row[4] + #row[5] + #row[6] + #row[7] + 64
+        if n > 0 and size > max_bytes then
+            break
+        end
+        n = n + 1
+    end
+    if n == count then
+        local batch, list = rows, waiters
+        rows, waiters, count = {}, {}, 0
+        return batch, list, n
+    end
+    local batch, list, rest_rows, rest_waiters = {}, {}, {}, {}
+    for i = 1, n do
+        batch[i], list[i] = rows[i], waiters[i]
+    end
+    for i = n + 1, count do
+        rest_rows[i - n], rest_waiters[i - n] = rows[i], waiters[i]
+    end
+    rows, waiters, count = rest_rows, rest_waiters, count - n
+    return batch, list, n
+end
+
 local function flush()
-    local batch, list, n = rows, waiters, count
-    rows, waiters, count = {}, {}, 0
+    local batch, list, n = take()
     local ok, failure = pcall(function()
         local payload = cjson.encode({ rows = batch })
         local status, body = exchange(payload)
@@ -169,12 +198,13 @@ local function flusher(premature)
     end
 end
 
-function M.start(upstream_host, upstream_port)
+function M.start(upstream_host, upstream_port, batch_bytes)
     local loaded, process = pcall(require, "ngx.process")
     if loaded and process.type() ~= "worker" then
         return -- the proxy cache's manager and loader serve no requests
     end
     host, port = upstream_host, upstream_port
+    max_bytes = batch_bytes or max_bytes
     authorization = "Bearer " .. (os.getenv("PASSERELLE_EDGE_GATEWAY_TOKEN") or "")
     local ok, err = ngx.timer.at(0, flusher)
     if not ok then
