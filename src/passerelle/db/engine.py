@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 
 from passerelle.db.group_commit import GroupCommit
 from passerelle.db.sqlite_driver import in_transaction, inline_savepoints, one_hop_dbapi
+from passerelle.db.write_lock import WriteLock
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -103,8 +104,9 @@ class Database:
         self.sessions = make_sessionmaker(self.engine)
         self.read_sessions = make_sessionmaker(self.read_engine)
         # SQLite has one writer. Queueing writers here, in order, beats letting each
-        # connection spin in SQLite's busy handler (sleeps of up to 100 ms at a time).
-        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # connection spin in SQLite's busy handler (sleeps of up to 100 ms at a time); the
+        # lock also queues this process's writers with other processes' (db/write_lock.py).
+        self.write_lock: WriteLock | None = WriteLock(_lock_path(url)) if self.is_sqlite else None
         # The buying requests' shared write transactions (db/group_commit.py), SQLite only, on
         # by default (`PASSERELLE_GROUP_COMMIT`): once the buying path's statements got cheap, the
         # event loop waited on each request's fsync; grouped, it works through it
@@ -133,3 +135,13 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
+        if self.write_lock is not None:
+            self.write_lock.close()
+
+
+def _lock_path(url: str) -> Path | None:
+    """`<database>.write-lock` beside a SQLite file; None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + ".write-lock")

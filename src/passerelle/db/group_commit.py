@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from passerelle.db.sqlite_driver import inline_sqlite
+from passerelle.db.write_lock import WriteLock
 
 T = TypeVar("T")
 
@@ -58,7 +59,7 @@ class _Group:
 class GroupCommit:
     """Runs write work in shared SQLite transactions; see the module docstring."""
 
-    def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock, *, max_group: int = 64) -> None:
+    def __init__(self, engine: AsyncEngine, write_lock: WriteLock, *, max_group: int = 64) -> None:
         self._engine = engine
         self._write_lock = write_lock
         self._max_group = max_group
