@@ -52,7 +52,7 @@ from passerelle.orders.api import router as orders_api
 from passerelle.payments.api import router as payments_api
 from passerelle.quotes.api import router as quotes_api
 from passerelle.state import AppState
-from passerelle.tasks import HANDLERS
+from passerelle.tasks import HANDLERS, SERVER_HANDLERS
 from passerelle.traceability.api import router as traceability_api
 from passerelle.web import pages as web_pages
 from passerelle.web.middleware import SecurityHeadersMiddleware
@@ -74,7 +74,10 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_worker and app_state.outbox_runner is None:
-            app_state.outbox_runner = OutboxRunner(app_state, HANDLERS)
+            if settings.outbox_process:  # `passerelle worker` takes the rest
+                app_state.outbox_runner = OutboxRunner(app_state, SERVER_HANDLERS, own_topics_only=True)
+            else:
+                app_state.outbox_runner = OutboxRunner(app_state, HANDLERS)
             app_state.outbox_runner.start()
         await start_engine(app_state)
         await start_live(app_state)

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     sandbox_webhook_secret: str | None = None
     run_worker: bool = Field(default=True, description="Run the outbox consumer inside the server process.")
+    outbox_process: bool = Field(
+        default=False,
+        description="`passerelle worker` processes consume the outbox; the server keeps only what needs its "
+        "festival engine (a second core for the paid-order work).",
+    )
     claim_queue_limit: int = Field(default=50_000, description="Claims waiting for a batch before 429 busy.")
     connect_clicks_per_ip_per_second: float = Field(
         default=2.0, description="Tracked-link clicks counted per address (more are redirected, not counted)."

@@ -41,3 +41,9 @@ HANDLERS: Handlers = {
     "connect.approve_due": connect_tasks.approve_due,
     "connect.monthly_payouts": connect_tasks.monthly_payouts,
 }
+
+# What needs the festival engine, which lives in the server process (one per journal): with
+# `PASSERELLE_OUTBOX_PROCESS=true` the server consumes these and `passerelle worker` the rest.
+ENGINE_TOPICS = frozenset({"deals.confirm", "deals.release", "deals.close"})
+SERVER_HANDLERS: Handlers = {topic: HANDLERS[topic] for topic in ENGINE_TOPICS}
+WORKER_HANDLERS: Handlers = {topic: handler for topic, handler in HANDLERS.items() if topic not in ENGINE_TOPICS}

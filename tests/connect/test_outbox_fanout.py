@@ -79,3 +79,37 @@ async def test_given_a_runner_that_dies_after_taking_a_message_then_the_message_
     async with state.db.read_sessions() as session:
         message = (await session.execute(select(outbox.OutboxMessage))).scalar_one()
     assert message.processed_at is not None and message.attempts == 2
+
+
+async def test_given_runners_split_by_topic_then_each_takes_only_its_own_and_none_is_dropped(
+    state: AppState,
+) -> None:
+    """`passerelle worker` beside the server: each runner leaves the other's topics alone
+    (a runner that took them would log them as unhandled and mark them done)."""
+    calls: list[str] = []
+
+    async def mail(_state: Any, payload: dict[str, Any]) -> None:
+        calls.append(f"mail:{payload['n']}")
+
+    async def commission(_state: Any, payload: dict[str, Any]) -> None:
+        calls.append(f"commission:{payload['n']}")
+
+    async def engine(_state: Any, payload: dict[str, Any]) -> None:
+        calls.append(f"engine:{payload['n']}")
+
+    worker = OutboxRunner(state, {"orders.paid": (mail, commission)}, own_topics_only=True)
+    server = OutboxRunner(state, {"deals.confirm": engine}, own_topics_only=True)
+    async with state.db.writing() as session:
+        outbox.emit(session, topic="orders.paid", payload={"n": 1})
+        outbox.emit(session, topic="deals.confirm", payload={"n": 2})
+    for _ in range(3):
+        await worker.run_once()
+    assert sorted(calls) == ["commission:1", "mail:1"]
+    async with state.db.read_sessions() as session:
+        waiting = (
+            await session.execute(select(outbox.OutboxMessage.topic).where(outbox.OutboxMessage.processed_at.is_(None)))
+        ).scalars()
+        assert list(waiting) == ["deals.confirm"]
+    assert await server.run_once() == 1
+    assert calls[-1] == "engine:2"
+    assert await worker.run_once() == 0 and await server.run_once() == 0

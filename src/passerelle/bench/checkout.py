@@ -91,7 +91,24 @@ def _cpu_when_quiet(pid: int, *, timeout: float = 15.0) -> float | None:
     return last
 
 
-def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120.0) -> dict[str, Any]:
+def _start_worker(data_dir: Path) -> subprocess.Popen[bytes]:
+    """`passerelle worker` on the bench's database, once it consumes (its start-up left out)."""
+    env = {**os.environ, "PASSERELLE_DATA_DIR": str(data_dir), "PASSERELLE_LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", "passerelle.cli", "worker", "--poll", "0.005"]
+    log = data_dir / "worker.log"
+    worker = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"worker:" not in log.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            raise RuntimeError(f"passerelle worker did not start: {log.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.05)
+    return worker
+
+
+def run(
+    *, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120.0, worker_process: bool = False
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as tmp:
         data_dir = Path(tmp)
         settings = Settings(data_dir=data_dir)
@@ -99,8 +116,11 @@ def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120
         plan, scarce_sku, scarce_stock = asyncio.run(_prepare(settings, buyers))
         plan_file = data_dir / "buyers.json"
         plan_file.write_text(json.dumps(plan))
-        with BenchServer(data_dir) as server:
+        env = {"PASSERELLE_OUTBOX_PROCESS": "true"} if worker_process else None
+        with BenchServer(data_dir, env=env) as server:
             assert server.process is not None
+            worker = _start_worker(data_dir) if worker_process else None
+            worker_before = _cpu_seconds(worker.pid) if worker is not None else None
             cpu_before = _cpu_seconds(server.process.pid)  # start-up left out
             started = time.perf_counter()
             load = subprocess.run(
@@ -127,7 +147,17 @@ def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120
                 time.sleep(0.05)
                 paid, pending = asyncio.run(_paid_and_pending(settings))
             elapsed = time.perf_counter() - started
+            # The worker's CPU when the last order is paid (it never goes quiet: it polls).
+            worker_after = _cpu_seconds(worker.pid) if worker is not None else None
             cpu_after = _cpu_when_quiet(server.process.pid)
+            worker_cpu = None
+            if worker is not None:
+                if worker_before is not None and worker_after is not None:
+                    worker_cpu = worker_after - worker_before
+                worker.terminate()
+                worker.wait(timeout=15)
+                if os.environ.get("PASSERELLE_BENCH_SHOW_WORKER_LOG"):
+                    print((data_dir / "worker.log").read_text(errors="replace")[-3000:], file=sys.stderr)
         server_cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
         oversold = asyncio.run(_stock_check(settings, {scarce_sku: scarce_stock}))
     return {
@@ -145,5 +175,7 @@ def run(*, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120
         "errors": stats["errors"],
         # Server CPU (all threads) per paid order, mail and creator consumers included.
         "server_cpu_ms_per_paid_order": round(1000 * server_cpu / paid, 1) if server_cpu is not None and paid else None,
+        "outbox": "passerelle worker process" if worker_process else "in the server",
+        "worker_cpu_ms_per_paid_order": round(1000 * worker_cpu / paid, 1) if worker_cpu is not None and paid else None,
         "load_average_1m_after": round(os.getloadavg()[0], 2),
     }

@@ -15,6 +15,7 @@ from passerelle.cli import serve as serve_cmd
 from passerelle.cli import trace as trace_cmd
 from passerelle.cli import translate as translate_cmd
 from passerelle.cli import users as users_cmd
+from passerelle.cli import worker as worker_cmd
 
 app = typer.Typer(
     help="passerelle: marketplace and shopping-festival engine. Start with `passerelle demo`.",
@@ -28,6 +29,9 @@ app.add_typer(seed_cmd.app, name="seed", help="Load data: the demo marketplace."
 app.add_typer(users_cmd.app, name="users", help="Create and list accounts (operators, sellers...).")
 app.command("translate", help="Translate a text with the configured engines; prints the engine used.")(
     translate_cmd.translate
+)
+app.command("worker", help="Consume the outbox in its own process (serve with PASSERELLE_OUTBOX_PROCESS=true).")(
+    worker_cmd.worker
 )
 app.command("media", help="Run the live video server (nginx-rtmp, HLS) for the live rooms.")(media_cmd.media)
 app.command("edge", help="Run the nginx edge for tracked links (/r/...) in front of the server.")(edge_cmd.edge)

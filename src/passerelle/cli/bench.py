@@ -14,12 +14,16 @@ def checkout(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
     buyers: int = typer.Option(3000, min=10, help="Buyers, one paid order each."),
     concurrency: int = typer.Option(64, min=1, help="Concurrent buyers in the load process."),
+    worker_process: bool = typer.Option(
+        False, "--worker-process", help="Consume the outbox in `passerelle worker` beside the server."
+    ),
 ) -> None:
     """Cart -> checkout -> sandbox payment -> webhook -> paid, against a real server on the embedded default."""
     from passerelle.bench.checkout import run
 
-    typer.echo(f"bench checkout: {buyers} buyers, concurrency {concurrency}...", err=True)
-    typer.echo(json.dumps(run(buyers=buyers, concurrency=concurrency)))
+    where = " (outbox in passerelle worker)" if worker_process else ""
+    typer.echo(f"bench checkout: {buyers} buyers, concurrency {concurrency}{where}...", err=True)
+    typer.echo(json.dumps(run(buyers=buyers, concurrency=concurrency, worker_process=worker_process)))
 
 
 @app.command("engine")

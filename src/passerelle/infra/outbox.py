@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, BindParameter, Integer, String, Table, Text, bindparam, insert, select, update
+from sqlalchemy import JSON, BindParameter, Integer, String, Table, Text, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import Executable
@@ -184,6 +184,16 @@ _INSERT = Prepared(
 )
 
 
+def topic_names(handlers: Handlers) -> list[str]:
+    """Every topic a runner with these handlers takes: each topic and its fan-out copies."""
+    names: list[str] = []
+    for topic, consumers in handlers.items():
+        names.append(topic)
+        if isinstance(consumers, tuple):
+            names += [f"{topic}{FANOUT}{index}" for index in range(len(consumers))]
+    return names
+
+
 class OutboxRunner:
     """Polls for due messages and hands each to its topic's handler.
 
@@ -192,10 +202,24 @@ class OutboxRunner:
     """
 
     def __init__(
-        self, state: Any, handlers: Handlers, *, poll_seconds: float = 0.5, batch: int = 100, concurrency: int = 16
+        self,
+        state: Any,
+        handlers: Handlers,
+        *,
+        poll_seconds: float = 0.5,
+        batch: int = 100,
+        concurrency: int = 16,
+        own_topics_only: bool = False,
     ) -> None:
+        """`own_topics_only`: claim only the messages of `handlers`' topics (their fan-out
+        copies included), leaving the rest to runners in other processes; otherwise every
+        due message is claimed, and one of a topic nobody handles is logged and dropped."""
         self.state = state
         self.handlers = handlers
+        # Through a function, so that SQLite finds the due messages by `processed_at`'s index
+        # instead of reading every message ever sent on these topics by `topic`'s.
+        own = func.coalesce(OutboxMessage.topic, "").in_(topic_names(handlers))
+        self._due = _DUE.where(own) if own_topics_only else _DUE
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.concurrency = concurrency
@@ -235,7 +259,7 @@ class OutboxRunner:
         independent (several worker processes may already run them side by side)."""
         now = self.state.clock.now()
         async with self.state.db.read_sessions() as session:
-            due = list((await session.execute(_DUE, {"now": now, "batch": self.batch})).all())
+            due = list((await session.execute(self._due, {"now": now, "batch": self.batch})).all())
         if not due:
             return 0
         claimed = await self._claim(due, now)

@@ -1,0 +1,49 @@
+"""`passerelle worker`: the outbox consumer in a process of its own (payment webhooks and the
+bookings of a paid order, mails, creator commissions...), so that the server's event loop
+keeps to the requests and the machine's second core does this work. Run the server with
+PASSERELLE_OUTBOX_PROCESS=true: it then keeps only the topics that need its festival engine.
+Several workers may run side by side (each message is leased to one of them); their write
+transactions and the server's queue for SQLite's one writer in turn (db/write_lock.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import typer
+import uvloop
+
+from passerelle.cli.common import settings
+from passerelle.config import Settings
+from passerelle.infra.outbox import OutboxRunner
+from passerelle.state import AppState
+
+
+def worker(
+    poll: float = typer.Option(
+        0.05, min=0.001, help="Seconds between two looks for due messages when idle (the server cannot wake us)."
+    ),
+) -> None:
+    current = settings()
+    uvloop.run(_run(current, poll))
+
+
+async def _run(current: Settings, poll: float) -> None:
+    from passerelle.app import build_fastapi  # the app delivers the sandbox PSP's webhooks in-process
+    from passerelle.tasks import WORKER_HANDLERS
+
+    state = AppState.from_settings(current)
+    build_fastapi(current, state=state)
+    runner = OutboxRunner(state, WORKER_HANDLERS, poll_seconds=poll, own_topics_only=True)
+    state.outbox_runner = runner  # what the handlers' commits wake: this runner
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    runner.start()
+    typer.echo(f"worker: consuming the outbox of {current.resolved_database_url} (poll {poll}s)", err=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.stop()  # the batch in hand is finished first
+        await state.db.dispose()
