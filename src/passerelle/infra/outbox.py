@@ -216,8 +216,8 @@ class OutboxRunner:
         due message is claimed, and one of a topic nobody handles is logged and dropped."""
         self.state = state
         self.handlers = handlers
-        # Through a function, so that SQLite finds the due messages by `processed_at`'s index
-        # instead of reading every message ever sent on these topics by `topic`'s.
+        # Through a function, so that SQLite's planner never trades `processed_at`'s index (the
+        # few messages not done) for `topic`'s (every message ever sent on these topics).
         own = func.coalesce(OutboxMessage.topic, "").in_(topic_names(handlers))
         self._due = _DUE.where(own) if own_topics_only else _DUE
         self.poll_seconds = poll_seconds
