@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from passerelle.bench.fixtures import make_buyers, make_catalog
-from passerelle.bench.server import BenchServer
+from passerelle.bench.server import BenchServer, process_cpu_seconds
 from passerelle.catalog.models import Sku
 from passerelle.config import Settings
 from passerelle.db import migrate
@@ -68,23 +68,14 @@ async def _stock_check(settings: Settings, skus_initial: dict[int, int]) -> int:
     return oversold
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a process, from /proc (None where there is none)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _cpu_when_quiet(pid: int, *, timeout: float = 15.0) -> float | None:
     """The server's CPU once the work left after the last payment (mail, creator credits)
     is done: when it stops growing for half a second."""
-    last = _cpu_seconds(pid)
+    last = process_cpu_seconds(pid)
     deadline = time.monotonic() + timeout
     while last is not None and time.monotonic() < deadline:
         time.sleep(0.5)
-        now = _cpu_seconds(pid)
+        now = process_cpu_seconds(pid)
         if now is None or now - last < 0.02:
             return now
         last = now
@@ -120,8 +111,8 @@ def run(
         with BenchServer(data_dir, env=env) as server:
             assert server.process is not None
             worker = _start_worker(data_dir) if worker_process else None
-            worker_before = _cpu_seconds(worker.pid) if worker is not None else None
-            cpu_before = _cpu_seconds(server.process.pid)  # start-up left out
+            worker_before = process_cpu_seconds(worker.pid) if worker is not None else None
+            cpu_before = process_cpu_seconds(server.process.pid)  # start-up left out
             started = time.perf_counter()
             load = subprocess.run(
                 [
@@ -148,7 +139,7 @@ def run(
                 paid, pending = asyncio.run(_paid_and_pending(settings))
             elapsed = time.perf_counter() - started
             # The worker's CPU when the last order is paid (it never goes quiet: it polls).
-            worker_after = _cpu_seconds(worker.pid) if worker is not None else None
+            worker_after = process_cpu_seconds(worker.pid) if worker is not None else None
             cpu_after = _cpu_when_quiet(server.process.pid)
             worker_cpu = None
             if worker is not None:

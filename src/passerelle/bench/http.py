@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ import httpx
 
 from passerelle.bench import wrk_scripts
 from passerelle.bench.fixtures import make_buyers, make_catalog
-from passerelle.bench.server import BenchServer, free_port
+from passerelle.bench.server import BenchServer, free_port, process_cpu_seconds
 from passerelle.config import Settings
 from passerelle.connect.edge.nginx import EdgeServer, config_for
 from passerelle.db import migrate
@@ -163,19 +162,6 @@ class ScreenWatcher(threading.Thread):
         return round(max(gaps) * 1000) if gaps else None
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children so far (nginx: master and workers)."""
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    total = 0
-    for each in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 @contextlib.contextmanager
 def _edge_in_front(settings: Settings, server: BenchServer, gateway: str) -> Iterator[EdgeServer]:
     """`passerelle edge` (nginx gathering the claims) in front of the bench server."""
@@ -222,7 +208,7 @@ def run(
             front = fronts.enter_context(_edge_in_front(settings, server, gateway)) if edge else None
             url = front.url if front is not None else server.url
             nginx_pid = front.nginx.process.pid if front is not None and front.nginx.process is not None else None
-            edge_cpu = (lambda: _cpu_seconds(nginx_pid)) if nginx_pid is not None else None
+            edge_cpu = (lambda: process_cpu_seconds(nginx_pid, children=True) or 0.0) if nginx_pid is not None else None
             _wrk(url, data_dir / "noop.lua", seconds=2, connections=connections)  # warm-up
             cpu_before = server.cpu_seconds()
             ceiling = _wrk(url, data_dir / "noop.lua", seconds=seconds, connections=connections)

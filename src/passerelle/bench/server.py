@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -16,6 +17,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def process_cpu_seconds(pid: int, *, children: bool = False) -> float | None:
+    """User + system CPU a process (and, with `children`, its direct children: nginx's
+    workers) has used so far, from Linux /proc; None when the process is gone."""
+    pids = [pid]
+    if children:
+        with contextlib.suppress(OSError):
+            pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    ticks = 0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            if each == pid:
+                return None
+            continue  # a child that just exited
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 class BenchServer:
@@ -66,8 +86,7 @@ class BenchServer:
         """User + system CPU the server process has used so far (Linux /proc): dividing a
         run's share by its requests gives a cost that another busy process cannot inflate."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.process.pid) or 0.0
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:

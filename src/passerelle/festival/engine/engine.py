@@ -16,7 +16,7 @@ from pathlib import Path
 from passerelle.festival.engine import rules
 from passerelle.festival.engine.journal import SqliteJournal
 from passerelle.festival.engine.redis_shard import RedisShard
-from passerelle.festival.engine.rules import Deal
+from passerelle.festival.engine.rules import Claim, Deal
 from passerelle.festival.engine.shard import Answer, Shard
 from passerelle.infra.clock import Clock
 
@@ -29,6 +29,10 @@ ReservationView = tuple[int, int, int, float, int]
 def fingerprint(deal_id: int, quantity: int) -> int:
     """What makes two claims with one Idempotency-Key "the same request"."""
     return int.from_bytes(hashlib.blake2b(f"{deal_id}:{quantity}".encode(), digest_size=7).digest(), "big")
+
+
+def _with_fingerprints(claims: list[tuple[int, int, str, int]]) -> list[Claim]:
+    return [(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims]
 
 
 class EngineInUse(RuntimeError):
@@ -167,7 +171,7 @@ class DealEngine:
 
     async def claim_many(self, claims: list[tuple[int, int, str, int]]) -> list[rules.Outcome]:
         """One outcome per claim: a reservation id (int) or a refusal code (str)."""
-        prepared = [(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims]
+        prepared = _with_fingerprints(claims)
         if self.local is not None:
             return await self.local.claim_many(prepared)
         assert self.redis is not None
@@ -175,7 +179,7 @@ class DealEngine:
 
     async def claim_answers(self, claims: list[tuple[int, int, str, int]]) -> list[Answer]:
         """`claim_many` with each outcome as an answer (its pay-by time included)."""
-        prepared = [(d, b, k, q, fingerprint(d, q)) for d, b, k, q in claims]
+        prepared = _with_fingerprints(claims)
         if self.local is not None:
             answer_of = self.local.answer_of
             return [answer_of(outcome) for outcome in await self.local.claim_many(prepared)]
