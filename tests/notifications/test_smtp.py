@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -127,16 +128,23 @@ def test_given_a_long_french_subject_then_it_is_split_into_encoded_words_that_pa
     assert message_from_bytes(raw, policy=default)["Subject"] == subject
 
 
+@pytest.mark.parametrize("unnamed_files", [True, False], ids=["O_TMPFILE then link", "temporary name then rename"])
 async def test_given_a_file_mailer_then_each_key_is_written_once_whole_with_no_temporary_file_left(
-    tmp_path: Path,
+    tmp_path: Path, unnamed_files: bool
 ) -> None:
     mailer = FileMailer(tmp_path / "mail")
+    assert mailer._unnamed_files, "this machine (Linux, /proc) writes unnamed files"
+    mailer._unnamed_files = unnamed_files
     for body in ("first", "second"):
         await mailer.send(build_message(to="a@b.fr", subject="Hello", body=body, key="k:1"), key="k:1")
     (written,) = list((tmp_path / "mail").iterdir())
     assert written.name == "k_1.eml" and written.stat().st_mode & 0o777 == 0o600
     parsed = message_from_bytes(written.read_bytes(), policy=default)
     assert parsed["Subject"] == "Hello" and parsed.get_content() == "first"
+    # The directory removed under a running mailer (an operator emptying it) is made again.
+    shutil.rmtree(tmp_path / "mail")
+    outcomes = await mailer.send_many([(build_message(to="a@b.fr", subject="Again", body="x", key="k:2"), "k:2")])
+    assert outcomes == [None] and [p.name for p in (tmp_path / "mail").iterdir()] == ["k_2.eml"]
 
 
 async def test_given_one_order_whose_mail_cannot_be_written_then_only_that_order_is_retried(
@@ -151,10 +159,10 @@ async def test_given_one_order_whose_mail_cannot_be_written_then_only_that_order
     blocked = FileMailer(mail_dir)
     real_write = blocked._write
 
-    def write(message: Any, key: str) -> None:
+    def write(directory: int, message: Any, key: str) -> None:
         if key == f"order-{order_ids[0]}-paid-buyer":
             raise OSError(28, "No space left on device")
-        real_write(message, key)
+        real_write(directory, message, key)
 
     blocked._write = write  # type: ignore[method-assign]
     state.mailer = blocked
