@@ -194,6 +194,27 @@ async def _festival_at(session: AsyncSession, moment: datetime) -> int | None:
     return found
 
 
+_FESTIVALS_OVERLAPPING = (
+    select(_FESTIVALS.c.id, _FESTIVALS.c.starts_at, _FESTIVALS.c.ends_at)
+    .where(_FESTIVALS.c.starts_at <= bindparam("last"), _FESTIVALS.c.ends_at > bindparam("first"))
+    .order_by(_FESTIVALS.c.id)
+)
+
+
+async def festivals_at(session: AsyncSession, moments: list[datetime]) -> dict[datetime, int]:
+    """For each of `moments` during a festival, that festival (the one `count_paid_order`
+    counts it in): one query for all of them."""
+    if not moments:
+        return {}
+    rows = list(await session.execute(_FESTIVALS_OVERLAPPING, {"first": min(moments), "last": max(moments)}))
+    found: dict[datetime, int] = {}
+    for moment in moments:
+        festival = next((row.id for row in rows if row.starts_at <= moment < row.ends_at), None)
+        if festival is not None:
+            found[moment] = festival
+    return found
+
+
 # -- the snapshot ----------------------------------------------------------------------
 
 

@@ -89,7 +89,7 @@ async def is_posted(session: AsyncSession, *, reference: str) -> bool:
     return await _POSTED.first(session, {"b_reference": reference}) is not None
 
 
-async def _account_ids(session: AsyncSession, *, codes: list[str], currency: str) -> dict[str, int]:
+async def account_ids(session: AsyncSession, *, codes: list[str], currency: str) -> dict[str, int]:
     """The ids of those accounts that exist, by code."""
     found: dict[str, int] = {}
     for start in range(0, len(codes), _MOST_CODES):
@@ -98,6 +98,11 @@ async def _account_ids(session: AsyncSession, *, codes: list[str], currency: str
         params["b_currency"] = currency
         found.update((row.code, row.id) for row in await _ACCOUNTS.rows(session, params))
     return found
+
+
+def _check_balanced(reference: str, postings: list[Posting]) -> None:
+    if sum(p.amount for p in postings) != 0:
+        raise DomainError("unbalanced_transaction", f"Ledger transaction {reference} does not balance", status=500)
 
 
 async def post(
@@ -112,8 +117,7 @@ async def post(
 ) -> int:
     """Write one balanced transaction; returns its id. `reference` is unique: posting it
     twice is refused."""
-    if sum(p.amount for p in postings) != 0:
-        raise DomainError("unbalanced_transaction", f"Ledger transaction {reference} does not balance", status=500)
+    _check_balanced(reference, postings)
     if await is_posted(session, reference=reference):
         raise Conflict("already_posted", f"Ledger transaction {reference} was already posted")
     inserted = await _INSERT_TRANSACTION.scalar(
@@ -123,7 +127,7 @@ async def post(
     transaction_id = int(inserted)
     moving = [p for p in postings if p.amount != 0]
     # Every account of the transaction in one query; only a missing one is created.
-    accounts = await _account_ids(session, codes=sorted({p.account for p in moving}), currency=currency)
+    accounts = await account_ids(session, codes=sorted({p.account for p in moving}), currency=currency)
     for posting in moving:
         if posting.account not in accounts:
             accounts[posting.account] = await _account(
@@ -143,6 +147,49 @@ async def post(
             ],
         )
     return transaction_id
+
+
+@dataclass(frozen=True)
+class NewTransaction:
+    kind: str
+    reference: str
+    currency: str
+    postings: list[Posting]
+    order_id: int | None = None
+    memo: str = ""
+
+
+async def post_many(
+    session: AsyncSession, transactions: list[NewTransaction], *, accounts: dict[tuple[str, str], int]
+) -> None:
+    """Write several balanced transactions whose accounts all exist (`accounts`: their ids by
+    (code, currency), read beforehand): one INSERT per transaction, one for all the entries.
+    A reference already posted fails the whole call on its unique constraint (IntegrityError),
+    rather than being looked up first as `post` does."""
+    entries: list[dict[str, object]] = []
+    for transaction in transactions:
+        _check_balanced(transaction.reference, transaction.postings)
+        inserted = await _INSERT_TRANSACTION.scalar(
+            session,
+            {
+                "kind": transaction.kind,
+                "reference": transaction.reference,
+                "order_id": transaction.order_id,
+                "memo": transaction.memo[:200],
+            },
+        )
+        assert inserted is not None
+        entries += [
+            {
+                "transaction_id": int(inserted),
+                "account_id": accounts[(p.account, transaction.currency)],
+                "amount": p.amount,
+                "currency": transaction.currency,
+            }
+            for p in transaction.postings
+            if p.amount != 0
+        ]
+    await _INSERT_ENTRIES.run_many(session, entries)
 
 
 async def balance(session: AsyncSession, *, account: str, currency: str) -> int:

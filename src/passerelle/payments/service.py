@@ -214,7 +214,7 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
             f"Event amount {event.amount} {event.currency} differs from the payment's {payment.amount} {payment.currency}",
             status=400,
         )
-    if not await _record_event(session, provider=provider.name, event=event, payment_id=payment.id, now=now):
+    if not await record_event(session, provider=provider.name, event=event, payment_id=payment.id, now=now):
         return "duplicate"
 
     if event.kind == "payment.succeeded":
@@ -239,7 +239,7 @@ async def apply_webhook(session: AsyncSession, *, provider: PaymentProvider, eve
                 )
             )
             outbox.emit(session, topic="orders.unfulfillable", payload={"order_id": order.order_id})
-        await _MARK_SUCCEEDED.rowcount(session, {"b_id": payment.id, "provider_ref": event.provider_ref})
+        await mark_succeeded(session, payment_id=payment.id, provider_ref=event.provider_ref)
     elif event.kind == "payment.failed":
         if payment.status not in (PaymentStatus.pending, PaymentStatus.processing):
             return "duplicate"
@@ -271,7 +271,11 @@ def _record_event_statement(dialect: str) -> Prepared:
 _RECORD_EVENT = {dialect: _record_event_statement(dialect) for dialect in ("postgresql", "sqlite")}
 
 
-async def _record_event(
+async def mark_succeeded(session: AsyncSession, *, payment_id: int, provider_ref: str) -> None:
+    await _MARK_SUCCEEDED.rowcount(session, {"b_id": payment_id, "provider_ref": provider_ref})
+
+
+async def record_event(
     session: AsyncSession, *, provider: str, event: WebhookEvent, payment_id: int, now: datetime
 ) -> bool:
     """Record the event once: False when (provider, event_id) is already there. One

@@ -10,14 +10,19 @@ Several due deliveries are applied in one transaction (group commit, see
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from passerelle.errors import DomainError
-from passerelle.payments import service
+from passerelle.payments import service, settlement
 from passerelle.payments.providers.base import WebhookEvent
 from passerelle.payments.providers.sandbox import WEBHOOK_PATH, SandboxProvider
 from passerelle.state import AppState
+
+log = logging.getLogger(__name__)
 
 
 def _sandbox(state: AppState) -> SandboxProvider:
@@ -40,12 +45,13 @@ async def deliver_sandbox_webhook(state: AppState, payload: dict[str, Any]) -> N
 
 
 async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any]]) -> list[BaseException | None]:
-    """Several deliveries at once (`outbox.Grouped`): each is authenticated as the route does,
-    then all are applied in one write transaction, so the group pays for one BEGIN, one
-    COMMIT (one fsync) and one session instead of one each. If any event fails, that
-    transaction is rolled back whole and every event is applied again alone, as without
-    grouping: the failing one is refused and logged on its own and the others go through.
-    Exactly once either way: an event is recorded by its id in the transaction that applies it."""
+    """Several deliveries at once (`outbox.Grouped`): each is authenticated as the route does.
+    The plain paid ones are settled together, reads first (payments/settlement.py); the
+    others are applied in one write transaction, so the group pays for one BEGIN, one
+    COMMIT (one fsync) and one session instead of one each. If that fails, it is rolled
+    back whole and every event is applied again alone: the failing one is refused and
+    logged on its own and the others go through. Exactly once either way: an event is
+    recorded by its id in the transaction that applies it."""
     if state.settings.public_url or len(payloads) == 1:
         return [await _outcome(deliver_sandbox_webhook(state, payload)) for payload in payloads]
     provider = _sandbox(state)
@@ -60,6 +66,8 @@ async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any
             )
         except DomainError as refused:
             outcomes[index] = RuntimeError(f"webhook refused: {refused.code}")
+    settled = await _settle_paid(state, provider, events, now)
+    events = {index: event for index, event in events.items() if index not in settled}
     if not events:
         return outcomes
     try:
@@ -73,6 +81,23 @@ async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any
     if session.info.pop("outbox_emitted", False):
         state.wake_worker()
     return outcomes
+
+
+async def _settle_paid(
+    state: AppState, provider: SandboxProvider, events: dict[int, WebhookEvent], now: datetime
+) -> set[int]:
+    """The indexes of the events `settlement.settle_paid` settled; none when it gave up
+    (nothing written: they are applied the general way)."""
+    try:
+        settled = await settlement.settle_paid(state, provider=provider, events=events, now=now)
+    except (settlement.Changed, DomainError, IntegrityError):
+        return set()  # a guard failed: what was read changed meanwhile
+    except Exception:  # noqa: BLE001 - the general way applies them, and says why if it fails too
+        log.warning("settling a group of paid webhooks failed; applying them one by one", exc_info=True)
+        return set()
+    if settled.emitted:
+        state.wake_worker()
+    return set(settled.outcomes)
 
 
 async def _outcome(work: Any) -> BaseException | None:

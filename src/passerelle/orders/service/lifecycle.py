@@ -4,7 +4,9 @@ with who did it and when."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,24 +63,55 @@ async def set_status(
     """Move the order if it is in one of `from_statuses`; returns the previous status, or
     None when another change got there first."""
     for previous in from_statuses:
-        moved = await _SET_STATUS.rowcount(
-            session, {"order_id": order_id, "previous": previous, "to_status": to_status, "now": now}
-        )
-        if moved == 1:
-            await _INSERT_EVENT.rowcount(
+        if await move_status(session, order_id=order_id, previous=previous, to_status=to_status, now=now):
+            await record_status_events(
                 session,
-                {
-                    "order_id": order_id,
-                    "from_status": previous.value,
-                    "to_status": to_status.value,
-                    "actor_id": actor_id,
-                    "actor_kind": actor_kind,
-                    "note": note[:500],
-                    "at": now,
-                },
+                [
+                    status_event(
+                        order_id, previous, to_status, actor_id=actor_id, actor_kind=actor_kind, now=now, note=note
+                    )
+                ],
             )
             return previous
     return None
+
+
+async def move_status(
+    session: AsyncSession, *, order_id: int, previous: OrderStatus, to_status: OrderStatus, now: datetime
+) -> bool:
+    """The conditional UPDATE of `set_status` alone: True when the order was `previous` and
+    is now `to_status`. The caller records the event (`status_event`)."""
+    moved = await _SET_STATUS.rowcount(
+        session, {"order_id": order_id, "previous": previous, "to_status": to_status, "now": now}
+    )
+    return moved == 1
+
+
+def status_event(
+    order_id: int,
+    previous: OrderStatus,
+    to_status: OrderStatus,
+    *,
+    actor_id: int | None,
+    actor_kind: str,
+    now: datetime,
+    note: str = "",
+) -> dict[str, object]:
+    """The history row of a status change (who and when)."""
+    return {
+        "order_id": order_id,
+        "from_status": previous.value,
+        "to_status": to_status.value,
+        "actor_id": actor_id,
+        "actor_kind": actor_kind,
+        "note": note[:500],
+        "at": now,
+    }
+
+
+async def record_status_events(session: AsyncSession, events: list[dict[str, object]]) -> None:
+    """Write `status_event` rows, all in one INSERT."""
+    await _INSERT_EVENT.run_many(session, events)
 
 
 DROPPED_TOPICS = {"presale": "presale.dropped", "auction": "auctions.order_dropped"}
@@ -102,9 +135,13 @@ async def release_hold(session: AsyncSession, *, order: Order) -> None:
 async def line_quantities(session: AsyncSession, *, order_id: int) -> dict[int, int]:
     """Units each SKU of the order moves. A presale deposit line moves none: the unit stays
     in the deal until the balance order sells it."""
-    rows = await _LINE_QUANTITIES.rows(session, {"b_order_id": order_id})
+    return moving_quantities(await _LINE_QUANTITIES.rows(session, {"b_order_id": order_id}))
+
+
+def moving_quantities(lines: Iterable[tuple[int, int, dict[str, Any] | None]]) -> dict[int, int]:
+    """`line_quantities` of lines read already: (sku_id, quantity, attribution) each."""
     return stock.aggregate(
-        (sku_id, quantity) for sku_id, quantity, attribution in rows if (attribution or {}).get("part") != "deposit"
+        (sku_id, quantity) for sku_id, quantity, attribution in lines if (attribution or {}).get("part") != "deposit"
     )
 
 

@@ -34,7 +34,7 @@ class Unfulfillable:
 
 class SoldOrder(OrderTotals, Protocol):
     """What booking and announcing a sale read of an order: an `Order`, or a row of
-    `_SETTLED_COLUMNS` (the paid webhook reads no ORM object)."""
+    `SETTLED_COLUMNS` (the paid webhook reads no ORM object)."""
 
     @property
     def discount_amount(self) -> int: ...
@@ -48,14 +48,13 @@ class SoldOrder(OrderTotals, Protocol):
     def created_at(self) -> datetime: ...
 
 
-async def book_sale(session: AsyncSession, *, order: SoldOrder) -> None:
-    """Credit the merchant and the platform from the money received for `order`. A coupon
-    the platform pays for is the platform's expense: the merchant is credited as if the
-    buyer had paid the full price."""
+def sale(order: SoldOrder) -> ledger.NewTransaction:
+    """The ledger transaction of a paid order: the merchant and the platform credited from
+    the money received. A coupon the platform pays for is the platform's expense: the
+    merchant is credited as if the buyer had paid the full price."""
     promotion = order.discount_amount if order.discount_funder == "platform" else 0
     net = order.total_amount + promotion - order.commission_amount
-    await ledger.post(
-        session,
+    return ledger.NewTransaction(
         kind="sale",
         reference=f"sale:order:{order.id}",
         currency=order.currency,
@@ -67,6 +66,20 @@ async def book_sale(session: AsyncSession, *, order: SoldOrder) -> None:
             ledger.Posting(ledger.merchant_account(order.merchant_id), -net, order.merchant_id),
         ],
         memo=f"order {order.id}",
+    )
+
+
+async def book_sale(session: AsyncSession, *, order: SoldOrder) -> None:
+    """Post `sale(order)` to the ledger."""
+    booked = sale(order)
+    await ledger.post(
+        session,
+        kind=booked.kind,
+        reference=booked.reference,
+        currency=booked.currency,
+        order_id=booked.order_id,
+        postings=booked.postings,
+        memo=booked.memo,
     )
 
 
@@ -83,10 +96,10 @@ async def _orders(session: AsyncSession, purchase_id: int) -> list[Order]:
     return list(rows.scalars())
 
 
-# The paid webhook's reads of its orders: the columns it uses, as rows (no ORM object to
+# The paid webhook's reads of its orders: the columns it uses (`SoldOrder`), as rows (no ORM object to
 # build, none left in the session), prepared (db/prepared.py).
 _ORDERS_TABLE: Table = Order.__table__  # type: ignore[assignment]
-_SETTLED_COLUMNS = [
+SETTLED_COLUMNS = [
     _ORDERS_TABLE.c[name]
     for name in (
         "id",
@@ -105,11 +118,11 @@ _SETTLED_COLUMNS = [
     )
 ]
 _TO_SETTLE = Prepared(
-    select(*_SETTLED_COLUMNS)
+    select(*SETTLED_COLUMNS)
     .where(_ORDERS_TABLE.c.purchase_id == bindparam("b_purchase_id"))
     .order_by(_ORDERS_TABLE.c.id)
 )
-_SETTLED = Prepared(select(*_SETTLED_COLUMNS).where(_ORDERS_TABLE.c.id == bindparam("b_id")))
+_SETTLED = Prepared(select(*SETTLED_COLUMNS).where(_ORDERS_TABLE.c.id == bindparam("b_id")))
 
 
 async def _settled(session: AsyncSession, order_id: int) -> Any:
