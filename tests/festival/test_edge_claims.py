@@ -53,7 +53,7 @@ class Edge:
 BATCH_BYTES = 1_500
 
 
-def edge_config(data_dir: Path, upstream: str, token: str, name: str) -> EdgeConfig:
+def edge_config(data_dir: Path, upstream: str, token: str, name: str, *, queue_limit: int = 5_000) -> EdgeConfig:
     root = data_dir / name
     return EdgeConfig(
         root=root,
@@ -63,6 +63,7 @@ def edge_config(data_dir: Path, upstream: str, token: str, name: str) -> EdgeCon
         bind="127.0.0.1",
         gateway_token=token,
         claims_batch_bytes=BATCH_BYTES,
+        claims_queue_limit=queue_limit,
     )
 
 
@@ -152,6 +153,22 @@ async def test_given_no_gateway_token_then_the_edge_proxies_claims_to_the_server
     finally:
         plain.stop()
     assert (answer.status_code, answer.json()["code"]) == (409, "sold_out")
+
+
+async def test_given_a_full_queue_at_the_edge_then_it_answers_busy_with_the_buyers_place(edge: Edge) -> None:
+    full = EdgeServer(edge_config(edge.data_dir, edge.upstream, GATEWAY, "edge-full", queue_limit=0))
+    full.start()
+    try:
+        async with httpx.AsyncClient(base_url=full.url, timeout=15) as client:
+            answer = await edge.claim(client, "into-a-full-queue", buyer=4)
+    finally:
+        full.stop()
+    assert (answer.status_code, answer.headers["retry-after"]) == (429, "1")
+    assert answer.json() == {
+        "code": "busy",
+        "message": "Many buyers right now; retry in a moment",
+        "queue_position": 0,
+    }
 
 
 async def test_given_the_server_down_then_each_waiting_buyer_gets_502_and_may_retry(edge: Edge) -> None:

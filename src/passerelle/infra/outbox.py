@@ -226,6 +226,8 @@ class OutboxRunner:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Handled by the loop, marked done with the next batch's lease (run_once).
+        self._done_later: list[int] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -242,7 +244,9 @@ class OutboxRunner:
     async def _loop(self) -> None:
         while not self._stopping:
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(mark_done_now=False)
+                if handled == 0:
+                    await self._mark_done_later()
             except Exception:  # noqa: BLE001 - the runner must survive a bad batch
                 log.exception("outbox batch failed")
                 handled = 0
@@ -250,13 +254,29 @@ class OutboxRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
                 self._wake.clear()
+        await self._mark_done_later()
 
-    async def run_once(self) -> int:
+    async def _mark_done_later(self) -> None:
+        """Mark done what the loop handled and left for the next lease, now."""
+        if self._done_later:
+            async with self.state.db.writing() as session:
+                await _DONE.run(session, self._done_later, {"done_at": utcnow()})
+            self._done_later = []
+
+    async def run_once(self, *, mark_done_now: bool = True) -> int:
         """Handle the due messages once; returns how many were handled. Tests call this directly.
 
         The batch is claimed in one write transaction (not one per message), then its
         handlers run concurrently, at most `concurrency` at a time: the messages are
-        independent (several worker processes may already run them side by side)."""
+        independent (several worker processes may already run them side by side).
+
+        The handled messages are then marked done in a write transaction of their own, or,
+        with `mark_done_now=False` (the runner's loop, busy), in the one that leases the
+        next batch: one write transaction per batch instead of two. Each holds SQLite's one
+        writer for an fsync at least, while the server's requests wait. A message handled
+        but not yet marked stays leased meanwhile; should the process die first, it is
+        delivered again once its lease runs out, as after any crash (handlers are
+        idempotent)."""
         now = self.state.clock.now()
         async with self.state.db.read_sessions() as session:
             due = list((await session.execute(self._due, {"now": now, "batch": self.batch})).all())
@@ -292,9 +312,9 @@ class OutboxRunner:
                 handle_group(grouped, messages[i : i + grouped.size]) for i in range(0, len(messages), grouped.size)
             ]
         await asyncio.gather(*work)
-        if done:
-            async with self.state.db.writing() as session:
-                await _DONE.run(session, done, {"done_at": utcnow()})
+        self._done_later += done
+        if mark_done_now:
+            await self._mark_done_later()
         return len(due)
 
     def _handler(self, topic: str) -> Handler | Grouped | tuple[Handler | Grouped, ...] | None:
@@ -308,24 +328,36 @@ class OutboxRunner:
         """Lease the batch in one transaction: only one runner claims a message, even with
         several worker processes (a leased message is no longer due). A fan-out topic gets
         its per-consumer copies here, and is then done: the copies carry the work."""
-        async with self.state.db.writing() as session:
-            leased = await _LEASE.rows(session, [m for m, *_ in due], {"now": now, "lease_until": now + LEASE})
-            claimed = {row[0] for row in leased}
-            fanned: list[int] = []
-            copies: list[dict[str, Any]] = []
-            for message_id, topic, payload, available_at in due:
-                consumers = self._handler(topic)
-                if message_id in claimed and isinstance(consumers, tuple):
-                    fanned.append(message_id)
-                    # Due when the original was (an injected clock in tests may lag the wall clock).
-                    due_at = available_at or utcnow()
-                    copies += [
-                        {"topic": f"{topic}{FANOUT}{i}", "payload": payload, "available_at": due_at}
-                        for i in range(len(consumers))
-                    ]
-            if copies:
-                await _INSERT.run_many(session, copies)
-                await _DONE.run(session, fanned, {"done_at": utcnow()})
+        handled, self._done_later = self._done_later, []
+        try:
+            async with self.state.db.writing() as session:
+                if handled:
+                    await _DONE.run(session, handled, {"done_at": utcnow()})
+                claimed = await self._lease(session, due, now)
+        except BaseException:
+            self._done_later = handled + self._done_later  # not marked: next time
+            raise
+        return claimed
+
+    async def _lease(self, session: AsyncSession, due: list[Any], now: datetime) -> set[int]:
+        """Lease `due` in `session`'s transaction; fan a multi-consumer topic out into its copies."""
+        leased = await _LEASE.rows(session, [m for m, *_ in due], {"now": now, "lease_until": now + LEASE})
+        claimed = {row[0] for row in leased}
+        fanned: list[int] = []
+        copies: list[dict[str, Any]] = []
+        for message_id, topic, payload, available_at in due:
+            consumers = self._handler(topic)
+            if message_id in claimed and isinstance(consumers, tuple):
+                fanned.append(message_id)
+                # Due when the original was (an injected clock in tests may lag the wall clock).
+                due_at = available_at or utcnow()
+                copies += [
+                    {"topic": f"{topic}{FANOUT}{i}", "payload": payload, "available_at": due_at}
+                    for i in range(len(consumers))
+                ]
+        if copies:
+            await _INSERT.run_many(session, copies)
+            await _DONE.run(session, fanned, {"done_at": utcnow()})
         return claimed
 
     async def _run_handler(self, message_id: int, topic: str, payload: dict[str, Any]) -> bool:

@@ -45,6 +45,7 @@ class EdgeConfig:
     log_flush: str = "1s"  # how long a click may wait in nginx's log buffer
     gateway_token: str = field(default="", repr=False)  # the claims batch route's; never in the config file
     claims_batch_bytes: int = claims_edge.BATCH_BYTES  # claims' bytes per exchange with the server
+    claims_queue_limit: int = claims_edge.QUEUE_LIMIT  # claims waiting per worker before the edge's own 429
 
     @property
     def claims(self) -> bool:
@@ -69,7 +70,9 @@ class EdgeConfig:
         claims_main = claims_http = claims_location = ""
         if self.claims:
             claims_main = claims_edge.main_directives()
-            claims_http = claims_edge.http_directives(_numeric(self.upstream), self.claims_batch_bytes)
+            claims_http = claims_edge.http_directives(
+                _numeric(self.upstream), self.claims_batch_bytes, self.claims_queue_limit
+            )
             claims_location = claims_edge.claims_location()
         return f"""# Written by `passerelle edge`; rewritten on every start.
 {claims_main}

@@ -18,6 +18,8 @@ TOKEN_ENV = "PASSERELLE_EDGE_GATEWAY_TOKEN"
 # Deal ids the edge takes: 14 digits at most, exact in Lua's numbers and in cjson's output.
 # Claims' bytes per exchange with the server: well under its 4 MiB cap even once JSON-escaped.
 BATCH_BYTES = 1_000_000
+# Claims waiting in one nginx worker beyond which the edge answers 429 busy by itself.
+QUEUE_LIMIT = 5_000
 CLAIM_PATH = r"^/api/v1/deals/(?<pc_deal>[1-9][0-9]{0,13})/claims$"
 
 
@@ -30,9 +32,9 @@ def main_directives() -> str:
     return f"{loads}\nenv {TOKEN_ENV};"
 
 
-def http_directives(upstream: str, batch_bytes: int = BATCH_BYTES) -> str:
+def http_directives(upstream: str, batch_bytes: int = BATCH_BYTES, queue_limit: int = QUEUE_LIMIT) -> str:
     host, _, port = upstream.rpartition(":")
-    start = f'require("passerelle_claims").start("{host}", {int(port)}, {int(batch_bytes)})'
+    start = f'require("passerelle_claims").start("{host}", {int(port)}, {int(batch_bytes)}, {int(queue_limit)})'
     return f"""lua_package_path "{LUA_DIR}/?.lua;;";
     init_worker_by_lua_block {{ {start} }}"""
 

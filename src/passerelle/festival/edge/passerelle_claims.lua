@@ -14,7 +14,7 @@ local M = {}
 local find = string.find
 
 local WAIT_SECONDS = 10 -- a buyer's longest wait for the server's answer
-local QUEUE_LIMIT = 5000 -- claims waiting in this worker beyond which the edge sheds load
+local queue_limit = 5000 -- claims waiting in this worker beyond which the edge sheds load (M.start)
 local MAX_BODY = 16384 -- as the server's claim route (claims_api.MAX_CLAIM_BODY)
 local MAX_ROWS = 2000 -- claims per exchange
 local max_bytes = 1000000 -- claims' bytes per exchange (M.start may lower it)
@@ -24,7 +24,8 @@ local host, port, authorization
 local rows, waiters, count = {}, {}, 0
 local wake = semaphore.new()
 
-local BUSY = '{"code":"busy","message":"Many buyers right now; retry in a moment"}'
+-- What the server's own 429 says, with the buyer's place: the claims waiting before them here.
+local BUSY = '{"code":"busy","message":"Many buyers right now; retry in a moment","queue_position":%d}'
 local UPSTREAM_FAILED = '{"code":"edge_upstream_failed","message":"The server did not answer; retry with the same Idempotency-Key"}'
 local TIMED_OUT = '{"code":"edge_timeout","message":"No answer in time; retry with the same Idempotency-Key"}'
 local NOT_ASCII = '{"code":"invalid_request","message":"Headers and body must be printable ASCII"}'
@@ -198,13 +199,14 @@ local function flusher(premature)
     end
 end
 
-function M.start(upstream_host, upstream_port, batch_bytes)
+function M.start(upstream_host, upstream_port, batch_bytes, most_waiting)
     local loaded, process = pcall(require, "ngx.process")
     if loaded and process.type() ~= "worker" then
         return -- the proxy cache's manager and loader serve no requests
     end
     host, port = upstream_host, upstream_port
     max_bytes = batch_bytes or max_bytes
+    queue_limit = most_waiting or queue_limit
     authorization = "Bearer " .. (os.getenv("PASSERELLE_EDGE_GATEWAY_TOKEN") or "")
     local ok, err = ngx.timer.at(0, flusher)
     if not ok then
@@ -227,8 +229,8 @@ function M.claim(deal_id)
     if #body > MAX_BODY then
         return answer(413, TOO_LARGE)
     end
-    if count >= QUEUE_LIMIT then
-        return answer(429, BUSY, "1")
+    if count >= queue_limit then
+        return answer(429, string.format(BUSY, count), "1")
     end
     local var = ngx.var
     local row = {
