@@ -39,6 +39,7 @@ from passerelle.festival.presale_api import router as presale_api
 from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
+from passerelle.infra.outbox_wake import WakeSender
 from passerelle.live.api import router as live_api
 from passerelle.live.captions import start_captions, stop_captions
 from passerelle.live.captions_routes import api_router as live_captions_api
@@ -74,8 +75,9 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_worker and app_state.outbox_runner is None:
-            if settings.outbox_process:  # `passerelle worker` takes the rest
+            if settings.outbox_process:  # `passerelle worker` takes the rest, nudged after our commits
                 app_state.outbox_runner = OutboxRunner(app_state, SERVER_HANDLERS, own_topics_only=True)
+                app_state.outbox_wake = WakeSender(settings.resolved_database_url)
             else:
                 app_state.outbox_runner = OutboxRunner(app_state, HANDLERS)
             app_state.outbox_runner.start()
@@ -89,6 +91,9 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         await app_state.connect.stop()  # flush the queued clicks before the database goes
         if app_state.outbox_runner is not None:
             await app_state.outbox_runner.stop()
+        if app_state.outbox_wake is not None:
+            app_state.outbox_wake.close()
+            app_state.outbox_wake = None
         if app_state.engine is not None:
             await app_state.engine.stop()
         await stop_captions(app)

@@ -15,6 +15,7 @@ from passerelle.connect.runtime import ConnectRuntime
 from passerelle.db.engine import Database
 from passerelle.i18n.fx import load_table
 from passerelle.infra.clock import Clock, SystemClock
+from passerelle.infra.outbox_wake import WakeSender
 from passerelle.infra.ratelimit import MemoryTokenBucket, RateLimiter
 from passerelle.infra.storage import BlobStorage, LocalDiskStorage
 from passerelle.money import FxTable
@@ -40,6 +41,8 @@ class AppState:
     payment_providers: dict[str, PaymentProvider]
     clock: Clock = field(default_factory=SystemClock)
     outbox_runner: OutboxRunner | None = None
+    # With the outbox in `passerelle worker` processes: how the server nudges them (infra/outbox_wake.py).
+    outbox_wake: WakeSender | None = None
     engine: DealEngine | None = None
     live: LiveRuntime | None = None  # rooms' event hub and chat (live/runtime.py)
     token_cache: TokenCache = field(init=False)
@@ -101,5 +104,8 @@ class AppState:
         return httpx.AsyncClient(transport=self.webhook_transport, base_url="http://passerelle.internal", timeout=10)
 
     def wake_worker(self) -> None:
+        """After a commit that queued outbox messages: their consumers look at once."""
         if self.outbox_runner is not None:
             self.outbox_runner.wake()
+        if self.outbox_wake is not None:
+            self.outbox_wake.send()

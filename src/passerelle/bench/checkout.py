@@ -82,10 +82,12 @@ def _cpu_when_quiet(pid: int, *, timeout: float = 15.0) -> float | None:
     return last
 
 
-def _start_worker(data_dir: Path) -> subprocess.Popen[bytes]:
-    """`passerelle worker` on the bench's database, once it consumes (its start-up left out)."""
+def _start_worker(data_dir: Path, poll: float | None) -> subprocess.Popen[bytes]:
+    """`passerelle worker` on the bench's database, once it consumes (its start-up left out).
+    The server nudges it after each commit that queues messages; `poll` (seconds) is for
+    the rest, the worker's own default when None."""
     env = {**os.environ, "PASSERELLE_DATA_DIR": str(data_dir), "PASSERELLE_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "passerelle.cli", "worker", "--poll", "0.005"]
+    command = [sys.executable, "-m", "passerelle.cli", "worker"] + ([] if poll is None else ["--poll", str(poll)])
     log = data_dir / "worker.log"
     worker = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -98,7 +100,12 @@ def _start_worker(data_dir: Path) -> subprocess.Popen[bytes]:
 
 
 def run(
-    *, buyers: int = 3000, concurrency: int = 64, drain_timeout: float = 120.0, worker_process: bool = False
+    *,
+    buyers: int = 3000,
+    concurrency: int = 64,
+    drain_timeout: float = 120.0,
+    worker_process: bool = False,
+    worker_poll: float | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as tmp:
         data_dir = Path(tmp)
@@ -110,7 +117,7 @@ def run(
         env = {"PASSERELLE_OUTBOX_PROCESS": "true"} if worker_process else None
         with BenchServer(data_dir, env=env) as server:
             assert server.process is not None
-            worker = _start_worker(data_dir) if worker_process else None
+            worker = _start_worker(data_dir, worker_poll) if worker_process else None
             worker_before = process_cpu_seconds(worker.pid) if worker is not None else None
             cpu_before = process_cpu_seconds(server.process.pid)  # start-up left out
             started = time.perf_counter()

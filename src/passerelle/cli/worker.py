@@ -3,7 +3,9 @@ bookings of a paid order, mails, creator commissions...), so that the server's e
 keeps to the requests and the machine's second core does this work. Run the server with
 PASSERELLE_OUTBOX_PROCESS=true: it then keeps only the topics that need its festival engine.
 Several workers may run side by side (each message is leased to one of them); their write
-transactions and the server's queue for SQLite's one writer in turn (db/write_lock.py)."""
+transactions and the server's queue for SQLite's one writer in turn (db/write_lock.py).
+The server nudges a worker after each commit that queued messages (infra/outbox_wake.py);
+the poll is for messages due later and for those other commands queue."""
 
 from __future__ import annotations
 
@@ -16,12 +18,16 @@ import uvloop
 from passerelle.cli.common import settings
 from passerelle.config import Settings
 from passerelle.infra.outbox import OutboxRunner
+from passerelle.infra.outbox_wake import WakeListener
 from passerelle.state import AppState
 
 
 def worker(
     poll: float = typer.Option(
-        0.05, min=0.001, help="Seconds between two looks for due messages when idle (the server cannot wake us)."
+        0.5,
+        min=0.001,
+        help="Seconds between two looks for due messages when idle (the server nudges us after its commits; "
+        "the poll is for messages due later and those other processes queue).",
     ),
 ) -> None:
     current = settings()
@@ -40,10 +46,13 @@ async def _run(current: Settings, poll: float) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    nudges = WakeListener(current.resolved_database_url, runner.wake)
     runner.start()
-    typer.echo(f"worker: consuming the outbox of {current.resolved_database_url} (poll {poll}s)", err=True)
+    woken = "woken by the server" if nudges.listening else "another worker is woken by the server"
+    typer.echo(f"worker: consuming the outbox of {current.resolved_database_url} ({woken}, poll {poll}s)", err=True)
     try:
         await stop.wait()
     finally:
+        nudges.close()
         await runner.stop()  # the batch in hand is finished first
         await state.db.dispose()

@@ -1,0 +1,98 @@
+"""Waking `passerelle worker` when another process queues outbox messages.
+
+With PASSERELLE_OUTBOX_PROCESS=true the server's commits queue messages that a worker
+process consumes. The worker polls the outbox, but a paid order's webhook would then wait
+for the next poll. So the worker also listens on a Unix datagram socket named after the
+database (Linux's abstract namespace: no file to clean up, no path length limit), and after
+a commit that queued messages, the server sends it one empty datagram. Sending never
+blocks and never fails the sender: with no worker listening, or its queue of nudges full,
+the datagram is dropped and the poll (kept for messages due later, and for messages other
+processes queue) catches up. A server whose nudges find no worker says so in its log, once a
+minute: the paid-order work waits until one runs.
+
+Several workers: the first binds the name and is woken; the others poll. Any local process
+may send a nudge; all it can do is make the worker look at the outbox once more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import socket
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+
+def address(database_url: str) -> bytes:
+    """The abstract socket name the worker of this database listens on."""
+    digest = hashlib.sha256(database_url.encode()).hexdigest()[:32]
+    return b"\0passerelle-outbox-" + digest.encode()
+
+
+# How often, at most, the server says that no worker listens.
+WARN_EVERY_SECONDS = 60.0
+
+
+class WakeSender:
+    """The server's side: one non-blocking datagram per `send()`. When no worker listens,
+    it says so in the log (at most once a minute): the messages wait for a worker."""
+
+    def __init__(self, database_url: str) -> None:
+        self._address = address(database_url)
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+        self._warned_at: float | None = None
+
+    def send(self) -> None:
+        try:
+            self._socket.sendto(b"", self._address)
+        except ConnectionRefusedError:
+            now = time.monotonic()
+            if self._warned_at is None or now - self._warned_at >= WARN_EVERY_SECONDS:
+                self._warned_at = now
+                log.warning(
+                    "outbox messages are queued but no `passerelle worker` listens: with "
+                    "PASSERELLE_OUTBOX_PROCESS=true, paid orders' webhooks, mails and commissions wait for one"
+                )
+        except OSError:
+            pass  # plenty of nudges queued already: dropped, the worker is busy anyway
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+class WakeListener:
+    """The worker's side: calls `on_wake` (on the event loop) whenever nudged."""
+
+    def __init__(self, database_url: str, on_wake: Callable[[], None]) -> None:
+        self._on_wake = on_wake
+        self._socket: socket.socket | None = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            self._socket.bind(address(database_url))
+        except OSError:  # another worker listens already: this one polls
+            self._socket.close()
+            self._socket = None
+            return
+        self._socket.setblocking(False)
+        asyncio.get_running_loop().add_reader(self._socket.fileno(), self._drain)
+
+    @property
+    def listening(self) -> bool:
+        return self._socket is not None
+
+    def _drain(self) -> None:
+        assert self._socket is not None
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                self._socket.recv(16)  # every nudge queued so far: one look at the outbox
+        self._on_wake()
+
+    def close(self) -> None:
+        if self._socket is not None:
+            asyncio.get_running_loop().remove_reader(self._socket.fileno())
+            self._socket.close()
+            self._socket = None
