@@ -43,6 +43,10 @@ class AppState:
     outbox_runner: OutboxRunner | None = None
     # With the outbox in `passerelle worker` processes: how the server nudges them (infra/outbox_wake.py).
     outbox_wake: WakeSender | None = None
+    # Set in `passerelle worker`: grouped paid webhooks read before their write transaction
+    # (payments/settlement.py). That shortens what the server's requests wait for; inside the
+    # server the same thread does the reads either way, and inline they cost less.
+    settle_reads_first: bool = False
     engine: DealEngine | None = None
     live: LiveRuntime | None = None  # rooms' event hub and chat (live/runtime.py)
     token_cache: TokenCache = field(init=False)

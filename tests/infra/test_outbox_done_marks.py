@@ -36,7 +36,7 @@ async def test_given_a_busy_runner_then_each_batch_is_marked_done_with_the_next_
         "before_cursor_execute",
         lambda _c, _cur, statement, *_: begins.append(statement) if statement.startswith("BEGIN") else None,
     )
-    runner = OutboxRunner(state, {"done.test": consume})
+    runner = OutboxRunner(state, {"done.test": consume}, mark_done_with_next_lease=True)
     await _emit(state, 1)
     begins.clear()
     assert await runner.run_once(mark_done_now=False) == 1

@@ -243,6 +243,7 @@ async def test_given_an_order_expired_after_the_group_was_read_then_the_group_is
         return plans
 
     monkeypatch.setattr(settlement, "_read", read_then_expire)
+    state.settle_reads_first = True  # as in `passerelle worker`
     payloads = [
         {"event": _event(a["payment"]["id"], a["total"]["amount"], event_id=f"evt_late_{i}")}
         for i, a in enumerate((late, on_time))

@@ -167,6 +167,9 @@ def run(
         "p50_ms": stats["p50_ms"],
         "p99_ms": stats["p99_ms"],
         "requests_phase_s": round(stats["elapsed_s"], 2),
+        # Buyers served per second while the load ran (the server's side alone; the figure
+        # above also waits for the last webhook).
+        "buyers_per_s_while_loading": round(buyers / stats["elapsed_s"], 1) if stats["elapsed_s"] else None,
         "total_s": round(elapsed, 2),
         "out_of_stock_answers": stats["out_of_stock"],
         "oversold": oversold,

@@ -39,8 +39,11 @@ async def _run(current: Settings, poll: float) -> None:
     from passerelle.tasks import WORKER_HANDLERS
 
     state = AppState.from_settings(current)
+    state.settle_reads_first = True  # our write transactions are what the server's requests wait for
     build_fastapi(current, state=state)
-    runner = OutboxRunner(state, WORKER_HANDLERS, poll_seconds=poll, own_topics_only=True)
+    runner = OutboxRunner(
+        state, WORKER_HANDLERS, poll_seconds=poll, own_topics_only=True, mark_done_with_next_lease=True
+    )
     state.outbox_runner = runner  # what the handlers' commits wake: this runner
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -46,12 +46,13 @@ async def deliver_sandbox_webhook(state: AppState, payload: dict[str, Any]) -> N
 
 async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any]]) -> list[BaseException | None]:
     """Several deliveries at once (`outbox.Grouped`): each is authenticated as the route does.
-    The plain paid ones are settled together, reads first (payments/settlement.py); the
-    others are applied in one write transaction, so the group pays for one BEGIN, one
-    COMMIT (one fsync) and one session instead of one each. If that fails, it is rolled
-    back whole and every event is applied again alone: the failing one is refused and
-    logged on its own and the others go through. Exactly once either way: an event is
-    recorded by its id in the transaction that applies it."""
+    In `passerelle worker`, the plain paid ones are settled together, reads first
+    (payments/settlement.py); the others (all of them in the server) are applied in one
+    write transaction, so the group pays for one BEGIN, one COMMIT (one fsync) and one
+    session instead of one each. If that fails, it is rolled back whole and every event is
+    applied again alone: the failing one is refused and logged on its own and the others go
+    through. Exactly once either way: an event is recorded by its id in the transaction
+    that applies it."""
     if state.settings.public_url or len(payloads) == 1:
         return [await _outcome(deliver_sandbox_webhook(state, payload)) for payload in payloads]
     provider = _sandbox(state)
@@ -66,8 +67,9 @@ async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any
             )
         except DomainError as refused:
             outcomes[index] = RuntimeError(f"webhook refused: {refused.code}")
-    settled = await _settle_paid(state, provider, events, now)
-    events = {index: event for index, event in events.items() if index not in settled}
+    if state.settle_reads_first:
+        settled = await _settle_paid(state, provider, events, now)
+        events = {index: event for index, event in events.items() if index not in settled}
     if not events:
         return outcomes
     try:
