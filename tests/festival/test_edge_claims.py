@@ -91,6 +91,16 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
         server.stop()
 
 
+async def claim_through(other: EdgeServer, edge: Edge, key: str, *, buyer: int) -> httpx.Response:
+    """One claim through another edge in front of the same server, started for it."""
+    other.start()
+    try:
+        async with httpx.AsyncClient(base_url=other.url, timeout=15) as client:
+            return await edge.claim(client, key, buyer=buyer)
+    finally:
+        other.stop()
+
+
 async def remaining(edge: Edge) -> int:
     async with edge.client() as client:
         return int((await client.get(f"/api/v1/deals/{edge.deal_id}")).json()["remaining"])
@@ -145,24 +155,13 @@ async def test_given_no_gateway_token_then_the_edge_proxies_claims_to_the_server
     config = edge_config(edge.data_dir, edge.upstream, "", "edge-plain")
     assert not config.claims
     assert "passerelle_claims" not in config.render()
-    plain = EdgeServer(config)
-    plain.start()
-    try:
-        async with httpx.AsyncClient(base_url=plain.url, timeout=15) as client:
-            answer = await edge.claim(client, "through-the-proxy", buyer=3)
-    finally:
-        plain.stop()
+    answer = await claim_through(EdgeServer(config), edge, "through-the-proxy", buyer=3)
     assert (answer.status_code, answer.json()["code"]) == (409, "sold_out")
 
 
 async def test_given_a_full_queue_at_the_edge_then_it_answers_busy_with_the_buyers_place(edge: Edge) -> None:
     full = EdgeServer(edge_config(edge.data_dir, edge.upstream, GATEWAY, "edge-full", queue_limit=0))
-    full.start()
-    try:
-        async with httpx.AsyncClient(base_url=full.url, timeout=15) as client:
-            answer = await edge.claim(client, "into-a-full-queue", buyer=4)
-    finally:
-        full.stop()
+    answer = await claim_through(full, edge, "into-a-full-queue", buyer=4)
     assert (answer.status_code, answer.headers["retry-after"]) == (429, "1")
     assert answer.json() == {
         "code": "busy",
