@@ -83,11 +83,48 @@ async def test_given_a_waiting_writer_cancelled_then_the_lock_is_not_kept(tmp_pa
     await asyncio.sleep(0.1)
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
-    assert not lock.locked()
     holder.wait(timeout=5)
     await asyncio.sleep(0.2)  # our thread got the file lock when the holder left, then gave it back
+    assert not lock.locked()
     after = hold(path, 0)  # another process takes it at once
     assert after.wait(timeout=5) == 0
+    lock.close()
+
+
+PROBE = textwrap.dedent(
+    """
+    import fcntl, os, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        print("free")
+    except OSError:
+        print("taken")
+    """
+)
+
+
+def probe(path: Path) -> str:
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+async def test_given_a_cancelled_wait_then_the_next_writer_still_holds_the_file_lock_once_in(tmp_path: Path) -> None:
+    path = tmp_path / "db.write-lock"
+    lock = WriteLock(path)
+    holder = hold(path, 0.3)
+    abandoned = asyncio.create_task(lock.acquire())
+    await asyncio.sleep(0.1)
+    abandoned.cancel()
+    await asyncio.gather(abandoned, return_exceptions=True)
+    # The next writer of this process waits for the abandoned thread to return and give the
+    # file lock back; then it takes the file lock for itself and keeps it.
+    async with lock:
+        assert holder.wait(timeout=5) == 0
+        await asyncio.sleep(0.1)  # the abandoned thread's give-back would have run by now
+        assert probe(path) == "taken"
+    assert probe(path) == "free"
     lock.close()
 
 

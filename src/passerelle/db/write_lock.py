@@ -29,11 +29,7 @@ class WriteLock:
 
     async def acquire(self) -> bool:
         await self._local.acquire()
-        try:
-            await self._lock_file()
-        except BaseException:
-            self._local.release()
-            raise
+        await self._lock_file()  # gives the local lock back itself when it fails
         return True
 
     async def _lock_file(self) -> None:
@@ -45,12 +41,28 @@ class WriteLock:
             return
         except OSError:
             pass  # another process writes: wait for it off the event loop
-        waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.lockf, fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._local.release()
+            raise
         try:
+            waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.lockf, fd, fcntl.LOCK_EX)
             await asyncio.shield(waiting)
         except asyncio.CancelledError:
-            # The thread may still get the lock: give it back as soon as it does.
-            waiting.add_done_callback(lambda done: done.exception() is None and fcntl.lockf(fd, fcntl.LOCK_UN))
+            # The thread may still get the file lock. Until it has returned (and given the file
+            # lock back), this process's writers stay queued on the local lock: one let in
+            # meanwhile would share the file lock with that thread (POSIX locks belong to the
+            # process), and lose it when the thread unlocks.
+            def give_back(done: asyncio.Future[None]) -> None:
+                try:
+                    if not done.cancelled() and done.exception() is None:
+                        fcntl.lockf(fd, fcntl.LOCK_UN)
+                finally:
+                    self._local.release()
+
+            waiting.add_done_callback(give_back)
+            raise
+        except BaseException:
+            self._local.release()
             raise
 
     def release(self) -> None:
