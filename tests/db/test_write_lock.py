@@ -75,14 +75,20 @@ async def test_given_another_process_writing_then_the_lock_waits_without_blockin
     lock.close()
 
 
-async def test_given_a_waiting_writer_cancelled_then_the_lock_is_not_kept(tmp_path: Path) -> None:
-    path = tmp_path / "db.write-lock"
+async def abandoned_wait(path: Path) -> tuple[WriteLock, subprocess.Popen[str]]:
+    """A lock whose writer was cancelled while another process (returned) held the file lock."""
     lock = WriteLock(path)
     holder = hold(path, 0.3)
     waiting = asyncio.create_task(lock.acquire())
     await asyncio.sleep(0.1)
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
+    return lock, holder
+
+
+async def test_given_a_waiting_writer_cancelled_then_the_lock_is_not_kept(tmp_path: Path) -> None:
+    path = tmp_path / "db.write-lock"
+    lock, holder = await abandoned_wait(path)
     holder.wait(timeout=5)
     await asyncio.sleep(0.2)  # our thread got the file lock when the holder left, then gave it back
     assert not lock.locked()
@@ -112,12 +118,7 @@ def probe(path: Path) -> str:
 
 async def test_given_a_cancelled_wait_then_the_next_writer_still_holds_the_file_lock_once_in(tmp_path: Path) -> None:
     path = tmp_path / "db.write-lock"
-    lock = WriteLock(path)
-    holder = hold(path, 0.3)
-    abandoned = asyncio.create_task(lock.acquire())
-    await asyncio.sleep(0.1)
-    abandoned.cancel()
-    await asyncio.gather(abandoned, return_exceptions=True)
+    lock, holder = await abandoned_wait(path)
     # The next writer of this process waits for the abandoned thread to return and give the
     # file lock back; then it takes the file lock for itself and keeps it.
     async with lock:
