@@ -80,6 +80,7 @@ class _Plan:
     payment_id: int
     orders: list[Any] = field(default_factory=list)  # rows of SETTLED_COLUMNS, in id order
     held: dict[int, dict[int, int]] = field(default_factory=dict)  # order id -> SKU -> units
+    sales: dict[int, ledger.NewTransaction] = field(default_factory=dict)  # order id -> its sale
     in_festival: set[int] = field(default_factory=set)  # orders placed during a festival
 
 
@@ -136,7 +137,7 @@ async def settle_paid(
                     )
                 )
                 await stock.commit_reserved(session, plan.held[order.id])
-                sales.append(payment_outcomes.sale(order))
+                sales.append(plan.sales[order.id])
                 messages.append(outbox.Message(topic="orders.paid", payload={"order_id": order.id}))
                 if order.id in plan.in_festival:
                     await screen.count_paid_order(session, order=order, now=now)
@@ -188,15 +189,17 @@ async def _read(
             for row in await session.execute(_LINES_OF, {"order_ids": sorted(by_order)}):
                 lines[row.order_id].append((row.sku_id, row.quantity, row.attribution))
         festivals = await screen.festivals_at(session, [o.created_at for p in plans.values() for o in p.orders])
-        sales = [payment_outcomes.sale(o) for p in plans.values() for o in p.orders]
-        codes = sorted({p.account for sale in sales for p in sale.postings if p.amount != 0})
+        for plan in plans.values():
+            plan.sales = {order.id: payment_outcomes.sale(order) for order in plan.orders}
+        moved = [p for plan in plans.values() for sale in plan.sales.values() for p in sale.postings if p.amount]
+        codes = sorted({p.account for p in moved})
         accounts: dict[tuple[str, str], int] = {}
         if codes:
             accounts = {
                 (row.code, row.currency): row.id for row in await session.execute(_ACCOUNTS_OF, {"codes": codes})
             }
     for index, plan in list(plans.items()):
-        if not _plain_orders(plan.orders) or not _accounts_exist(plan.orders, accounts):
+        if not _plain_orders(plan.orders) or not _accounts_exist(plan.sales.values(), accounts):
             del plans[index]
             continue
         plan.held = {order.id: lifecycle.moving_quantities(lines[order.id]) for order in plan.orders}
@@ -220,12 +223,9 @@ def _plain_orders(orders: list[Any]) -> bool:
     )
 
 
-def _accounts_exist(orders: Iterable[Any], accounts: dict[tuple[str, str], int]) -> bool:
-    """Every account the orders' sales move exists (a merchant's first sale creates its own,
-    which `ledger.post` does)."""
+def _accounts_exist(sales: Iterable[ledger.NewTransaction], accounts: dict[tuple[str, str], int]) -> bool:
+    """Every account the sales move exists (a merchant's first sale creates its own, which
+    `ledger.post` does)."""
     return all(
-        (posting.account, order.currency) in accounts
-        for order in orders
-        for posting in payment_outcomes.sale(order).postings
-        if posting.amount != 0
+        (posting.account, sale.currency) in accounts for sale in sales for posting in sale.postings if posting.amount
     )
