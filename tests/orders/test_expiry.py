@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from passerelle.catalog.models import Sku
+from passerelle.infra import outbox
 from passerelle.infra.clock import FrozenClock
+from passerelle.infra.outbox import OutboxMessage
+from passerelle.orders import tasks as order_tasks
 from passerelle.orders.models import OrderEvent
 from passerelle.state import AppState
 from tests.commerce import add_to_cart, checkout, drain, make_buyers, pay, read_mails, sku_of
@@ -118,3 +122,28 @@ async def test_given_a_late_payment_and_one_of_its_skus_sold_out_then_none_of_it
     assert order["status"] == "cancelled"
     assert await _stock(state, still_there) == (2, 0, 0)
     assert await _stock(state, sold_out) == (0, 0, 1)
+
+
+@pytest.mark.both_backends
+async def test_given_holds_running_out_in_one_window_then_one_wake_up_expires_them_all(
+    client: httpx.AsyncClient, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout no longer queues a message of its own for its hold's end: one wake-up per
+    window of the outbox, whose sweep takes every due hold, batch after batch."""
+    monkeypatch.setattr(order_tasks, "SWEEP_BATCH", 2)  # five holds: three batches
+    skus, clock = await _setup(client, state, 1, 1, 1, 1, 1)
+    buyers = await make_buyers(state, len(skus))
+    for buyer, sku in zip(buyers, skus, strict=True):
+        await add_to_cart(client, buyer, sku)
+        assert (await checkout(client, buyer)).status_code == 201
+    async with state.db.read_sessions() as session:
+        wakes = (
+            await session.execute(select(OutboxMessage.available_at).where(OutboxMessage.topic == "orders.expire_due"))
+        ).scalars()
+        (wake,) = list(wakes)  # one for the five, at the end of their holds' window
+    hold_ends = clock.now() + timedelta(seconds=state.settings.reservation_ttl_seconds)
+    assert hold_ends <= wake <= hold_ends + outbox.WAKE_WINDOW
+
+    clock.advance(seconds=state.settings.reservation_ttl_seconds + outbox.WAKE_WINDOW.total_seconds())
+    await drain(state)
+    assert [await _stock(state, sku) for sku in skus] == [(1, 0, 0)] * len(skus)

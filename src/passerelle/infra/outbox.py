@@ -12,12 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, BindParameter, Integer, String, Table, Text, bindparam, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    BindParameter,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.expression import Executable
@@ -57,9 +72,10 @@ async def each_alone(items: list[Item], work: Callable[[Item], Awaitable[None]])
     return outcomes
 
 
-# A topic maps to one consumer, or to several: then the runner copies the message once per
-# consumer ("orders.paid#1"...) in the claiming transaction, so each is retried on its own and a
-# failing consumer never makes another run twice.
+# A topic maps to one consumer, or to several: then the message is copied once per consumer
+# ("orders.paid#1"...), so each is retried on its own and a failing consumer never makes
+# another run twice. The emitter writes the copies (`copy_when_emitted`); a message written
+# as one is copied by the runner, in the claiming transaction.
 Handlers = Mapping[str, Handler | Grouped | tuple[Handler | Grouped, ...]]
 FANOUT = "#"
 MAX_ATTEMPTS = 8
@@ -80,9 +96,32 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
+# Topics whose per-consumer copies are written by the emitter itself (`copy_when_emitted`):
+# topic -> how many consumers. Saves a row per message, and the runner's pass that would
+# read it, lease it, write the copies and mark it done.
+_COPIES: dict[str, int] = {}
+
+
+def copy_when_emitted(handlers: Handlers) -> None:
+    """From now on, a message of a topic with several consumers in `handlers` is written as
+    its copies ("orders.paid#0", "orders.paid#1"...) straight away. The process-wide table
+    of the application's consumers (passerelle/tasks.py); a message written without it (by
+    code that never loaded that table) is still fanned out by the runner that claims it."""
+    for topic, consumers in handlers.items():
+        if isinstance(consumers, tuple):
+            _COPIES[topic] = len(consumers)
+
+
+def _as_written(topic: str) -> list[str]:
+    copies = _COPIES.get(topic)
+    return [topic] if copies is None else [f"{topic}{FANOUT}{index}" for index in range(copies)]
+
+
 def emit(session: AsyncSession, *, topic: str, payload: dict[str, Any], at: datetime | None = None) -> None:
     """Queue a message; it becomes visible to the runner when `session` commits."""
-    session.add(OutboxMessage(topic=topic, payload=payload, available_at=at or utcnow()))
+    due = at or utcnow()
+    for written in _as_written(topic):
+        session.add(OutboxMessage(topic=written, payload=payload, available_at=due))
     # Read by the unit of work after commit to wake the in-process runner at once.
     session.info["outbox_emitted"] = True
 
@@ -109,11 +148,54 @@ async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
     await _INSERT_MESSAGES.run_many(
         session,
         [
-            {"topic": m.topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
+            {"topic": topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
             for m in messages
+            for topic in _as_written(m.topic)
         ],
     )
     session.info["outbox_emitted"] = True
+
+
+# A wake-up for a sweep (expire what is due...), written only when none is pending for its
+# time: INSERT ... SELECT ... WHERE NOT EXISTS, one statement either way.
+_INSERT_WAKE = Prepared(
+    insert(_MESSAGES).from_select(
+        ["topic", "payload", "created_at", "available_at", "attempts", "last_error"],
+        select(
+            bindparam("b_topic", type_=String()),
+            bindparam("b_payload", type_=JSON()),
+            bindparam("b_created_at", type_=UTCDateTime()),
+            bindparam("b_at", type_=UTCDateTime()),
+            literal(0),
+            literal(""),
+        ).where(
+            ~exists().where(
+                _MESSAGES.c.topic == bindparam("b_topic"),
+                _MESSAGES.c.available_at == bindparam("b_at"),
+                _MESSAGES.c.processed_at.is_(None),
+            )
+        ),
+    )
+)
+WAKE_WINDOW = timedelta(seconds=10)
+
+
+def window_end(at: datetime, every: timedelta = WAKE_WINDOW) -> datetime:
+    """The end of the `every`-long window (counted from the epoch) that holds `at`."""
+    step = every.total_seconds()
+    return datetime.fromtimestamp(math.ceil(at.timestamp() / step) * step, UTC)
+
+
+async def emit_wake(session: AsyncSession, *, topic: str, at: datetime, every: timedelta = WAKE_WINDOW) -> None:
+    """Make sure `topic`'s sweep runs by `at`, rounded up to the end of its `every`-long
+    window: one message per window however many callers ask (a checkout's hold, which
+    expires 15 minutes later, used to queue a message of its own; each then ran the whole
+    sweep again). The sweep must take everything due at its time, not one item."""
+    written = await _INSERT_WAKE.rowcount(
+        session, {"b_topic": topic, "b_payload": {}, "b_created_at": utcnow(), "b_at": window_end(at, every)}
+    )
+    if written:
+        session.info["outbox_emitted"] = True
 
 
 # The most ids one statement names; a longer list is taken in chunks.

@@ -352,7 +352,7 @@ async def place(
     orders = [
         plain_copy(Order, {"id": await _INSERT_ORDER.scalar(session, values), **values}) for values in order_values
     ]
-    lines, events, expiries = [], [], []
+    lines, events = [], []
     for order, merchant_quote in zip(orders, quote.merchants, strict=True):
         for request, sku, product, title, priced in merchant_quote.lines:
             lines.append(
@@ -385,10 +385,9 @@ async def place(
                 "at": now,
             }
         )
-        # Wake the expiry sweep when this hold runs out.
-        expiries.append(outbox.Message(topic="orders.expire_due", payload={"order_id": order.id}, at=expires_at))
     # One INSERT per table, whatever the number of merchants and lines.
     await _INSERT_LINES.run_many(session, lines)
     await _INSERT_EVENTS.run_many(session, events)
-    await outbox.emit_many(session, expiries)
+    # The expiry sweep runs when this hold runs out (within outbox.WAKE_WINDOW after it).
+    await outbox.emit_wake(session, topic="orders.expire_due", at=expires_at)
     return Placed(purchase=purchase, orders=orders)
