@@ -7,7 +7,6 @@ from passerelle.auctions import tasks as auction_tasks
 from passerelle.cart import tasks as cart_tasks
 from passerelle.connect import tasks as connect_tasks
 from passerelle.festival import tasks as festival_tasks
-from passerelle.infra import outbox
 from passerelle.infra.outbox import Grouped, Handlers
 from passerelle.logistics import tasks as logistics_tasks
 from passerelle.notifications import tasks as mail_tasks
@@ -42,9 +41,6 @@ HANDLERS: Handlers = {
     "connect.approve_due": connect_tasks.approve_due,
     "connect.monthly_payouts": connect_tasks.monthly_payouts,
 }
-
-# Whoever emits a message of a topic with several consumers writes its copies at once.
-outbox.copy_when_emitted(HANDLERS)
 
 # What needs the festival engine, which lives in the server process (one per journal): with
 # `PASSERELLE_OUTBOX_PROCESS=true` the server consumes these and `passerelle worker` the rest.

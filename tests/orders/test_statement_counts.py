@@ -32,7 +32,7 @@ CART_ADD_FIRST = 10  # the account's first add also creates its cart
 CART_ADD_AGAIN = 8
 CHECKOUT = 21  # two SKUs: one read, one conditional stock UPDATE and one order line each
 PAY = 6
-PAID_WEBHOOK = 24  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU, orders.paid as its two copies), then done
+PAID_WEBHOOK = 23  # outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done
 
 
 class StatementLog:
@@ -129,11 +129,10 @@ async def test_given_a_buyer_when_adding_checking_out_and_paying_then_each_step_
     assert len(webhook_sql) == PAID_WEBHOOK, "\n".join(webhook_sql)
 
 
-# The consumers of orders.paid for an order nobody referred: its two copies, written by the
-# emitter (poll, lease, the mail read, the creator-credit read, done), then the poll that
-# finds nothing left. With the runner writing the copies it was 14: a pass of its own (poll,
-# lease, the two copies, the original marked done) before these.
-PAID_CONSUMERS = 8
+# The consumers of orders.paid for an order nobody referred: the fan-out (poll, lease, the
+# two copies, one INSERT row each), then the copies (poll, lease, the mail read, the creator-credit read, done),
+# then the poll that finds nothing left.
+PAID_CONSUMERS = 14
 
 
 async def test_given_a_paid_order_then_its_mail_and_creator_consumers_cost_their_known_statements(
@@ -152,7 +151,7 @@ async def test_given_a_paid_order_then_its_mail_and_creator_consumers_cost_their
     runner = OutboxRunner(state, {"orders.paid": HANDLERS["orders.paid"]})
     with statement_log(state) as log:
         handled, consumers_sql = await log.count(_drain(runner))
-    assert handled == 2  # its two copies, written by `emit`
+    assert handled == 3  # the message, then its two copies
     assert len(read_mails(state)) == 2  # the buyer and the shop's staff member
     assert len(consumers_sql) == PAID_CONSUMERS, "\n".join(consumers_sql)
 

@@ -72,10 +72,9 @@ async def each_alone(items: list[Item], work: Callable[[Item], Awaitable[None]])
     return outcomes
 
 
-# A topic maps to one consumer, or to several: then the message is copied once per consumer
-# ("orders.paid#1"...), so each is retried on its own and a failing consumer never makes
-# another run twice. The emitter writes the copies (`copy_when_emitted`); a message written
-# as one is copied by the runner, in the claiming transaction.
+# A topic maps to one consumer, or to several: then the runner copies the message once per
+# consumer ("orders.paid#1"...) in the claiming transaction, so each is retried on its own and a
+# failing consumer never makes another run twice.
 Handlers = Mapping[str, Handler | Grouped | tuple[Handler | Grouped, ...]]
 FANOUT = "#"
 MAX_ATTEMPTS = 8
@@ -96,32 +95,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
 
 
-# Topics whose per-consumer copies are written by the emitter itself (`copy_when_emitted`):
-# topic -> how many consumers. Saves a row per message, and the runner's pass that would
-# read it, lease it, write the copies and mark it done.
-_COPIES: dict[str, int] = {}
-
-
-def copy_when_emitted(handlers: Handlers) -> None:
-    """From now on, a message of a topic with several consumers in `handlers` is written as
-    its copies ("orders.paid#0", "orders.paid#1"...) straight away. The process-wide table
-    of the application's consumers (passerelle/tasks.py); a message written without it (by
-    code that never loaded that table) is still fanned out by the runner that claims it."""
-    for topic, consumers in handlers.items():
-        if isinstance(consumers, tuple):
-            _COPIES[topic] = len(consumers)
-
-
-def _as_written(topic: str) -> list[str]:
-    copies = _COPIES.get(topic)
-    return [topic] if copies is None else [f"{topic}{FANOUT}{index}" for index in range(copies)]
-
-
 def emit(session: AsyncSession, *, topic: str, payload: dict[str, Any], at: datetime | None = None) -> None:
     """Queue a message; it becomes visible to the runner when `session` commits."""
-    due = at or utcnow()
-    for written in _as_written(topic):
-        session.add(OutboxMessage(topic=written, payload=payload, available_at=due))
+    session.add(OutboxMessage(topic=topic, payload=payload, available_at=at or utcnow()))
     # Read by the unit of work after commit to wake the in-process runner at once.
     session.info["outbox_emitted"] = True
 
@@ -148,9 +124,8 @@ async def emit_many(session: AsyncSession, messages: list[Message]) -> None:
     await _INSERT_MESSAGES.run_many(
         session,
         [
-            {"topic": topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
+            {"topic": m.topic, "payload": m.payload, "created_at": now, "available_at": m.at or now, "attempts": 0}
             for m in messages
-            for topic in _as_written(m.topic)
         ],
     )
     session.info["outbox_emitted"] = True
