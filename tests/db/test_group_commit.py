@@ -304,3 +304,77 @@ async def test_given_a_savepoint_statement_failing_on_sqlite3_then_the_member_ge
 
     assert len(seen) == 1 and "no such savepoint" in str(seen[0])
     assert await _count(state, "lost") == 0  # the group was rolled back whole
+
+
+def _background(topic: str, *, fail: bool = False) -> Any:
+    """Work for `Database.write_with_requests`: it writes, and leaves committing to it."""
+
+    async def work(session: AsyncSession) -> str:
+        await session.execute(insert(OutboxMessage.__table__), {"topic": topic, "payload": {}, "attempts": 0})
+        if fail:
+            raise Conflict("refused", "background work fails after writing")
+        return topic
+
+    return work
+
+
+async def test_given_background_writes_beside_requests_then_they_join_the_requests_commit(state: AppState) -> None:
+    """The outbox's leases and the server's webhook settlement ride the buying requests'
+    shared transaction: no BEGIN, COMMIT and fsync of their own; durable when answered;
+    undone alone when they fail."""
+    committer = _committer(state)
+    commits = _count_commits(state)
+
+    async def request(index: int) -> None:
+        await committer.run(_writer(f"request{index}"))
+
+    async def background(index: int, *, fail: bool = False) -> str:
+        topic = await state.db.write_with_requests(_background(f"background{index}", fail=fail))
+        assert await _count(state, topic) == 1  # durable once answered
+        return topic
+
+    outcomes = await asyncio.gather(
+        *(request(i) for i in range(8)),
+        background(0),
+        background(1, fail=True),
+        background(2),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[9], Conflict)
+    assert [await _count(state, f"background{i}") for i in range(3)] == [1, 0, 1]
+    assert [await _count(state, f"request{i}") for i in range(8)] == [1] * 8
+    assert committer.members == 11 and len(commits) == committer.commits < 11
+
+
+async def test_given_no_group_commit_then_background_writes_run_in_a_transaction_of_their_own(
+    state: AppState,
+) -> None:
+    state.db.group_commit = None
+    assert await state.db.write_with_requests(_background("alone")) == "alone"
+    with pytest.raises(Conflict):
+        await state.db.write_with_requests(_background("undone", fail=True))
+    assert (await _count(state, "alone"), await _count(state, "undone")) == (1, 0)
+
+
+async def test_given_a_member_that_joins_a_group_itself_then_it_fails_at_once_rather_than_wait_for_ever(
+    state: AppState,
+) -> None:
+    committer = _committer(state)
+    started: list[asyncio.Task[Any]] = []
+
+    async def nested(session: AsyncSession) -> None:
+        # A task the member starts may join once the member is over (it holds no slot then).
+        started.append(asyncio.get_running_loop().create_task(_after_member(committer)))
+        await committer.run(_writer("inner"))
+
+    with pytest.raises(RuntimeError, match="cannot join a group itself"):
+        await asyncio.wait_for(committer.run(nested), timeout=5)
+    assert await asyncio.wait_for(started[0], timeout=5) == "later"
+    assert await _count(state, "later") == 1
+
+
+async def _after_member(committer: GroupCommit) -> str:
+    await asyncio.sleep(0.05)
+    outcome, _ = await committer.run(_writer("later"))
+    return str(outcome)

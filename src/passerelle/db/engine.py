@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import event, make_url
@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from passerelle.db.group_commit import GroupCommit
+from passerelle.db.group_commit import GroupCommit, MemberSession
 from passerelle.db.sqlite_driver import in_transaction, inline_savepoints, one_hop_dbapi
 from passerelle.db.write_lock import WriteLock
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -130,6 +132,27 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    async def write_with_requests(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` in a write transaction, committed on success; an exception undoes it all.
+        With group commit on (the server on SQLite), as a member of the buying requests'
+        shared transaction (db/group_commit.py) rather than a transaction of its own: no
+        BEGIN and COMMIT on aiosqlite's thread, no fsync of its own, and no pause of the
+        requests while it holds the write lock. Returns once its writes are durable, as
+        `writing()` does. For background work made of prepared statements (db/prepared.py):
+        they run inline there, where the ORM would go through aiosqlite's thread."""
+        committer = self.group_commit
+        if committer is None:
+            async with self.writing() as session:
+                return await work(session)
+
+        async def member(session: MemberSession) -> T:
+            outcome = await work(session)
+            await session.commit()  # keeps its writes in the group's transaction
+            return outcome
+
+        outcome, _ = await committer.run(member)
+        return outcome
 
     async def dispose(self) -> None:
         await self.engine.dispose()

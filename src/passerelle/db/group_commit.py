@@ -26,6 +26,7 @@ orders/s on the bench machine (docs/performance.md, Checkout).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -38,6 +39,19 @@ from passerelle.db.sqlite_driver import inline_sqlite
 from passerelle.db.write_lock import WriteLock
 
 T = TypeVar("T")
+
+
+class _Running:
+    """A member's work while it runs (seen by the tasks it starts too, until it ends)."""
+
+    __slots__ = ("running",)
+
+    def __init__(self) -> None:
+        self.running = True
+
+
+# A member that asked to join a group itself would wait for the slot it holds, for ever.
+_MEMBER: contextvars.ContextVar[_Running | None] = contextvars.ContextVar("group_commit_member", default=None)
 
 # In a session's `info`: its writes are serialized with every other writer of this process
 # (a group commit member, or a request holding `Database.write_lock` throughout), and
@@ -75,7 +89,10 @@ class GroupCommit:
         `work` commits or rolls back that savepoint itself). Returns once the group's COMMIT
         is durable: `work`'s result and its (closed) session, whose `info` the caller reads.
         `work`'s exception is raised after the COMMIT too; a failed COMMIT raises in every
-        member."""
+        member. `work` must not join a group itself (it would wait for its own slot)."""
+        member = _MEMBER.get()
+        if member is not None and member.running:
+            raise RuntimeError("a group commit member cannot join a group itself")
         self._waiting += 1
         try:
             await self._slot.acquire()
@@ -91,11 +108,15 @@ class GroupCommit:
             group.members += 1
             self.members += 1
             session = MemberSession(group.connection)
+            running = _Running()
+            inside = _MEMBER.set(running)
             try:
                 outcome = await work(session)
             except BaseException as raised:  # answered after the COMMIT, like the others
                 failure = raised
             finally:
+                running.running = False
+                _MEMBER.reset(inside)
                 try:
                     await session.end()  # undoes what `work` did not commit
                 except BaseException:

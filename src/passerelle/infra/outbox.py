@@ -322,8 +322,12 @@ class OutboxRunner:
     async def _mark_done_later(self) -> None:
         """Mark done what the loop handled and left for the next lease, now."""
         if self._done_later:
-            async with self.state.db.writing() as session:
-                await _DONE.run(session, self._done_later, {"done_at": utcnow()})
+            done = self._done_later
+
+            async def mark(session: AsyncSession) -> None:
+                await _DONE.run(session, done, {"done_at": utcnow()})
+
+            await self.state.db.write_with_requests(mark)
             self._done_later = []
 
     async def run_once(self, *, mark_done_now: bool = True) -> int:
@@ -392,11 +396,14 @@ class OutboxRunner:
         several worker processes (a leased message is no longer due). A fan-out topic gets
         its per-consumer copies here, and is then done: the copies carry the work."""
         handled, self._done_later = self._done_later, []
+
+        async def lease(session: AsyncSession) -> set[int]:
+            if handled:
+                await _DONE.run(session, handled, {"done_at": utcnow()})
+            return await self._lease(session, due, now)
+
         try:
-            async with self.state.db.writing() as session:
-                if handled:
-                    await _DONE.run(session, handled, {"done_at": utcnow()})
-                claimed = await self._lease(session, due, now)
+            claimed = await self.state.db.write_with_requests(lease)
         except BaseException:
             self._done_later = handled + self._done_later  # not marked: next time
             raise

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.infra import outbox
 from passerelle.ledger import service as ledger
@@ -94,18 +95,36 @@ class Settled:
 
 
 async def settle_paid(
-    state: AppState, *, provider: PaymentProvider, events: dict[int, WebhookEvent], now: datetime
+    state: AppState,
+    *,
+    provider: PaymentProvider,
+    events: dict[int, WebhookEvent],
+    now: datetime,
+    read_first: bool = True,
 ) -> Settled:
     """Settle the plain paid events of `events` (authenticated, by index) in one write
-    transaction. Raises `Changed` (or the error that stopped it) with nothing written."""
+    transaction. Raises `Changed` (or the error that stopped it) with nothing written.
+
+    `read_first`: what the settlement needs is read before the write transaction, without
+    the write lock (`passerelle worker`: its write transactions are what the server's
+    requests wait for). Otherwise it is read inside it, as a member of the server's group
+    commit (`Database.write_with_requests`), where a read runs inline and a read session's
+    would cost a thread hop each."""
     # Imported here: the festival builds on orders and payments, not the other way round.
     from passerelle.festival import screen
 
-    plans, accounts = await _read(state, provider=provider, events=events)
-    if not plans:
-        return Settled({}, emitted=False)
+    plans: dict[int, _Plan] = {}
+    accounts: dict[tuple[str, str], int] = {}
+    if read_first:
+        plans, accounts = await _read(state, provider=provider, events=events)
+        if not plans:
+            return Settled({}, emitted=False)
     outcomes: dict[int, str] = {}
-    async with state.db.writing() as session:
+
+    async def write(session: AsyncSession) -> bool:
+        nonlocal plans, accounts
+        if not read_first:
+            plans, accounts = await _read_in(session, provider=provider, events=events)
         status_events: list[dict[str, object]] = []
         sales: list[ledger.NewTransaction] = []
         messages: list[outbox.Message] = []
@@ -146,7 +165,9 @@ async def settle_paid(
         await lifecycle.record_status_events(session, status_events)
         await ledger.post_many(session, sales, accounts=accounts)
         await outbox.emit_many(session, messages)
-        emitted = bool(session.info.pop("outbox_emitted", False))
+        return bool(session.info.pop("outbox_emitted", False))
+
+    emitted = await state.db.write_with_requests(write)
     return Settled(outcomes, emitted=emitted)
 
 
@@ -155,49 +176,52 @@ async def _read(
 ) -> tuple[dict[int, _Plan], dict[tuple[str, str], int]]:
     """The plans of the plain paid events among `events`, and the ledger accounts they post
     to, read without the write lock."""
+    if not any(event.kind == PAID for event in events.values()):
+        return {}, {}
+    async with state.db.read_sessions() as session:
+        return await _read_in(session, provider=provider, events=events)
+
+
+async def _read_in(
+    session: AsyncSession, *, provider: PaymentProvider, events: dict[int, WebhookEvent]
+) -> tuple[dict[int, _Plan], dict[tuple[str, str], int]]:
+    """`_read` on `session`."""
     from passerelle.festival import screen
 
     paid = {index: event for index, event in events.items() if event.kind == PAID}
     if not paid:
         return {}, {}
-    async with state.db.read_sessions() as session:
-        payments = {
-            row.public_id: row
-            for row in await session.execute(
-                _PAYMENTS_OF, {"public_ids": sorted({e.payment_public_id for e in paid.values()})}
-            )
-        }
-        plans: dict[int, _Plan] = {}
-        purchases: dict[int, int] = {}  # purchase id -> index of the event that settles it
-        for index, event in paid.items():
-            payment = payments.get(event.payment_public_id)
-            if (
-                payment is None
-                or not _plain_payment(payment, event, provider=provider)
-                or payment.purchase_id in purchases
-            ):
-                continue  # refused, a duplicate or a second event of a payment: apply_webhook decides
-            purchases[payment.purchase_id] = index
-            plans[index] = _Plan(event=event, payment_id=payment.id)
-        if not plans:
-            return {}, {}
-        for row in await session.execute(_ORDERS_OF, {"purchase_ids": sorted(purchases)}):
-            plans[purchases[row.purchase_id]].orders.append(row)
-        by_order = {order.id: plan for plan in plans.values() for order in plan.orders}
-        lines: dict[int, list[tuple[int, int, Any]]] = {order_id: [] for order_id in by_order}
-        if by_order:
-            for row in await session.execute(_LINES_OF, {"order_ids": sorted(by_order)}):
-                lines[row.order_id].append((row.sku_id, row.quantity, row.attribution))
-        festivals = await screen.festivals_at(session, [o.created_at for p in plans.values() for o in p.orders])
-        for plan in plans.values():
-            plan.sales = {order.id: payment_outcomes.sale(order) for order in plan.orders}
-        moved = [p for plan in plans.values() for sale in plan.sales.values() for p in sale.postings if p.amount]
-        codes = sorted({p.account for p in moved})
-        accounts: dict[tuple[str, str], int] = {}
-        if codes:
-            accounts = {
-                (row.code, row.currency): row.id for row in await session.execute(_ACCOUNTS_OF, {"codes": codes})
-            }
+    payments = {
+        row.public_id: row
+        for row in await session.execute(
+            _PAYMENTS_OF, {"public_ids": sorted({e.payment_public_id for e in paid.values()})}
+        )
+    }
+    plans: dict[int, _Plan] = {}
+    purchases: dict[int, int] = {}  # purchase id -> index of the event that settles it
+    for index, event in paid.items():
+        payment = payments.get(event.payment_public_id)
+        if payment is None or not _plain_payment(payment, event, provider=provider) or payment.purchase_id in purchases:
+            continue  # refused, a duplicate or a second event of a payment: apply_webhook decides
+        purchases[payment.purchase_id] = index
+        plans[index] = _Plan(event=event, payment_id=payment.id)
+    if not plans:
+        return {}, {}
+    for row in await session.execute(_ORDERS_OF, {"purchase_ids": sorted(purchases)}):
+        plans[purchases[row.purchase_id]].orders.append(row)
+    by_order = {order.id: plan for plan in plans.values() for order in plan.orders}
+    lines: dict[int, list[tuple[int, int, Any]]] = {order_id: [] for order_id in by_order}
+    if by_order:
+        for row in await session.execute(_LINES_OF, {"order_ids": sorted(by_order)}):
+            lines[row.order_id].append((row.sku_id, row.quantity, row.attribution))
+    festivals = await screen.festivals_at(session, [o.created_at for p in plans.values() for o in p.orders])
+    for plan in plans.values():
+        plan.sales = {order.id: payment_outcomes.sale(order) for order in plan.orders}
+    moved = [p for plan in plans.values() for sale in plan.sales.values() for p in sale.postings if p.amount]
+    codes = sorted({p.account for p in moved})
+    accounts: dict[tuple[str, str], int] = {}
+    if codes:
+        accounts = {(row.code, row.currency): row.id for row in await session.execute(_ACCOUNTS_OF, {"codes": codes})}
     for index, plan in list(plans.items()):
         if not _plain_orders(plan.orders) or not _accounts_exist(plan.sales.values(), accounts):
             del plans[index]

@@ -46,10 +46,11 @@ async def deliver_sandbox_webhook(state: AppState, payload: dict[str, Any]) -> N
 
 async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any]]) -> list[BaseException | None]:
     """Several deliveries at once (`outbox.Grouped`): each is authenticated as the route does.
-    In `passerelle worker`, the plain paid ones are settled together, reads first
-    (payments/settlement.py); the others (all of them in the server) are applied in one
-    write transaction, so the group pays for one BEGIN, one COMMIT (one fsync) and one
-    session instead of one each. If that fails, it is rolled back whole and every event is
+    The plain paid ones are settled together (payments/settlement.py): in `passerelle
+    worker` reads first, in the server with group commit as a member of the requests'
+    shared transaction. The others (all of them on PostgreSQL) are applied in one write
+    transaction, so the group pays for one BEGIN, one COMMIT (one fsync) and one session
+    instead of one each. If that fails, it is rolled back whole and every event is
     applied again alone: the failing one is refused and logged on its own and the others go
     through. Exactly once either way: an event is recorded by its id in the transaction
     that applies it."""
@@ -67,7 +68,7 @@ async def deliver_sandbox_webhooks(state: AppState, payloads: list[dict[str, Any
             )
         except DomainError as refused:
             outcomes[index] = RuntimeError(f"webhook refused: {refused.code}")
-    if state.settle_reads_first:
+    if state.settle_reads_first or state.db.group_commit is not None:
         settled = await _settle_paid(state, provider, events, now)
         events = {index: event for index, event in events.items() if index not in settled}
     if not events:
@@ -91,7 +92,9 @@ async def _settle_paid(
     """The indexes of the events `settlement.settle_paid` settled; none when it gave up
     (nothing written: they are applied the general way)."""
     try:
-        settled = await settlement.settle_paid(state, provider=provider, events=events, now=now)
+        settled = await settlement.settle_paid(
+            state, provider=provider, events=events, now=now, read_first=state.settle_reads_first
+        )
     except (settlement.Changed, DomainError, IntegrityError):
         return set()  # a guard failed: what was read changed meanwhile
     except Exception:  # noqa: BLE001 - the general way applies them, and says why if it fails too
