@@ -164,8 +164,9 @@ async def _what_happened(state: AppState, answers: list[Any]) -> list[Any]:
 
 
 @pytest.mark.both_backends
+@pytest.mark.parametrize("read_first", [True, False], ids=["read first (worker)", "read inside (server)"])
 async def test_given_paid_events_settled_as_a_group_then_they_write_what_applying_each_alone_writes(
-    client: httpx.AsyncClient, state: AppState
+    client: httpx.AsyncClient, state: AppState, read_first: bool
 ) -> None:
     a1, a2, b1 = await _shops(client, state)
     await _festival_now(state)  # so that each sale is counted on the big screen too
@@ -175,7 +176,11 @@ async def test_given_paid_events_settled_as_a_group_then_they_write_what_applyin
 
     stock, screen = await _stock(state), await _screen(state)
     settled = await settlement.settle_paid(
-        state, provider=provider, events=await _authenticated(state, grouped, "evt_g"), now=state.clock.now()
+        state,
+        provider=provider,
+        events=await _authenticated(state, grouped, "evt_g"),
+        now=state.clock.now(),
+        read_first=read_first,
     )
     assert settled.outcomes == {0: "applied", 1: "applied", 2: "applied"} and settled.emitted
     grouped_stock, grouped_screen = _delta(stock, await _stock(state)), _delta(screen, await _screen(state))
@@ -191,7 +196,11 @@ async def test_given_paid_events_settled_as_a_group_then_they_write_what_applyin
     assert await _what_happened(state, grouped) == await _what_happened(state, alone)
 
     again = await settlement.settle_paid(
-        state, provider=provider, events=await _authenticated(state, grouped, "evt_g"), now=state.clock.now()
+        state,
+        provider=provider,
+        events=await _authenticated(state, grouped, "evt_g"),
+        now=state.clock.now(),
+        read_first=read_first,
     )
     assert again.outcomes == {}  # paid already: left to apply_webhook, which answers "duplicate"
     async with state.db.read_sessions() as session:
