@@ -21,6 +21,11 @@ answers then cost more than the fsyncs saved. Once the statements ran on sqlite3
 (db/prepared.py) and a request cost ~3-5 ms, the event loop spent a quarter of its time
 waiting on each request's fsync with the write lock held; grouped, 52-55 -> 70-79 paid
 orders/s on the bench machine (docs/performance.md, Checkout).
+
+Background work of the server joins the groups too (`Database.write_with_requests`: the
+outbox's leases, the paid webhooks' settlement): in a transaction of its own it held the
+write lock through a BEGIN, a COMMIT and an fsync while the requests waited (+22 % paid
+orders/s once it joined, session 13).
 """
 
 from __future__ import annotations
