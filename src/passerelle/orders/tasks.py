@@ -10,8 +10,8 @@ SWEEP_BATCH = 500
 
 
 async def expire_due_orders(state: Any, payload: dict[str, Any]) -> None:
-    """One wake-up stands for every hold that ran out in its window (outbox.emit_wake), at
-    a thousand checkouts a second ten thousand: swept in batches, one short write
+    """One wake-up stands for every hold that ran out in its window (outbox.emit_wake): ten
+    thousand of them at a thousand checkouts a second. Swept in batches, one short write
     transaction each, until a batch finds nothing left to expire."""
     while True:
         async with state.db.writing() as session:
