@@ -174,14 +174,14 @@ async def test_given_paid_events_settled_as_a_group_then_they_write_what_applyin
     grouped, alone = await _placed(client, state, baskets), await _placed(client, state, baskets)
     provider = _sandbox(state)
 
+    async def settle_grouped() -> settlement.Settled:
+        events = await _authenticated(state, grouped, "evt_g")
+        return await settlement.settle_paid(
+            state, provider=provider, events=events, now=state.clock.now(), read_first=read_first
+        )
+
     stock, screen = await _stock(state), await _screen(state)
-    settled = await settlement.settle_paid(
-        state,
-        provider=provider,
-        events=await _authenticated(state, grouped, "evt_g"),
-        now=state.clock.now(),
-        read_first=read_first,
-    )
+    settled = await settle_grouped()
     assert settled.outcomes == {0: "applied", 1: "applied", 2: "applied"} and settled.emitted
     grouped_stock, grouped_screen = _delta(stock, await _stock(state)), _delta(screen, await _screen(state))
 
@@ -195,13 +195,7 @@ async def test_given_paid_events_settled_as_a_group_then_they_write_what_applyin
     assert grouped_screen == _delta(screen, await _screen(state)) and grouped_screen
     assert await _what_happened(state, grouped) == await _what_happened(state, alone)
 
-    again = await settlement.settle_paid(
-        state,
-        provider=provider,
-        events=await _authenticated(state, grouped, "evt_g"),
-        now=state.clock.now(),
-        read_first=read_first,
-    )
+    again = await settle_grouped()
     assert again.outcomes == {}  # paid already: left to apply_webhook, which answers "duplicate"
     async with state.db.read_sessions() as session:
         totals = (

@@ -403,7 +403,7 @@ class OutboxRunner:
             return await self._lease(session, due, now)
 
         try:
-            claimed = await self.state.db.write_with_requests(lease)
+            claimed: set[int] = await self.state.db.write_with_requests(lease)
         except BaseException:
             self._done_later = handled + self._done_later  # not marked: next time
             raise
