@@ -5,28 +5,74 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 
 import pytest
 
-from passerelle.infra.outbox_wake import WakeListener, WakeSender
+from passerelle.infra.outbox_wake import RESCAN_SECONDS, SLOTS, WakeListener, WakeSender
 
 
-async def test_given_a_listening_worker_when_the_server_nudges_then_it_wakes_and_a_second_worker_polls() -> None:
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not nudged within 5 s")
+
+
+async def test_given_two_listening_workers_when_the_server_nudges_then_both_wake() -> None:
     database = f"sqlite+aiosqlite:////tmp/{secrets.token_hex(8)}.db"
-    nudged = asyncio.Event()
-    first = WakeListener(database, nudged.set)
-    second = WakeListener(database, nudged.set)
+    woken: list[str] = []
+    first = WakeListener(database, lambda: woken.append("first"))
+    second = WakeListener(database, lambda: woken.append("second"))
     sender = WakeSender(database)
     try:
-        assert first.listening and not second.listening
+        assert (first.slot, second.slot) == (0, 1)
         for _ in range(3):
             sender.send()
-        await asyncio.wait_for(nudged.wait(), timeout=5)
+        await _until(lambda: {"first", "second"} <= set(woken))
     finally:
         first.close()
         second.close()
     sender.send()  # nobody listens any more: dropped, never raised
     sender.close()
+
+
+async def test_given_every_slot_taken_then_one_more_worker_polls() -> None:
+    database = f"sqlite+aiosqlite:////tmp/{secrets.token_hex(8)}.db"
+    listeners = [WakeListener(database, lambda: None) for _ in range(SLOTS + 1)]
+    try:
+        assert [listener.slot for listener in listeners] == [*range(SLOTS), None]
+        assert not listeners[-1].listening
+    finally:
+        for listener in listeners:
+            listener.close()
+
+
+async def test_given_a_worker_started_after_the_first_nudge_then_it_is_nudged_from_the_next_scan() -> None:
+    database = f"sqlite+aiosqlite:////tmp/{secrets.token_hex(8)}.db"
+    clock = [100.0]
+    woken: list[str] = []
+    first = WakeListener(database, lambda: woken.append("first"))
+    sender = WakeSender(database)
+    sender.monotonic = lambda: clock[0]
+    late: WakeListener | None = None
+    try:
+        sender.send()  # finds the first worker only
+        await _until(lambda: "first" in woken)
+        late = WakeListener(database, lambda: woken.append("late"))
+        clock[0] += RESCAN_SECONDS / 2
+        sender.send()  # between scans: only the workers known
+        await asyncio.sleep(0.05)
+        assert "late" not in woken
+        clock[0] += RESCAN_SECONDS
+        sender.send()
+        await _until(lambda: "late" in woken)
+    finally:
+        first.close()
+        if late is not None:
+            late.close()
+        sender.close()
 
 
 def test_given_no_worker_listening_then_the_server_says_so_once_a_minute(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,7 +4,7 @@ keeps to the requests and the machine's second core does this work. Run the serv
 PASSERELLE_OUTBOX_PROCESS=true: it then keeps only the topics that need its festival engine.
 Several workers may run side by side (each message is leased to one of them); their write
 transactions and the server's queue for SQLite's one writer in turn (db/write_lock.py).
-The server nudges a worker after each commit that queued messages (infra/outbox_wake.py);
+The server nudges the workers after each commit that queued messages (infra/outbox_wake.py);
 the poll is for messages due later and for those other commands queue."""
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ async def _run(current: Settings, poll: float) -> None:
         loop.add_signal_handler(signum, stop.set)
     nudges = WakeListener(current.resolved_database_url, runner.wake)
     runner.start()
-    woken = "woken by the server" if nudges.listening else "another worker is woken by the server"
+    woken = f"woken by the server, slot {nudges.slot}" if nudges.listening else "every wake-up slot is taken: polling"
     typer.echo(f"worker: consuming the outbox of {current.resolved_database_url} ({woken}, poll {poll}s)", err=True)
     try:
         await stop.wait()

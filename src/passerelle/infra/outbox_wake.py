@@ -10,8 +10,10 @@ the datagram is dropped and the poll (kept for messages due later, and for messa
 processes queue) catches up. A server whose nudges find no worker says so in its log, once a
 minute: the paid-order work waits until one runs.
 
-Several workers: the first binds the name and is woken; the others poll. Any local process
-may send a nudge; all it can do is make the worker look at the outbox once more.
+Several workers: each binds the first free of `SLOTS` names and each is nudged (one
+datagram per listening worker; the server looks for newcomers at most once a second). A
+worker beyond `SLOTS` only polls. Any local process may send a nudge; all it can do is make
+a worker look at the outbox once more.
 """
 
 from __future__ import annotations
@@ -27,39 +29,59 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 
-def address(database_url: str) -> bytes:
-    """The abstract socket name the worker of this database listens on."""
+def address(database_url: str, slot: int = 0) -> bytes:
+    """The abstract socket name a worker of this database listens on, in `slot`."""
     digest = hashlib.sha256(database_url.encode()).hexdigest()[:32]
-    return b"\0passerelle-outbox-" + digest.encode()
+    return b"\0passerelle-outbox-" + digest.encode() + (f"-{slot}".encode() if slot else b"")
 
 
+# How many workers of one database can be nudged; more poll.
+SLOTS = 8
+# How often, at most, the server looks for workers that started since (the rest of the time
+# it nudges only those it knows).
+RESCAN_SECONDS = 1.0
 # How often, at most, the server says that no worker listens.
 WARN_EVERY_SECONDS = 60.0
 
 
 class WakeSender:
-    """The server's side: one non-blocking datagram per `send()`. When no worker listens,
-    it says so in the log (at most once a minute): the messages wait for a worker."""
+    """The server's side: one non-blocking datagram per listening worker and `send()`. When
+    no worker listens, it says so in the log (at most once a minute): the messages wait for
+    a worker."""
 
     def __init__(self, database_url: str) -> None:
-        self._address = address(database_url)
+        self._addresses = [address(database_url, slot) for slot in range(SLOTS)]
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.setblocking(False)
+        self.monotonic: Callable[[], float] = time.monotonic
+        self._listening: list[bytes] = []
+        self._scanned_at: float | None = None
         self._warned_at: float | None = None
 
     def send(self) -> None:
+        now = self.monotonic()
+        if self._scanned_at is None or now - self._scanned_at >= RESCAN_SECONDS:
+            self._scanned_at = now
+            candidates = self._addresses  # every slot: workers may have started since
+        else:
+            candidates = self._listening
+        self._listening = [name for name in candidates if self._nudge(name)]
+        if not self._listening and (self._warned_at is None or now - self._warned_at >= WARN_EVERY_SECONDS):
+            self._warned_at = now
+            log.warning(
+                "outbox messages are queued but no `passerelle worker` listens: with "
+                "PASSERELLE_OUTBOX_PROCESS=true, paid orders' webhooks, mails and commissions wait for one"
+            )
+
+    def _nudge(self, name: bytes) -> bool:
+        """False when nobody listens on `name`."""
         try:
-            self._socket.sendto(b"", self._address)
+            self._socket.sendto(b"", name)
         except ConnectionRefusedError:
-            now = time.monotonic()
-            if self._warned_at is None or now - self._warned_at >= WARN_EVERY_SECONDS:
-                self._warned_at = now
-                log.warning(
-                    "outbox messages are queued but no `passerelle worker` listens: with "
-                    "PASSERELLE_OUTBOX_PROCESS=true, paid orders' webhooks, mails and commissions wait for one"
-                )
+            return False
         except OSError:
-            pass  # plenty of nudges queued already: dropped, the worker is busy anyway
+            pass  # plenty of nudges queued already: dropped, that worker is busy anyway
+        return True
 
     def close(self) -> None:
         self._socket.close()
@@ -70,13 +92,19 @@ class WakeListener:
 
     def __init__(self, database_url: str, on_wake: Callable[[], None]) -> None:
         self._on_wake = on_wake
-        self._socket: socket.socket | None = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        try:
-            self._socket.bind(address(database_url))
-        except OSError:  # another worker listens already: this one polls
-            self._socket.close()
-            self._socket = None
-            return
+        self._socket: socket.socket | None = None
+        self.slot: int | None = None
+        for slot in range(SLOTS):
+            candidate = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            try:
+                candidate.bind(address(database_url, slot))
+            except OSError:  # another worker holds this slot
+                candidate.close()
+                continue
+            self._socket, self.slot = candidate, slot
+            break
+        if self._socket is None:
+            return  # every slot is taken: this worker polls
         self._socket.setblocking(False)
         asyncio.get_running_loop().add_reader(self._socket.fileno(), self._drain)
 
