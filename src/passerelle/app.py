@@ -39,6 +39,7 @@ from passerelle.festival.presale_api import router as presale_api
 from passerelle.festival.startup import start_engine
 from passerelle.i18n.api import router as reference_api
 from passerelle.infra.outbox import OutboxRunner
+from passerelle.infra.outbox_routes import api_router as outbox_api
 from passerelle.infra.outbox_wake import WakeSender
 from passerelle.live.api import router as live_api
 from passerelle.live.captions import start_captions, stop_captions
@@ -145,6 +146,7 @@ def build_fastapi(settings: Settings | None = None, *, state: AppState | None = 
         assistant_conversations_api,
         live_commerce_api,
         connect_api,
+        outbox_api,
     ):
         app.include_router(router, prefix=API_PREFIX)
     if settings.captions:  # caption routes exist where engines load; elsewhere a 404, never a 5xx

@@ -11,22 +11,14 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from passerelle.accounts.models import Role, User
 from passerelle.connect.models import Creator, Link, Payout, PayoutRun
 from passerelle.connect.service import commissions, fraud, payouts, review
 from passerelle.deps import Session, State, UnitOfWorkRoute
-from passerelle.errors import Forbidden, Invalid
+from passerelle.errors import Invalid
 from passerelle.money import Money
 from passerelle.web.context import Page, PageContext, form_text, page_guard, path_id
 
 router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute, dependencies=[Depends(page_guard)])
-
-
-def require_operator(page: Page) -> User:
-    user = page.require_user()
-    if user.role != Role.operator:
-        raise Forbidden("Operators only")
-    return user
 
 
 def _see_other(url: str) -> RedirectResponse:
@@ -35,7 +27,7 @@ def _see_other(url: str) -> RedirectResponse:
 
 @router.get("/operator/payouts")
 async def payouts_page(page: PageContext, session: Session, state: State) -> Response:
-    require_operator(page)
+    page.require_operator()
     lang = page.locale.language
     rows: list[dict[str, Any]] = []
     for batch, count, total in await payouts.batches(session):
@@ -70,7 +62,7 @@ async def payouts_page(page: PageContext, session: Session, state: State) -> Res
 @router.post("/operator/payouts")
 async def run_batch(page: PageContext, session: Session, state: State) -> Response:
     """A batch now, by hand (the monthly one runs by itself): who is owed the threshold is paid."""
-    require_operator(page)
+    page.require_operator()
     form = await page.form()
     currency = form_text(form, "currency", max_length=3).upper()
     if len(currency) != 3 or not currency.isalpha():
@@ -83,7 +75,7 @@ async def run_batch(page: PageContext, session: Session, state: State) -> Respon
 
 @router.get("/operator/payouts/{batch_ref}/sepa.xml")
 async def batch_sepa(batch_ref: str, page: PageContext, session: Session, state: State) -> Response:
-    require_operator(page)
+    page.require_operator()
     batch_id = path_id(batch_ref, "payout batch")
     xml = await payouts.batch_sepa_file(session, batch_id=batch_id, settings=state.settings, now=state.clock.now())
     disposition = f"attachment; filename=payouts-{batch_id}.xml"
@@ -92,7 +84,7 @@ async def batch_sepa(batch_ref: str, page: PageContext, session: Session, state:
 
 @router.get("/operator/payouts/{batch_ref}/payouts.csv")
 async def batch_csv(batch_ref: str, page: PageContext, session: Session) -> Response:
-    require_operator(page)
+    page.require_operator()
     batch_id = path_id(batch_ref, "payout batch")
     body = payouts.csv_export(await payouts.payouts_of(session, batch_id=batch_id))
     disposition = f"attachment; filename=payouts-{batch_id}.csv"
@@ -101,7 +93,7 @@ async def batch_csv(batch_ref: str, page: PageContext, session: Session) -> Resp
 
 @router.get("/operator/connect/review")
 async def review_page(page: PageContext, session: Session) -> Response:
-    require_operator(page)
+    page.require_operator()
     flags = await fraud.open_flags(session, limit=200)
     handles = dict(
         (
@@ -131,7 +123,7 @@ async def _answer(page: Page, *, row_id: str, done: str) -> Response:
 
 @router.post("/operator/connect/flags/{flag_ref}/{action}")
 async def review_flag(flag_ref: str, action: str, page: PageContext, session: Session, state: State) -> Response:
-    require_operator(page)
+    page.require_operator()
     if action not in ("clear", "confirm"):
         raise Invalid("invalid_decision", "Release the hold or confirm the fraud", field="action")
     flag_id = path_id(flag_ref, "flag")
@@ -143,7 +135,7 @@ async def review_flag(flag_ref: str, action: str, page: PageContext, session: Se
 async def review_commission(
     commission_ref: str, action: str, page: PageContext, session: Session, state: State
 ) -> Response:
-    require_operator(page)
+    page.require_operator()
     commission_id = path_id(commission_ref, "commission")
     if action == "release":
         if not await commissions.release(session, commission_id=commission_id, now=state.clock.now()):

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from passerelle.accounts.models import Role, User
 from passerelle.catalog.columns import product_title
 from passerelle.catalog.models import Product, Sku
 from passerelle.connect.features import CATEGORIES, category_labels
@@ -20,7 +19,7 @@ from passerelle.connect.operator_pages import router as operator_router
 from passerelle.connect.service import campaigns, creators, fraud, links, payouts, samples, stats
 from passerelle.connect.service.ledger import balances
 from passerelle.deps import Session, State, UnitOfWorkRoute
-from passerelle.errors import DomainError, Forbidden, NotFound
+from passerelle.errors import DomainError, NotFound
 from passerelle.live.models import LiveRoom
 from passerelle.merchants import service as merchants
 from passerelle.merchants.models import Merchant
@@ -221,16 +220,9 @@ async def ask_payout(page: PageContext, session: Session, state: State) -> Respo
     return _see_other("/connect?notice=payout")
 
 
-def _require_operator(page: Page) -> User:
-    user = page.require_user()
-    if user.role != Role.operator:
-        raise Forbidden("Operators only")
-    return user
-
-
 @router.get("/operator/creators")
 async def operator_page(page: PageContext, session: Session) -> Response:
-    _require_operator(page)
+    page.require_operator()
     return page.render(
         "connect/operator.html",
         pending=await creators.pending(session),
@@ -244,7 +236,7 @@ async def operator_page(page: PageContext, session: Session) -> Response:
 
 @router.post("/operator/creators/review")
 async def operator_review(page: PageContext, session: Session) -> Response:
-    _require_operator(page)
+    page.require_operator()
     form = await page.form()
     ids = [path_id(v, "creator") for v in form_list(form, "creator_ids", max_items=1000, max_length=18)]
     decision = form_text(form, "decision", max_length=10)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     JSON,
     BindParameter,
+    Index,
     Integer,
     String,
     Table,
@@ -31,6 +32,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,6 +86,16 @@ LEASE = timedelta(minutes=2)
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
+    # Only the messages given up are indexed (the operators' console lists them): the hot
+    # path's inserts leave this index alone.
+    __table_args__ = (
+        Index(
+            "ix_outbox_messages_gave_up",
+            "gave_up_at",
+            sqlite_where=text("gave_up_at IS NOT NULL"),
+            postgresql_where=text("gave_up_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     topic: Mapped[str] = mapped_column(String(64), index=True)
@@ -93,6 +105,9 @@ class OutboxMessage(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # Set with processed_at when the last attempt failed: kept for the operators' console,
+    # which can queue it again (infra/outbox_console.py).
+    gave_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 def emit(session: AsyncSession, *, topic: str, payload: dict[str, Any], at: datetime | None = None) -> None:
@@ -471,5 +486,8 @@ class OutboxRunner:
             message.last_error = error[:2000]
             if message.attempts < MAX_ATTEMPTS:
                 message.available_at = utcnow() + timedelta(seconds=2**message.attempts)
-            else:
-                message.processed_at = utcnow()  # given up: kept with its last error
+            else:  # given up: kept with its last error, for the operators' console
+                message.processed_at = message.gave_up_at = utcnow()
+                log.error(
+                    "outbox gave message %s (%s) up after %s attempts", message_id, message.topic, message.attempts
+                )

@@ -6,9 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse, Response
 
-from passerelle.accounts.models import Role, User
 from passerelle.deps import Session, UnitOfWorkRoute
-from passerelle.errors import DomainError, Forbidden
+from passerelle.errors import DomainError
 from passerelle.i18n.countries import country_names
 from passerelle.merchants import service
 from passerelle.merchants.models import Merchant, MerchantKind, MerchantStatus
@@ -108,13 +107,6 @@ async def apply(page: PageContext, session: Session) -> Response:
     return _see_other(f"/console/m/{merchant.id}?applied=1")
 
 
-def _require_operator(page: Page) -> User:
-    user = page.require_user()
-    if user.role != Role.operator:
-        raise Forbidden("Operators only")
-    return user
-
-
 async def _review_page(page: Page, session: Session, *, error: str = "", status: int = 200) -> Response:
     pending, pending_total = await service.list_by_status(session, status=MerchantStatus.pending, limit=100)
     approved, _ = await service.list_by_status(session, status=MerchantStatus.approved, limit=DECISIONS_SHOWN)
@@ -137,13 +129,13 @@ async def _review_page(page: Page, session: Session, *, error: str = "", status:
 
 @router.get("/operator/merchants")
 async def review_queue(page: PageContext, session: Session) -> Response:
-    _require_operator(page)
+    page.require_operator()
     return await _review_page(page, session)
 
 
 @router.post("/operator/merchants/{merchant_ref}/review")
 async def review(merchant_ref: str, page: PageContext, session: Session) -> Response:
-    operator = _require_operator(page)
+    operator = page.require_operator()
     merchant_id = path_id(merchant_ref, "merchant")
     form = await page.form()
     decision = form_text(form, "decision", max_length=10)

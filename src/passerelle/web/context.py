@@ -32,7 +32,7 @@ from passerelle.deps import (
     csrf_token,
 )
 from passerelle.deps import Locale as ViewerLocale
-from passerelle.errors import DomainError, NotFound, Unauthorized
+from passerelle.errors import DomainError, Forbidden, NotFound, Unauthorized
 from passerelle.i18n.languages import LANGUAGE_NAMES, negotiate, ui_language
 from passerelle.i18n.messages import translations
 from passerelle.web.templating import render_template
@@ -138,6 +138,12 @@ class Page:
         if self.user is None:
             raise Unauthorized()
         return self.user
+
+    def require_operator(self) -> User:
+        user = self.require_user()
+        if user.role != Role.operator:
+            raise Forbidden("Operators only")
+        return user
 
     async def form(self) -> FormData:
         return await self.request.form()

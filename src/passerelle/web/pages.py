@@ -38,6 +38,7 @@ def install(app: FastAPI) -> None:
     from passerelle.connect.pages import router as connect_pages
     from passerelle.festival.pages import router as festival_pages
     from passerelle.festival.pay_pages import router as festival_pay_pages
+    from passerelle.infra.outbox_routes import page_router as outbox_pages
     from passerelle.live.commerce_pages import router as live_commerce_pages
     from passerelle.live.pages import router as live_pages
     from passerelle.logistics.pages import buyer_router as logistics_pages
@@ -71,6 +72,7 @@ def install(app: FastAPI) -> None:
         trace_console_pages,
         assistant_pages,
         connect_pages,
+        outbox_pages,
     ):
         app.include_router(router)
 
