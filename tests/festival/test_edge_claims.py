@@ -159,6 +159,36 @@ async def test_given_no_gateway_token_then_the_edge_proxies_claims_to_the_server
     assert (answer.status_code, answer.json()["code"]) == (409, "sold_out")
 
 
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while chunk := await reader.read(65536):
+            writer.write(chunk)
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+async def test_given_an_ipv6_upstream_then_the_edge_batches_claims_to_it(edge: Edge) -> None:
+    """`--upstream [::1]:port`: nginx's upstream and the Lua batcher's own socket both reach it
+    (the server listens on IPv4 here: a relay on ::1 stands in for an IPv6 one)."""
+    server_host, _, server_port = edge.upstream.rpartition(":")
+
+    async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(server_host, int(server_port))
+        await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+
+    relays = await asyncio.start_server(relay, "::1", 0)
+    relay_port = relays.sockets[0].getsockname()[1]
+    try:
+        config = edge_config(edge.data_dir, f"[::1]:{relay_port}", GATEWAY, "edge-ipv6")
+        assert f"server [::1]:{relay_port};" in config.render()
+        answer = await claim_through(EdgeServer(config), edge, "through-ipv6", buyer=5)
+    finally:
+        relays.close()
+    assert answer.status_code in (201, 409), answer.text
+    assert answer.json().get("code", "reserved") in ("sold_out", "reserved")  # the server's answer
+
+
 async def test_given_a_full_queue_at_the_edge_then_it_answers_busy_with_the_buyers_place(edge: Edge) -> None:
     full = EdgeServer(edge_config(edge.data_dir, edge.upstream, GATEWAY, "edge-full", queue_limit=0))
     answer = await claim_through(full, edge, "into-a-full-queue", buyer=4)
