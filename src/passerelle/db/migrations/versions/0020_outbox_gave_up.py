@@ -29,6 +29,13 @@ def upgrade() -> None:
             sqlite_where=sa.text(_GAVE_UP),
             postgresql_where=sa.text(_GAVE_UP),
         )
+    # Messages given up before this column: processed after their eighth attempt with an
+    # error kept (one that succeeded at the eighth try looks the same; queuing it again from
+    # the console is harmless, the handlers being idempotent).
+    op.execute(
+        "UPDATE outbox_messages SET gave_up_at = processed_at"
+        " WHERE processed_at IS NOT NULL AND attempts >= 8 AND last_error != ''"
+    )
 
 
 def downgrade() -> None:
