@@ -44,7 +44,7 @@ class GivenUp:
     attempts: int
     last_error: str
     created_at: datetime
-    gave_up_at: datetime
+    gave_up_at: datetime | None  # set on every message listed (the query's WHERE)
 
 
 @dataclass(frozen=True)
@@ -91,19 +91,20 @@ async def health(session: AsyncSession, *, now: datetime) -> OutboxHealth:
     ]
     gave_up = OutboxMessage.gave_up_at.is_not(None)
     given_up = [
-        GivenUp(
-            id=row.id,
-            topic=row.topic,
-            attempts=row.attempts,
-            last_error=row.last_error,
-            created_at=row.created_at,
-            gave_up_at=row.gave_up_at or row.created_at,  # never None here (the WHERE)
-        )
-        for row in (
-            await session.execute(
-                select(OutboxMessage).where(gave_up).order_by(OutboxMessage.gave_up_at.desc()).limit(GIVEN_UP_SHOWN)
+        GivenUp(*row)
+        for row in await session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.topic,
+                OutboxMessage.attempts,
+                OutboxMessage.last_error,
+                OutboxMessage.created_at,
+                OutboxMessage.gave_up_at,
             )
-        ).scalars()
+            .where(gave_up)
+            .order_by(OutboxMessage.gave_up_at.desc())
+            .limit(GIVEN_UP_SHOWN)
+        )
     ]
     total = (await session.execute(select(func.count()).where(gave_up))).scalar_one()
     return OutboxHealth(topics=topics, given_up=given_up, given_up_total=int(total))

@@ -4,6 +4,7 @@ has waited too long). Operators only; the page's retry buttons carry the CSRF to
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -20,31 +21,13 @@ page_router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute, de
 
 
 def _as_json(health: outbox_console.OutboxHealth) -> dict[str, Any]:
+    """The figures as the page shows them (FastAPI writes the datetimes in ISO 8601)."""
     return {
         "due": health.due,
         "oldest_due_seconds": health.oldest_due_seconds,
-        "topics": [
-            {
-                "topic": topic.topic,
-                "due": topic.due,
-                "later": topic.later,
-                "retrying": topic.retrying,
-                "oldest_due_seconds": topic.oldest_due_seconds,
-            }
-            for topic in health.topics
-        ],
+        "topics": [asdict(topic) for topic in health.topics],
         "given_up_total": health.given_up_total,
-        "given_up": [
-            {
-                "id": message.id,
-                "topic": message.topic,
-                "attempts": message.attempts,
-                "last_error": message.last_error,
-                "created_at": message.created_at.isoformat(),
-                "gave_up_at": message.gave_up_at.isoformat(),
-            }
-            for message in health.given_up
-        ],
+        "given_up": [asdict(message) for message in health.given_up],
     }
 
 

@@ -180,7 +180,7 @@ def _numeric(upstream: str) -> str:
     """host:port with the host as an address (an IPv6 one in brackets, as nginx and the Lua
     socket take it): Lua's sockets have no resolver configured."""
     host, _, port = upstream.rpartition(":")
-    address = socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)[0][4][0]
+    address = str(socket.getaddrinfo(host.strip("[]"), int(port), type=socket.SOCK_STREAM)[0][4][0])
     return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
