@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from passerelle.bench.fixtures import make_buyers, make_catalog
-from passerelle.bench.server import BenchServer, process_cpu_seconds
+from passerelle.bench.server import BenchServer, children_of, process_cpu_seconds
 from passerelle.catalog.models import Sku
+from passerelle.cli.outbox_worker import OutboxPlace, runs_in_worker
 from passerelle.config import Settings
 from passerelle.db import migrate
 from passerelle.orders.models import Order, OrderStatus
@@ -82,21 +83,18 @@ def _cpu_when_quiet(pid: int, *, timeout: float = 15.0) -> float | None:
     return last
 
 
-def _start_worker(data_dir: Path, poll: float | None) -> subprocess.Popen[bytes]:
-    """`passerelle worker` on the bench's database, once it consumes (its start-up left out).
-    The server nudges it after each commit that queues messages; `poll` (seconds) is for
-    the rest, the worker's own default when None."""
-    env = {**os.environ, "PASSERELLE_DATA_DIR": str(data_dir), "PASSERELLE_LOG_LEVEL": "warning"}
-    command = [sys.executable, "-m", "passerelle.cli", "worker"] + ([] if poll is None else ["--poll", str(poll)])
-    log = data_dir / "worker.log"
-    worker = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+def _worker_of(server: BenchServer) -> int:
+    """The pid of the `passerelle worker` the server started beside itself, once it consumes
+    (its start-up left out)."""
+    assert server.process is not None
     deadline = time.monotonic() + 60
-    while b"worker:" not in log.read_bytes():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            raise RuntimeError(f"passerelle worker did not start: {log.read_text(errors='replace')[-2000:]}")
+    while b"worker: consuming" not in server.log_path.read_bytes():
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(
+                f"passerelle worker did not start: {server.log_path.read_text(errors='replace')[-2000:]}"
+            )
         time.sleep(0.05)
-    return worker
+    return children_of(server.process.pid)[0]
 
 
 def run(
@@ -104,9 +102,11 @@ def run(
     buyers: int = 3000,
     concurrency: int = 64,
     drain_timeout: float = 120.0,
-    worker_process: bool = False,
+    outbox: OutboxPlace = OutboxPlace.auto,
     worker_poll: float | None = None,
 ) -> dict[str, Any]:
+    """`outbox`: where the server consumes its outbox (`passerelle serve --outbox`, whose
+    default the bench measures); `worker_poll`: the worker's seconds between polls."""
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as tmp:
         data_dir = Path(tmp)
         settings = Settings(data_dir=data_dir)
@@ -114,11 +114,14 @@ def run(
         plan, scarce_sku, scarce_stock = asyncio.run(_prepare(settings, buyers))
         plan_file = data_dir / "buyers.json"
         plan_file.write_text(json.dumps(plan))
-        env = {"PASSERELLE_OUTBOX_PROCESS": "true"} if worker_process else None
+        in_worker = runs_in_worker(outbox, settings)
+        env = {"PASSERELLE_OUTBOX": outbox.value}
+        if worker_poll is not None:
+            env["PASSERELLE_WORKER_POLL"] = str(worker_poll)
         with BenchServer(data_dir, env=env) as server:
             assert server.process is not None
-            worker = _start_worker(data_dir, worker_poll) if worker_process else None
-            worker_before = process_cpu_seconds(worker.pid) if worker is not None else None
+            worker = _worker_of(server) if in_worker else None
+            worker_before = process_cpu_seconds(worker) if worker is not None else None
             cpu_before = process_cpu_seconds(server.process.pid)  # start-up left out
             started = time.perf_counter()
             load = subprocess.run(
@@ -146,16 +149,11 @@ def run(
                 paid, pending = asyncio.run(_paid_and_pending(settings))
             elapsed = time.perf_counter() - started
             # The worker's CPU when the last order is paid (it never goes quiet: it polls).
-            worker_after = process_cpu_seconds(worker.pid) if worker is not None else None
+            worker_after = process_cpu_seconds(worker) if worker is not None else None
             cpu_after = _cpu_when_quiet(server.process.pid)
             worker_cpu = None
-            if worker is not None:
-                if worker_before is not None and worker_after is not None:
-                    worker_cpu = worker_after - worker_before
-                worker.terminate()
-                worker.wait(timeout=15)
-                if os.environ.get("PASSERELLE_BENCH_SHOW_WORKER_LOG"):
-                    print((data_dir / "worker.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+            if worker_before is not None and worker_after is not None:
+                worker_cpu = worker_after - worker_before
         server_cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
         oversold = asyncio.run(_stock_check(settings, {scarce_sku: scarce_stock}))
     return {
@@ -176,7 +174,7 @@ def run(
         "errors": stats["errors"],
         # Server CPU (all threads) per paid order, mail and creator consumers included.
         "server_cpu_ms_per_paid_order": round(1000 * server_cpu / paid, 1) if server_cpu is not None and paid else None,
-        "outbox": "passerelle worker process" if worker_process else "in the server",
+        "outbox": "passerelle worker process" if in_worker else "in the server",
         "worker_cpu_ms_per_paid_order": round(1000 * worker_cpu / paid, 1) if worker_cpu is not None and paid else None,
         "load_average_1m_after": round(os.getloadavg()[0], 2),
     }

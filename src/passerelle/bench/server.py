@@ -19,13 +19,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children_of(pid: int) -> list[int]:
+    """A process's children (Linux /proc), whichever of its threads started them."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def process_cpu_seconds(pid: int, *, children: bool = False) -> float | None:
     """User + system CPU a process (and, with `children`, its direct children: nginx's
     workers) has used so far, from Linux /proc; None when the process is gone."""
     pids = [pid]
     if children:
-        with contextlib.suppress(OSError):
-            pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        pids += children_of(pid)
     ticks = 0
     for each in pids:
         try:

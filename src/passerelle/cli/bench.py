@@ -6,6 +6,8 @@ import json
 
 import typer
 
+from passerelle.cli.outbox_worker import OutboxPlace
+
 app = typer.Typer(no_args_is_help=True)
 
 
@@ -14,16 +16,17 @@ def checkout(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (the default output anyway)."),
     buyers: int = typer.Option(3000, min=10, help="Buyers, one paid order each."),
     concurrency: int = typer.Option(64, min=1, help="Concurrent buyers in the load process."),
-    worker_process: bool = typer.Option(
-        False, "--worker-process", help="Consume the outbox in `passerelle worker` beside the server."
+    outbox: OutboxPlace = typer.Option(
+        OutboxPlace.auto,
+        help="The server's `--outbox`: 'worker' consumes it in `passerelle worker` beside the server, 'server' "
+        "inside it, 'auto' (serve's default) in a worker on two cores or more.",
     ),
 ) -> None:
     """Cart -> checkout -> sandbox payment -> webhook -> paid, against a real server on the embedded default."""
     from passerelle.bench.checkout import run
 
-    where = " (outbox in passerelle worker)" if worker_process else ""
-    typer.echo(f"bench checkout: {buyers} buyers, concurrency {concurrency}{where}...", err=True)
-    typer.echo(json.dumps(run(buyers=buyers, concurrency=concurrency, worker_process=worker_process)))
+    typer.echo(f"bench checkout: {buyers} buyers, concurrency {concurrency}, outbox {outbox.value}...", err=True)
+    typer.echo(json.dumps(run(buyers=buyers, concurrency=concurrency, outbox=outbox)))
 
 
 @app.command("engine")

@@ -10,12 +10,14 @@ the poll is for messages due later and for those other commands queue."""
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 
 import typer
 import uvloop
 
 from passerelle.cli.common import settings
+from passerelle.cli.outbox_worker import PARENT_ENV
 from passerelle.config import Settings
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.infra.outbox_wake import WakeListener
@@ -33,6 +35,7 @@ def worker(
     poll: float = typer.Option(
         0.5,
         min=0.001,
+        envvar="PASSERELLE_WORKER_POLL",
         help="Seconds between two looks for due messages when idle (the server nudges us after its commits; "
         "the poll is for messages due later and those other processes queue).",
     ),
@@ -79,6 +82,8 @@ async def _run(current: Settings, poll: float, *, batch: int, concurrency: int) 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     nudges = WakeListener(current.resolved_database_url, runner.wake)
+    parent = os.environ.get(PARENT_ENV)
+    orphaned = asyncio.create_task(_until_orphaned(int(parent), stop)) if parent else None
     runner.start()
     woken = f"woken by the server, slot {nudges.slot}" if nudges.listening else "every wake-up slot is taken: polling"
     typer.echo(
@@ -89,6 +94,17 @@ async def _run(current: Settings, poll: float, *, batch: int, concurrency: int) 
     try:
         await stop.wait()
     finally:
+        if orphaned is not None:
+            orphaned.cancel()
         nudges.close()
         await runner.stop()  # the batch in hand is finished first
         await state.db.dispose()
+
+
+async def _until_orphaned(parent: int, stop: asyncio.Event, every: float = 1.0) -> None:
+    """Stop once the `passerelle serve` that started us is gone (killed outright, it could
+    not stop us itself): we are then handed to another parent."""
+    while os.getppid() == parent:  # noqa: ASYNC110 - nothing signals a parent's death here
+        await asyncio.sleep(every)
+    typer.echo("worker: the server that started us is gone; stopping", err=True)
+    stop.set()
