@@ -19,6 +19,7 @@ import uvloop
 from passerelle.cli.common import settings
 from passerelle.cli.outbox_worker import PARENT_ENV
 from passerelle.config import Settings
+from passerelle.festival.engine.tuning import tune_collector
 from passerelle.infra.outbox import OutboxRunner
 from passerelle.infra.outbox_wake import WakeListener
 from passerelle.state import AppState
@@ -67,6 +68,10 @@ async def _run(current: Settings, poll: float, *, batch: int, concurrency: int) 
     state = AppState.from_settings(current.model_copy(update={"group_commit": False}))
     state.settle_reads_first = True  # our write transactions are what the server's requests wait for
     build_fastapi(current, state=state)
+    # Like the server (app.py): what start-up loaded is frozen and young collections are
+    # rare. With the default thresholds a full collection rescanned the app every few passes,
+    # inside the write transactions the server's requests wait for.
+    tune_collector()
     runner = OutboxRunner(
         state,
         WORKER_HANDLERS,
