@@ -13,8 +13,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.ext.asyncio import session as session_module
 
-from passerelle.db.group_commit import GroupCommit, MemberSession
+from passerelle.db.group_commit import GroupCommit, GroupTransactionLost, MemberSession
 from passerelle.db.prepared import Prepared, bound
+from passerelle.db.sqlite_driver import inline_sqlite
 from passerelle.errors import Conflict
 from passerelle.infra.outbox import OutboxMessage
 from passerelle.state import AppState
@@ -378,3 +379,44 @@ async def _after_member(committer: GroupCommit) -> str:
     await asyncio.sleep(0.05)
     outcome, _ = await committer.run(_writer("later"))
     return str(outcome)
+
+
+async def test_given_the_groups_transaction_lost_under_a_member_then_no_member_is_told_its_writes_were_kept(
+    state: AppState,
+) -> None:
+    """SQLite rolls a whole transaction back on some errors (disk full, I/O error); a member
+    that caught such an error and went on must not let the next one start a new transaction,
+    nor the group report the first member's lost write as kept."""
+    committer = _committer(state)
+    first_wrote = asyncio.Event()
+
+    async def first(session: AsyncSession) -> str:
+        await _INSERT.rowcount(session, {"topic": "kept?", "payload": {}, "attempts": 0})
+        await session.commit()
+        first_wrote.set()
+        await asyncio.sleep(0.05)  # the others queue behind: one group
+        return "first"
+
+    async def losing(session: AsyncSession) -> str:
+        assert isinstance(session, MemberSession)
+        raw = inline_sqlite(session.adapter)
+        assert raw is not None and raw.in_transaction
+        raw.execute("ROLLBACK")  # what SQLite does by itself on SQLITE_FULL; the member goes on
+        return "losing"
+
+    async def after(session: AsyncSession) -> str:
+        await _INSERT.rowcount(session, {"topic": "after", "payload": {}, "attempts": 0})
+        await session.commit()
+        return "after"
+
+    async def queued(work: Any) -> Any:
+        await first_wrote.wait()
+        return await committer.run(work)
+
+    outcomes = await asyncio.gather(committer.run(first), queued(losing), queued(after), return_exceptions=True)
+
+    assert all(isinstance(outcome, GroupTransactionLost) for outcome in outcomes), outcomes
+    assert await _count(state, "kept?") == await _count(state, "after") == 0
+    # The write lock was given back: the next group runs.
+    await committer.run(_writer("next"))
+    assert await _count(state, "next") == 1

@@ -40,7 +40,7 @@ from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from passerelle.db.sqlite_driver import inline_sqlite
+from passerelle.db.sqlite_driver import in_transaction, inline_sqlite
 from passerelle.db.write_lock import WriteLock
 
 T = TypeVar("T")
@@ -65,13 +65,21 @@ _MEMBER: contextvars.ContextVar[_Running | None] = contextvars.ContextVar("group
 SERIALIZED_WRITES = "serialized_writes"
 
 
+class GroupTransactionLost(RuntimeError):
+    """The group's transaction ended before its COMMIT: SQLite rolls a whole transaction back
+    on some errors (disk full, I/O error), and a member may have caught that error and gone
+    on. A savepoint opened then would start a new transaction, and the group would COMMIT the
+    later members' writes while the earlier ones, already lost, were told they were kept."""
+
+
 class _Group:
-    __slots__ = ("connection", "members", "durable", "broken")
+    __slots__ = ("connection", "members", "durable", "broken", "lost")
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self.members = 0
         self.broken = False  # a member's savepoint could not be rolled back
+        self.lost = False  # its transaction ended before the COMMIT (GroupTransactionLost)
         self.durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
@@ -127,6 +135,8 @@ class GroupCommit:
                 except BaseException:
                     group.broken = True  # its writes may be in the transaction: COMMIT none
                     raise
+                finally:
+                    group.lost = group.lost or session.lost
         finally:
             # Nobody queued behind (or the group is full): this member closes the group,
             # whatever happened to its own work, so the write lock is never left held.
@@ -157,6 +167,10 @@ class GroupCommit:
 
     async def _commit(self, group: _Group) -> None:
         try:
+            adapter = group.connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+            if group.lost or not in_transaction(adapter):
+                await group.connection.rollback()  # what a member wrote alone since, if any
+                raise GroupTransactionLost("the group's transaction ended before its COMMIT")
             if group.broken:
                 await group.connection.rollback()
                 raise RuntimeError("a member of this write group could not be rolled back alone")
@@ -226,6 +240,7 @@ class MemberSession(AsyncSession):
         self.adapter = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
         self.write_dialect = connection.dialect
         self._savepoint_open = False
+        self.lost = False  # the group's transaction was found gone (GroupTransactionLost)
 
     def raw_connection(self) -> sqlite3.Connection | None:
         """The group's sqlite3 connection with the member's savepoint open; None while an
@@ -234,6 +249,9 @@ class MemberSession(AsyncSession):
         if raw is None:
             return None
         if not self._savepoint_open:
+            if not raw.in_transaction:  # a SAVEPOINT would open a transaction of its own
+                self.lost = True
+                raise GroupTransactionLost("the group's transaction ended before this member's savepoint")
             _run_savepoint_statement(raw, _SAVEPOINT)
             self._savepoint_open = True
         if self.sync_session.in_nested_transaction():
