@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from passerelle.catalog.models import Sku
 from passerelle.infra.clock import FrozenClock
+from passerelle.infra.outbox import OutboxMessage
 from passerelle.merchants.models import MerchantKind
 from passerelle.offers import service as offers
 from passerelle.offers.models import Offer, OfferStatus
@@ -198,3 +199,19 @@ async def test_given_an_unpaid_offer_checkout_then_the_agreement_can_be_used_aga
     async with state.db.read_sessions() as session:
         orders = list((await session.execute(select(Order.status).where(Order.buyer_id == buyer.user.id))).scalars())
     assert sorted(orders) == ["cancelled", "paid"]
+
+
+async def test_given_offers_expiring_in_the_same_window_then_one_sweep_is_queued_for_them(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    """The sweep expires every offer due at its time: offers made within the same few
+    seconds share one wake-up rather than queue one message each."""
+    _, sku, clock = await _one_off_item(client, state)
+    _, other_sku, _ = await _one_off_item(client, state)
+    state.clock = clock
+    buyers = await make_buyers(state, 2)
+    for buyer, item in zip(buyers, (sku, other_sku), strict=True):
+        await api_json(await _offer(client, buyer, item, 4000), 201)
+    async with state.db.read_sessions() as session:
+        wakes = (await session.execute(select(OutboxMessage).where(OutboxMessage.topic == "offers.expire_due"))).all()
+    assert len(wakes) == 1

@@ -138,7 +138,7 @@ async def make_offer(
             created_at=now,
         )
     )
-    outbox.emit(session, topic="offers.expire_due", payload={"offer_id": offer.id}, at=offer.expires_at)
+    await outbox.emit_wake(session, topic="offers.expire_due", at=offer.expires_at)
     await session.flush()
     return offer
 
@@ -198,7 +198,7 @@ async def accept(session: AsyncSession, *, actor: User, offer_id: int, now: date
         expires_at=until,
         closed_by=party,
     )
-    outbox.emit(session, topic="offers.expire_due", payload={"offer_id": offer.id}, at=until)
+    await outbox.emit_wake(session, topic="offers.expire_due", at=until)
     await session.refresh(offer)
     return offer
 
@@ -231,7 +231,7 @@ async def counter(
             offer_id=offer.id, made_by=party, actor_id=actor.id, amount=amount, message=message.strip(), created_at=now
         )
     )
-    outbox.emit(session, topic="offers.expire_due", payload={"offer_id": offer.id}, at=until)
+    await outbox.emit_wake(session, topic="offers.expire_due", at=until)
     await session.flush()
     await session.refresh(offer)
     return offer

@@ -214,7 +214,7 @@ async def answer(
     for line in lines:
         line.unit_amount = by_sku[line.sku_id]
     # Lets the sweep record the expiry when nobody accepted in time.
-    outbox.emit(session, topic="quotes.expire_due", payload={"quote_id": quote.id}, at=valid_until)
+    await outbox.emit_wake(session, topic="quotes.expire_due", at=valid_until)
     await session.flush()
     await session.refresh(quote)
     return quote
