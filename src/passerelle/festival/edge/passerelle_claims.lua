@@ -185,10 +185,15 @@ local function flush()
     end
 end
 
+-- Set when this worker is shutting down (a reload: SIGHUP) and its flusher has left. A claim
+-- that still reaches it, on a connection it had kept alive, hands the queue over itself.
+local flusher_gone = false
+
 local function flusher(premature)
     while true do
         if count == 0 then
             if premature or ngx.worker.exiting() then
+                flusher_gone = true
                 return
             end
             wake:wait(0.5)
@@ -253,6 +258,9 @@ function M.claim(deal_id)
     waiters[count] = waiter
     if count == 1 then
         wake:post(1)
+    end
+    while flusher_gone and waiter.status == nil and count > 0 do
+        flush()
     end
     if not waiter.sema:wait(WAIT_SECONDS) then
         waiter.status = 504 -- the flusher's late answer is dropped
