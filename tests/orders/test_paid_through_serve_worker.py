@@ -41,13 +41,21 @@ async def _ledger_sum(settings: Settings) -> tuple[int, int]:
     return int(count), int(total or 0)
 
 
+def _made(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _command(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
 @pytest.mark.both_backends
 async def test_given_serve_with_its_worker_then_a_sandbox_payment_ends_in_a_paid_order_with_mail_and_ledger(
     settings: Settings,
 ) -> None:
     sku_id, token = await _shop(settings)
-    data_dir = Path(settings.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = _made(Path(settings.data_dir))
     server = live_server.start(
         data_dir,
         extra_env={
@@ -89,6 +97,6 @@ async def test_given_serve_with_its_worker_then_a_sandbox_payment_ends_in_a_paid
         assert any(mails.glob("*.eml")), server.log()[-3000:]
         count, total = await _ledger_sum(settings)
         assert count > 0 and total == 0  # double entry: the sale's entries sum to zero
-        assert "passerelle.cli worker" in Path(f"/proc/{worker}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        assert "passerelle.cli worker" in _command(worker)
     finally:
         server.stop()
