@@ -2,8 +2,8 @@
 
 On a machine with two cores or more the server's event loop keeps to the requests and a
 `passerelle worker` child consumes the outbox (payment webhooks, paid-order bookings, mails)
-on the other core: bench checkout measured 676-779 paid orders/s that way against 543-696
-with the outbox inside the server (docs/performance.md, Checkout). On one core the two would
+on the other core: bench checkout measured 663-713 paid orders/s that way against 584-605
+with the outbox inside the server, alternated (docs/performance.md, Checkout). On one core the two would
 only take turns, so the server keeps its outbox there.
 
 The child runs in a session of its own (a terminal's Ctrl-C reaches `serve` alone, which
@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from typing import IO
 
 from passerelle.config import Settings
 
@@ -52,12 +51,10 @@ class WorkerSupervisor:
     """One `passerelle worker` child, started again (after a growing pause) when it exits
     while the server runs."""
 
-    def __init__(self, *, output: IO[bytes] | None = None) -> None:
-        self._output = output  # where the child writes; the server's own stderr when None
+    def __init__(self) -> None:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
         self._watcher = threading.Thread(target=self._watch, name="outbox-worker-watch", daemon=True)
 
     def start(self) -> None:
@@ -69,14 +66,10 @@ class WorkerSupervisor:
         with self._lock:
             if self._stopping.is_set():
                 return
+            # Its output goes where the server's does.
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "passerelle.cli", "worker"],
-                env=env,
-                stdout=self._output,
-                stderr=subprocess.STDOUT if self._output is not None else None,
-                start_new_session=True,
+                [sys.executable, "-m", "passerelle.cli", "worker"], env=env, start_new_session=True
             )
-            self.starts += 1
 
     def _watch(self) -> None:
         quick_deaths = 0
