@@ -15,6 +15,7 @@ from passerelle.accounts.models import Role
 from passerelle.infra import outbox, outbox_console
 from passerelle.infra.clock import FrozenClock
 from passerelle.infra.outbox import MAX_ATTEMPTS, OutboxMessage, OutboxRunner
+from passerelle.infra.outbox_wake import WakeListener
 from passerelle.state import AppState
 from tests.factories import make_user
 from tests.web.helpers import HTML, log_in, submit, text_of
@@ -170,3 +171,28 @@ async def test_given_the_page_then_an_operator_sees_the_error_escaped_and_retrie
     client.cookies.set("passerelle_lang", "en")
     english = await client.get("/operator/outbox?lang=en")
     assert "Background work" in text_of(english.text)
+
+
+async def test_given_the_outbox_left_to_workers_then_the_console_says_how_many_listen_and_warns_when_none(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    operator = await make_user(state, role=Role.operator, language="fr")
+    alone = (await client.get("/api/v1/operator/outbox", headers=operator.headers)).json()
+    assert (alone["consumed_by"], alone["workers_listening"]) == ("server", None)
+
+    state.settings = state.settings.model_copy(update={"outbox_process": True})
+    none = (await client.get("/api/v1/operator/outbox", headers=operator.headers)).json()
+    assert (none["consumed_by"], none["workers_listening"]) == ("workers", 0)
+    client.headers.update(HTML)
+    await log_in(client, operator.user.email)
+    warned = text_of((await client.get("/operator/outbox")).text)
+    assert "Aucun worker de l’outbox ne tourne sur cette machine" in warned and "0 worker" in warned
+
+    listener = WakeListener(state.settings.resolved_database_url, lambda: None)
+    try:
+        one = (await client.get("/api/v1/operator/outbox", headers=operator.headers)).json()
+        assert one["workers_listening"] == 1
+        calm = text_of((await client.get("/operator/outbox")).text)
+        assert "Aucun worker" not in calm and "1 worker" in calm
+    finally:
+        listener.close()

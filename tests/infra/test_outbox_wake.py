@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from passerelle.infra.outbox_wake import RESCAN_SECONDS, SLOTS, WakeListener, WakeSender
+from passerelle.infra.outbox_wake import RESCAN_SECONDS, SLOTS, WakeListener, WakeSender, listening_workers
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -102,3 +102,20 @@ async def test_given_two_databases_then_a_nudge_wakes_only_the_worker_of_its_own
             listener.close()
         sender.close()
     assert woken == ["ours"]
+
+
+async def test_given_workers_listening_then_the_count_finds_them_without_waking_them() -> None:
+    database = f"sqlite+aiosqlite:////tmp/{secrets.token_hex(8)}.db"
+    woken: list[int] = []
+    assert listening_workers(database) == 0
+    first = WakeListener(database, lambda: woken.append(1))
+    second = WakeListener(database, lambda: woken.append(2))
+    try:
+        assert listening_workers(database) == 2
+        await asyncio.sleep(0.05)
+        assert woken == []  # probed, not nudged
+    finally:
+        first.close()
+    assert listening_workers(database) == 1
+    second.close()
+    assert listening_workers(database) == 0

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.infra.outbox import FANOUT, OutboxMessage
+from passerelle.infra.outbox_wake import listening_workers
 
 GIVEN_UP_SHOWN = 50
 
@@ -45,6 +46,24 @@ class GivenUp:
     last_error: str
     created_at: datetime
     gave_up_at: datetime | None  # set on every message listed (the query's WHERE)
+
+
+@dataclass(frozen=True)
+class Consumers:
+    """Who consumes the outbox: the server itself, or `passerelle worker` processes (with
+    PASSERELLE_OUTBOX_PROCESS, which `passerelle serve` sets when it runs its own)."""
+
+    in_workers: bool
+    workers_listening: int | None  # on this machine; None when the server consumes it
+
+    @property
+    def missing(self) -> bool:
+        """The paid orders' work waits: the outbox is left to workers and none listens here."""
+        return self.in_workers and not self.workers_listening
+
+
+def consumers(database_url: str, *, in_workers: bool) -> Consumers:
+    return Consumers(in_workers, listening_workers(database_url) if in_workers else None)
 
 
 @dataclass(frozen=True)
