@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -67,16 +68,17 @@ def edge_config(data_dir: Path, upstream: str, token: str, name: str, *, queue_l
     )
 
 
-@pytest.fixture(scope="module")
-def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+@contextmanager
+def running_edge(data_dir: Path, *, stock: int, workers: int = 1) -> Iterator[Edge]:
+    """A live deal of `stock` units on a real server, behind `passerelle edge` (`workers` nginx
+    workers); stopped on leaving."""
     if nginx_binary() is None or not claims_edge.lua_available():
         unavailable("nginx with its Lua module is not installed (apt-get install libnginx-mod-http-lua lua-cjson)")
-    data_dir = tmp_path_factory.mktemp("edge-claims")
     out: dict[str, object] = {}
-    live.prepare(data_dir, lambda state: festival_with_live_deal(state, out, STOCK))
+    live.prepare(data_dir, lambda state: festival_with_live_deal(state, out, stock))
     server = live.start(data_dir, extra_env=ENV)
     upstream = server.url.removeprefix("http://")
-    config = edge_config(data_dir, upstream, GATEWAY, "edge")
+    config = replace(edge_config(data_dir, upstream, GATEWAY, "edge"), workers=workers)
     assert config.claims
     nginx = EdgeServer(config)
     try:
@@ -89,6 +91,12 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
     finally:
         nginx.stop()
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
+    with running_edge(tmp_path_factory.mktemp("edge-claims"), stock=STOCK) as started:
+        yield started
 
 
 async def claim_through(other: EdgeServer, edge: Edge, key: str, *, buyer: int) -> httpx.Response:

@@ -6,19 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import replace
 
 import httpx
 import pytest
 
 from passerelle.bench.server import children_of
-from passerelle.connect.edge.nginx import EdgeServer
-from passerelle.festival import edge as claims_edge
-from passerelle.infra.nginx import nginx_binary
-from tests import live_server as live
-from tests.festival.live_deal import festival_with_live_deal
-from tests.festival.test_edge_claims import ENV, GATEWAY, Edge, edge_config, remaining
-from tests.services import unavailable
+from tests.festival.test_edge_claims import Edge, remaining, running_edge
 
 STOCK = 5_000
 CLAIMS = 600
@@ -27,24 +20,8 @@ RELOADS = 4
 
 @pytest.fixture
 def busy_edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    if nginx_binary() is None or not claims_edge.lua_available():
-        unavailable("nginx with its Lua module is not installed (apt-get install libnginx-mod-http-lua lua-cjson)")
-    data_dir = tmp_path_factory.mktemp("edge-reload")
-    out: dict[str, object] = {}
-    live.prepare(data_dir, lambda state: festival_with_live_deal(state, out, STOCK))
-    server = live.start(data_dir, extra_env=ENV)
-    upstream = server.url.removeprefix("http://")
-    nginx = EdgeServer(replace(edge_config(data_dir, upstream, GATEWAY, "edge"), workers=2))
-    try:
-        nginx.start()
-    except Exception:
-        server.stop()
-        raise
-    try:
-        yield Edge(data_dir, server, upstream, nginx, int(out["deal_id"]), list(out["tokens"]))  # type: ignore[call-overload, arg-type]
-    finally:
-        nginx.stop()
-        server.stop()
+    with running_edge(tmp_path_factory.mktemp("edge-reload"), stock=STOCK, workers=2) as started:
+        yield started
 
 
 async def test_given_reloads_while_claims_are_in_flight_then_each_buyer_is_answered_and_reserved_once(
