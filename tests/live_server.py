@@ -41,6 +41,15 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_worker(self, timeout: float = 60.0) -> None:
+        """Until the outbox worker `serve` started beside itself consumes (it starts after the
+        server answers, importing the app on its own)."""
+        deadline = time.monotonic() + timeout
+        while "worker: consuming" not in self.log():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the outbox worker did not start: {self.log()[-3000:]}")
+            time.sleep(0.05)
+
 
 def prepare(data_dir: Path, setup: Callable[[AppState], Awaitable[object]] | None = None) -> None:
     """Migrate a fresh embedded database and let `setup` fill it through the services."""

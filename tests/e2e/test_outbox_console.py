@@ -64,6 +64,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _in_thread(lambda: live.prepare(data_dir, seed))
     server = live.start(data_dir, extra_env={"PASSERELLE_OUTBOX": "worker"})  # whatever the cores
     try:
+        server.wait_for_worker()  # the page counts it
         yield server.url
     finally:
         server.stop()
