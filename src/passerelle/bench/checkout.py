@@ -1,7 +1,8 @@
 """`passerelle bench checkout`: the whole buying path against a real server.
 
 A separate load process runs many buyers concurrently through add to cart -> checkout ->
-sandbox payment; the PSP's webhooks then mark orders paid inside the server. The figure
+sandbox payment; the PSP's webhooks then mark orders paid through the outbox (in the worker
+`passerelle serve` runs beside itself on two cores or more, as it does by default). The figure
 is paid orders per second of wall time, until the last order is paid. One SKU is scarce
 and raced for, to check that nothing is oversold."""
 
