@@ -18,7 +18,10 @@ from passerelle.quotes import tasks as quote_tasks
 HANDLERS: Handlers = {
     "orders.expire_due": order_tasks.expire_due_orders,
     "cart.restore": cart_tasks.restore_cart,
-    "payments.sandbox.deliver": Grouped(payment_tasks.deliver_sandbox_webhooks),
+    # First: an order is paid before the mails and commissions of the orders paid before it
+    # go out (bench checkout: the last order paid 0.2-0.4 s after the last payment instead of
+    # 0.7-1.1 s behind a backlog of mails).
+    "payments.sandbox.deliver": Grouped(payment_tasks.deliver_sandbox_webhooks, first=True),
     # Grouped: one read for a group of paid orders (most need no write at all).
     "orders.paid": (Grouped(mail_tasks.on_paid_many), Grouped(connect_tasks.on_orders_paid)),
     "orders.status_changed": (mail_tasks.on_status_changed, connect_tasks.on_status_changed),
@@ -52,5 +55,5 @@ SERVER_HANDLERS: Handlers = {topic: HANDLERS[topic] for topic in ENGINE_TOPICS}
 WORKER_WEBHOOK_GROUP = 256
 WORKER_HANDLERS: Handlers = {
     **{topic: handler for topic, handler in HANDLERS.items() if topic not in ENGINE_TOPICS},
-    "payments.sandbox.deliver": Grouped(payment_tasks.deliver_sandbox_webhooks, size=WORKER_WEBHOOK_GROUP),
+    "payments.sandbox.deliver": Grouped(payment_tasks.deliver_sandbox_webhooks, size=WORKER_WEBHOOK_GROUP, first=True),
 }
