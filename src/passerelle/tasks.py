@@ -51,7 +51,7 @@ ENGINE_TOPICS = frozenset({"deals.confirm", "deals.release", "deals.close"})
 SERVER_HANDLERS: Handlers = {topic: HANDLERS[topic] for topic in ENGINE_TOPICS}
 # `passerelle worker` settles the PSP's webhooks in larger groups: each group is one write
 # transaction, which the server's requests wait for on SQLite; fewer, larger ones hold the
-# writer less in all (~40 % less at 256 than at 16, bench checkout --worker-process).
+# writer less in all (~40 % less at 256 than at 16, bench checkout with the worker).
 WORKER_WEBHOOK_GROUP = 256
 WORKER_HANDLERS: Handlers = {
     **{topic: handler for topic, handler in HANDLERS.items() if topic not in ENGINE_TOPICS},

@@ -27,7 +27,7 @@ from passerelle.state import AppState
 DEFAULT_BATCH = 100
 DEFAULT_CONCURRENCY = 16
 # On SQLite, larger passes mean fewer, larger write transactions (bench checkout
-# --worker-process: the worker held the writer ~1.0 s per 8,000 buyers against ~3.2 s with
+# with the worker: it held the writer ~1.0 s per 8,000 buyers against ~3.2 s with
 # 100 messages and 16 handlers at once, and the server's requests waited for it half as long).
 SQLITE_BATCH = 600
 
