@@ -41,7 +41,10 @@ def worker(
         "the poll is for messages due later and those other processes queue).",
     ),
     batch: int | None = typer.Option(
-        None, min=1, help=f"Messages taken per pass (default {SQLITE_BATCH} on SQLite, {DEFAULT_BATCH} otherwise)."
+        None,
+        min=1,
+        envvar="PASSERELLE_WORKER_BATCH",
+        help=f"Messages taken per pass (default {SQLITE_BATCH} on SQLite, {DEFAULT_BATCH} otherwise).",
     ),
     concurrency: int | None = typer.Option(
         None,
