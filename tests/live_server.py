@@ -41,11 +41,11 @@ class LiveServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_for_worker(self, timeout: float = 60.0) -> None:
+    def wait_for_worker(self, starts: int = 1, timeout: float = 60.0) -> None:
         """Until the outbox worker `serve` started beside itself consumes (it starts after the
-        server answers, importing the app on its own)."""
+        server answers, importing the app on its own); `starts`: counting those started again."""
         deadline = time.monotonic() + timeout
-        while "worker: consuming" not in self.log():
+        while self.log().count("worker: consuming") < starts:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the outbox worker did not start: {self.log()[-3000:]}")
             time.sleep(0.05)

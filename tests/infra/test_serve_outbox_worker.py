@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,51 +58,48 @@ def _wait_for(predicate: object, what: str, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def _started_worker(server: live_server.LiveServer, after: int = 0) -> int:
-    pid = server.process.pid
-    _wait_for(lambda: server.log().count("worker: consuming") > after, "the worker to consume", timeout=60)
-    (worker,) = children_of(pid)
+@contextmanager
+def _serving(directory: Path, outbox: str) -> Iterator[live_server.LiveServer]:
+    live_server.prepare(directory)
+    server = live_server.start(directory, extra_env={"PASSERELLE_OUTBOX": outbox})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _started_worker(server: live_server.LiveServer, starts: int = 1) -> int:
+    server.wait_for_worker(starts)
+    (worker,) = children_of(server.process.pid)
     assert "passerelle.cli worker" in _command(worker)
     return worker
 
 
 def test_given_outbox_worker_then_serve_runs_one_restarts_it_and_stops_it_after_itself(tmp_path: Path) -> None:
-    live_server.prepare(tmp_path)
-    server = live_server.start(tmp_path, extra_env={"PASSERELLE_OUTBOX": "worker"})
-    try:
+    with _serving(tmp_path, "worker") as server:
         worker = _started_worker(server)
         assert os.getsid(worker) == worker  # its own session: a terminal's Ctrl-C reaches serve alone
 
         os.kill(worker, signal.SIGKILL)
-        replacement = _started_worker(server, after=1)
+        replacement = _started_worker(server, starts=2)
         assert replacement != worker
         assert "outbox worker exited with -9" in server.log()
 
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=30) == 128 + signal.SIGTERM  # stopped its worker first
         assert not _alive(replacement)
-    finally:
-        server.stop()
 
 
 def test_given_serve_killed_outright_then_its_worker_leaves_by_itself(tmp_path: Path) -> None:
-    live_server.prepare(tmp_path)
-    server = live_server.start(tmp_path, extra_env={"PASSERELLE_OUTBOX": "worker"})
-    try:
+    with _serving(tmp_path, "worker") as server:
         worker = _started_worker(server)
         server.process.kill()
         server.process.wait(timeout=10)
         _wait_for(lambda: not _alive(worker), "the orphaned worker to leave", timeout=15)
         assert "the server that started us is gone" in server.log()
-    finally:
-        server.stop()
 
 
 def test_given_outbox_server_then_serve_starts_no_worker(tmp_path: Path) -> None:
-    live_server.prepare(tmp_path)
-    server = live_server.start(tmp_path, extra_env={"PASSERELLE_OUTBOX": "server"})
-    try:
+    with _serving(tmp_path, "server") as server:
         time.sleep(1)
         assert children_of(server.process.pid) == []
-    finally:
-        server.stop()
