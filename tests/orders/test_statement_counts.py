@@ -30,7 +30,10 @@ T = TypeVar("T")
 # The buyer's bearer token is looked up by the first add only (accounts/token_users.py).
 CART_ADD_FIRST = 10  # the account's first add also creates its cart
 CART_ADD_AGAIN = 8
-CHECKOUT = 21  # two SKUs: one read, one conditional stock UPDATE and one order line each
+# Two SKUs: a conditional stock UPDATE and an order line each. Pricing reads the catalog's
+# version, then what was not kept for it (orders/pricing_cache.py): SKU b only, the earlier
+# sale having priced SKU a and read the merchant's commission and shipping fees.
+CHECKOUT = 18
 PAY = 6
 # Outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done. The
 # lease and the done mark are members of the server's group commit (Database.

@@ -174,8 +174,8 @@ def run(
         "oversold": oversold,
         "errors": stats["errors"],
         # Server CPU (all threads) per paid order, mail and creator consumers included.
-        "server_cpu_ms_per_paid_order": round(1000 * server_cpu / paid, 1) if server_cpu is not None and paid else None,
+        "server_cpu_ms_per_paid_order": round(1000 * server_cpu / paid, 3) if server_cpu is not None and paid else None,
         "outbox": "passerelle worker process" if in_worker else "in the server",
-        "worker_cpu_ms_per_paid_order": round(1000 * worker_cpu / paid, 1) if worker_cpu is not None and paid else None,
+        "worker_cpu_ms_per_paid_order": round(1000 * worker_cpu / paid, 3) if worker_cpu is not None and paid else None,
         "load_average_1m_after": round(os.getloadavg()[0], 2),
     }

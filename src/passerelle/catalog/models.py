@@ -115,6 +115,17 @@ class PriceTier(Base):
     unit_amount: Mapped[int] = mapped_column(BigInteger)
 
 
+class CatalogVersion(Base):
+    """One row: the version of what checkout pricing reads (orders/pricing_cache.py). On
+    SQLite, triggers (migration 0021) give it a new random value in the same transaction as
+    any change to those rows; the stock columns of `skus` excepted, they move with every order."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class ProductImage(TimestampMixin, Base):
     __tablename__ = "product_images"
 

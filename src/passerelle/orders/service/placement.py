@@ -22,7 +22,7 @@ from passerelle.i18n.countries import check_country
 from passerelle.infra import outbox
 from passerelle.merchants.models import Merchant, MerchantShipsTo, MerchantStatus
 from passerelle.money import FxTable, Money
-from passerelle.orders import pricing, rates, stock
+from passerelle.orders import pricing, pricing_cache, rates, stock
 from passerelle.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Purchase
 
 
@@ -100,7 +100,13 @@ class Quote:
 _SKU_TABLE: Table = Sku.__table__  # type: ignore[assignment]
 _PRODUCT_TABLE: Table = Product.__table__  # type: ignore[assignment]
 _MERCHANT_TABLE: Table = Merchant.__table__  # type: ignore[assignment]
-_ENTITY_COLUMNS = ((Sku, list(_SKU_TABLE.c)), (Product, list(_PRODUCT_TABLE.c)), (Merchant, list(_MERCHANT_TABLE.c)))
+# No stock columns: they move with every order, and these rows are kept between checkouts
+# (orders/pricing_cache.py); the stock is only ever moved by conditional UPDATE (orders/stock.py).
+_ENTITY_COLUMNS = (
+    (Sku, [_SKU_TABLE.c[name] for name in pricing_cache.SKU_COLUMNS]),
+    (Product, list(_PRODUCT_TABLE.c)),
+    (Merchant, list(_MERCHANT_TABLE.c)),
+)
 _SKUS_TO_PRICE = PreparedForEach(
     lambda match: (
         select(
@@ -120,7 +126,10 @@ _SKUS_TO_PRICE = PreparedForEach(
 )
 
 
-def _entities(row: Any) -> tuple[Sku, Product, Merchant, bool, str | None, bool]:
+_PricedSku = tuple[Sku, Product, Merchant, bool, str | None, bool]
+
+
+def _entities(row: Any) -> _PricedSku:
     """A row of `_SKUS_TO_PRICE` as plain Sku, Product and Merchant objects (not in the
     session: read them, do not change them) and its three computed columns."""
     built: list[Any] = []
@@ -135,6 +144,35 @@ def _entities(row: Any) -> tuple[Sku, Product, Merchant, bool, str | None, bool]
     return built[0], built[1], built[2], bool(ships_here), title, bool(has_tiers)
 
 
+async def _priced_skus(
+    session: AsyncSession,
+    kept: pricing_cache.KeptPricing | None,
+    sku_ids: list[int],
+    *,
+    country: str,
+    language: str,
+) -> list[_PricedSku]:
+    """`_SKUS_TO_PRICE`'s rows as entities, in `sku_ids` order (unknown ones left out),
+    from what was kept for this catalog version when there is some."""
+    found: dict[int, _PricedSku] = {}
+    missing = sku_ids
+    if kept is not None:
+        missing = []
+        for sku_id in sku_ids:
+            hit = kept.get(kept.skus, (sku_id, country, language))
+            if hit is None:
+                missing.append(sku_id)
+            else:
+                found[sku_id] = hit
+    if missing:
+        for row in await _SKUS_TO_PRICE.rows(session, missing, {"country": country, "language": language}):
+            entry = _entities(row)
+            found[entry[0].id] = entry
+            if kept is not None:
+                kept.keep(kept.skus, (entry[0].id, country, language), entry)
+    return [found[sku_id] for sku_id in sku_ids if sku_id in found]
+
+
 async def price(
     session: AsyncSession, *, requests: list[LineRequest], country: str, currency: str, fx: FxTable, language: str
 ) -> Quote:
@@ -145,10 +183,8 @@ async def price(
     if not fx.knows(currency):
         raise Invalid("unknown_currency", f"No exchange rate for {currency}", field="currency")
     totals = stock.aggregate((r.sku_id, r.quantity) for r in requests)
-    rows = [
-        _entities(row)
-        for row in await _SKUS_TO_PRICE.rows(session, list(totals), {"country": country, "language": language})
-    ]
+    kept = await pricing_cache.kept_for(session)
+    rows = await _priced_skus(session, kept, list(totals), country=country, language=language)
     found = {sku.id: (sku, product, merchant) for sku, product, merchant, *_ in rows}
     for sku_id in totals:
         if sku_id not in found:
@@ -177,7 +213,12 @@ async def price(
         for tier in (await session.execute(select(PriceTier).where(PriceTier.sku_id.in_(tiered)))).scalars():
             tiers[tier.sku_id].append((tier.min_quantity, tier.unit_amount))
     titles = {product.id: title for _, product, _, _, title, _ in rows if title is not None}
-    commission = await rates.commission_table(session, merchant_ids=merchant_ids)
+    merchants_key = tuple(sorted(merchant_ids))
+    commission = kept.get(kept.commissions, merchants_key) if kept is not None else None
+    if commission is None:
+        commission = await rates.commission_table(session, merchant_ids=merchant_ids)
+        if kept is not None:
+            kept.keep(kept.commissions, merchants_key, commission)
     vat_bp = pricing.vat_rate_bp(country)
 
     # Minimum order quantity counts every SKU of a product together.
@@ -212,7 +253,14 @@ async def price(
             sku_id=sku_id, quantity=quantity, unit_amount=agreed_price, attribution=attribution.get(sku_id)
         )
         quote.lines.append((request, sku, product, titles.get(product.id, sku.code), priced))
-    fees = await rates.shipping_fees_for(session, merchants=[q.merchant for q in by_merchant.values()], country=country)
+    fees_key = (tuple(by_merchant), country)
+    fees = kept.get(kept.fees, fees_key) if kept is not None else None
+    if fees is None:
+        fees = await rates.shipping_fees_for(
+            session, merchants=[q.merchant for q in by_merchant.values()], country=country
+        )
+        if kept is not None:
+            kept.keep(kept.fees, fees_key, fees)
     for quote in by_merchant.values():
         fee, free_from = fees[quote.merchant.id]
         quote.shipping = pricing.shipping_fee(subtotal=quote.subtotal, fee=fee, free_from=free_from)
