@@ -64,8 +64,9 @@ Session = Annotated[AsyncSession, Depends(db_session)]
 async def run_after_commit(state: AppState, session: AsyncSession) -> None:
     """What a request's transaction asked for once it is committed: wake the outbox worker
     if messages were queued, then the callbacks registered on the session."""
+    topics = session.info.pop("outbox_topics", None)
     if session.info.pop("outbox_emitted", False):
-        state.wake_worker()
+        state.wake_worker(topics)
     for callback in session.info.pop("after_commit", []):
         result = callback()
         if inspect.isawaitable(result):
@@ -75,6 +76,7 @@ async def run_after_commit(state: AppState, session: AsyncSession) -> None:
 def discard_after_commit(session: AsyncSession) -> None:
     """Forget what `run_after_commit` would do: the transaction's writes are being undone."""
     session.info.pop("outbox_emitted", None)
+    session.info.pop("outbox_topics", None)
     session.info.pop("after_commit", None)
 
 

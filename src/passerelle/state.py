@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -107,9 +108,10 @@ class AppState:
             raise RuntimeError("no route to the webhook endpoint: set PASSERELLE_PUBLIC_URL")
         return httpx.AsyncClient(transport=self.webhook_transport, base_url="http://passerelle.internal", timeout=10)
 
-    def wake_worker(self) -> None:
-        """After a commit that queued outbox messages: their consumers look at once."""
-        if self.outbox_runner is not None:
+    def wake_worker(self, topics: Iterable[str] | None = None) -> None:
+        """After a commit that queued outbox messages (of `topics`, when known): their
+        consumers look at once."""
+        if self.outbox_runner is not None and self.outbox_runner.takes_any(topics):
             self.outbox_runner.wake()
         if self.outbox_wake is not None:
             self.outbox_wake.send()

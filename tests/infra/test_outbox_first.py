@@ -46,3 +46,30 @@ def test_given_the_consumers_then_the_psps_webhooks_go_first_in_the_server_and_i
     for handlers in (HANDLERS, WORKER_HANDLERS):
         webhooks = handlers["payments.sandbox.deliver"]
         assert isinstance(webhooks, Grouped) and webhooks.first
+
+
+async def test_given_a_runner_of_its_own_topics_then_only_their_commits_wake_it(state: AppState) -> None:
+    """The server keeps the festival engine's topics (`passerelle worker` takes the rest):
+    a buying request's commit, which queues the PSP's webhook, must not make it poll."""
+
+    async def handle(_state: Any, _payload: dict[str, Any]) -> None:
+        return None
+
+    own = OutboxRunner(state, {"deals.confirm": handle}, own_topics_only=True)
+    every = OutboxRunner(state, {"deals.confirm": handle})
+    state.outbox_runner = own
+    async with state.db.writing() as session:
+        await outbox.emit_many(session, [outbox.Message("payments.sandbox.deliver", {})])
+        topics = set(session.info["outbox_topics"])
+    state.wake_worker(topics)
+    assert not own._wake.is_set()
+    state.outbox_runner = every
+    state.wake_worker(topics)
+    assert every._wake.is_set()
+
+    state.outbox_runner = own
+    state.wake_worker({"deals.confirm"})
+    assert own._wake.is_set()
+    own._wake.clear()
+    state.wake_worker()  # topics not known (a handler that queued some itself): woken
+    assert own._wake.is_set()

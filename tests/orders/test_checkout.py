@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from passerelle.cart.models import Cart
 from passerelle.catalog.models import Sku
 from passerelle.ledger import service as ledger
 from passerelle.orders.models import OrderEvent
@@ -204,3 +207,24 @@ async def test_given_a_guest_cart_when_logging_in_then_it_merges_into_the_accoun
     assert token.status_code == 200
     cart = await client.get("/api/v1/cart", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert cart.json()["count"] == 2
+
+
+async def test_given_a_cart_then_its_last_use_is_kept_to_the_minute(client: httpx.AsyncClient, state: AppState) -> None:
+    shop = await make_merchant(state, await make_user(state))
+    sku_a = (await sku_of(client, await make_product(state, shop)))["id"]
+    sku_b = (await sku_of(client, await make_product(state, shop)))["id"]
+    (buyer,) = await make_buyers(state, 1)
+
+    async def last_use() -> datetime:
+        async with state.db.read_sessions() as session:
+            cart = (await session.execute(select(Cart).where(Cart.user_id == buyer.user.id))).scalar_one()
+            return cart.updated_at
+
+    await add_to_cart(client, buyer, sku_a)
+    created = await last_use()
+    await add_to_cart(client, buyer, sku_b)
+    assert await last_use() == created  # used again within the minute: not written again
+    async with state.db.writing() as session:
+        await session.execute(update(Cart).values(updated_at=created - timedelta(minutes=2)))
+    await add_to_cart(client, buyer, sku_a)
+    assert await last_use() > created

@@ -28,13 +28,13 @@ T = TypeVar("T")
 # counted; an INSERT of n rows counts n). The buying requests run under group commit (the
 # default on SQLite, db/group_commit.py): each in its own SAVEPOINT ... RELEASE.
 # The buyer's bearer token is looked up by the first add only (accounts/token_users.py).
-CART_ADD_FIRST = 10  # the account's first add also creates its cart
-CART_ADD_AGAIN = 8
+CART_ADD_FIRST = 9  # the account's first add also creates its cart
+CART_ADD_AGAIN = 7  # the cart's `updated_at` is younger than a minute: not written again
 # Two SKUs: a conditional stock UPDATE and an order line each. Pricing reads the catalog's
 # version, then what was not kept for it (orders/pricing_cache.py): SKU b only, the earlier
 # sale having priced SKU a and read the merchant's commission and shipping fees.
 CHECKOUT = 18
-PAY = 6
+PAY = 5  # the payment moved to processing by one UPDATE ... RETURNING
 # Outbox poll + lease, the webhook transaction (one stock UPDATE per SKU), then done. The
 # lease and the done mark are members of the server's group commit (Database.
 # write_with_requests): a SAVEPOINT and its RELEASE each, in a group of their own here.

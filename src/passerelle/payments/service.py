@@ -76,15 +76,14 @@ async def for_buyer(session: AsyncSession, *, public_id: str, buyer: User) -> Pa
 # The sandbox charge's statements (Core, prepared: db/prepared.py): read the payment, then
 # move it from pending to processing with one conditional UPDATE, so two submits at once
 # charge once.
-_TO_CHARGE = Prepared(
-    select(_PAYMENTS.c.id, _PAYMENTS.c.amount, _PAYMENTS.c.currency, _PAYMENTS.c.status).where(
-        _PAYMENTS.c.public_id == bindparam("b_public_id")
-    )
-)
-_MARK_PROCESSING = Prepared(
+_TO_CHARGE = Prepared(select(_PAYMENTS.c.status).where(_PAYMENTS.c.public_id == bindparam("b_public_id")))
+# Pending -> processing and what the charge needs, in one statement; when it matches nothing,
+# `_TO_CHARGE` tells why (no such payment, or not pending any more).
+_START_CHARGE = Prepared(
     update(_PAYMENTS)
-    .where(_PAYMENTS.c.id == bindparam("payment_id"), _PAYMENTS.c.status == PaymentStatus.pending)
+    .where(_PAYMENTS.c.public_id == bindparam("b_public_id"), _PAYMENTS.c.status == PaymentStatus.pending)
     .values(status=PaymentStatus.processing, updated_at=bindparam("now"))
+    .returning(_PAYMENTS.c.amount, _PAYMENTS.c.currency)
 )
 
 
@@ -93,17 +92,17 @@ async def sandbox_charge(
 ) -> dict[str, str]:
     """What the sandbox's hosted page (and its API twin) submits. The PSP answers at once
     that it is processing; the outcome reaches passerelle later as a signed webhook. No ORM
-    objects: the payment read as a row, its status moved by a conditional UPDATE (pending ->
-    processing, so a second submit finds it processing), the webhook queued."""
-    row = await _TO_CHARGE.first(session, {"b_public_id": public_id})
-    if row is None:
-        raise NotFound("payment")
-    payment_id, amount, currency, status = row
-    if status != PaymentStatus.pending:
-        raise Conflict("payment_not_pending", f"This payment is already {status.value}")
+    objects: the payment's status moved by a conditional UPDATE (pending -> processing, so a
+    second submit finds it processing) that returns its amount, the webhook queued. Should
+    the charge fail, the caller's transaction undoes the UPDATE."""
+    started = await _START_CHARGE.first(session, {"b_public_id": public_id, "now": utcnow()})
+    if started is None:
+        row = await _TO_CHARGE.first(session, {"b_public_id": public_id})
+        if row is None:
+            raise NotFound("payment")
+        raise Conflict("payment_not_pending", f"This payment is already {row.status.value}")
+    amount, currency = started
     event = provider.charge(payment_public_id=public_id, amount=Money(amount, currency), card_number=card_number)
-    if await _MARK_PROCESSING.rowcount(session, {"payment_id": payment_id, "now": utcnow()}) != 1:
-        raise Conflict("payment_not_pending", "This payment is already being processed")
     await outbox.emit_many(session, [outbox.Message(topic="payments.sandbox.deliver", payload={"event": event})])
     return {"status": "processing", "payment_id": public_id}
 
