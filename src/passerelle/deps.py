@@ -200,7 +200,9 @@ class Locale:
 
 async def request_locale(request: Request, user: OptionalUser, state: State) -> Locale:
     settings = state.settings
-    query_lang = (request.query_params.get("lang") or "").lower()
+    # Parsed only when there is one (most API calls have none; parsing showed in bench checkout).
+    query = request.query_params if request.scope.get("query_string") else {}
+    query_lang = (query.get("lang") or "").lower()
     if query_lang in SUPPORTED_LANGUAGES:
         language = query_lang
     elif user is not None:
@@ -211,7 +213,7 @@ async def request_locale(request: Request, user: OptionalUser, state: State) -> 
         language = negotiate(request.headers.get("accept-language"), settings.default_language)
 
     fx = await state.fx()
-    query_currency = (request.query_params.get("currency") or "").upper()
+    query_currency = (query.get("currency") or "").upper()
     cookie_currency = (request.cookies.get(CURRENCY_COOKIE) or "").upper()
     if query_currency:
         if not (is_currency(query_currency) and fx.knows(query_currency)):

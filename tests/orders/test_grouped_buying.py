@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from sqlalchemy import func, select
 from passerelle.catalog.models import Sku
 from passerelle.db.base import utcnow
 from passerelle.db.group_commit import GroupCommit
-from passerelle.infra.idempotency import IdempotencyKey, request_hash
+from passerelle.infra.idempotency import IN_FLIGHT_GRACE, IdempotencyKey, request_hash
 from passerelle.ledger.models import LedgerEntry
 from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.schemas import CheckoutIn
@@ -149,3 +150,33 @@ async def test_given_a_key_in_flight_elsewhere_then_a_grouped_checkout_with_it_a
     )
     assert duplicate.status_code == 409 and duplicate.json()["code"] == "in_progress", duplicate.text
     assert unrelated.status_code == 201  # same key, other account: its own
+
+
+@pytest.mark.both_backends
+async def test_given_a_key_left_in_flight_by_a_crash_then_a_grouped_checkout_takes_it_over_and_keeps_its_answer(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    sku = await stocked_sku(client, state, stock=5)
+    (buyer,) = await make_buyers(state, 1)
+    await add_to_cart(client, buyer, sku)
+    body = {"shipping_address": ADDRESS, "payment_provider": "sandbox"}
+    # A first attempt that reserved the key, then died before its work committed.
+    async with state.db.writing() as session:
+        session.add(
+            IdempotencyKey(
+                user_id=buyer.user.id,
+                key="crashed",
+                scope="checkout",
+                request_hash=request_hash("checkout", CheckoutIn.model_validate(body).model_dump(mode="json")),
+                created_at=utcnow() - IN_FLIGHT_GRACE - timedelta(seconds=1),
+            )
+        )
+
+    placed = await checkout(client, buyer, key="crashed")
+    assert placed.status_code == 201, placed.text
+    again = await checkout(client, buyer, key="crashed")
+    assert again.status_code == 201 and again.json() == placed.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    async with state.db.read_sessions() as session:
+        kept = await session.get(IdempotencyKey, (buyer.user.id, "crashed"))
+        assert kept is not None and kept.status_code == 201

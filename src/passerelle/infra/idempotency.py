@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Integer, String, Table, bindparam, delete, insert, update
+from sqlalchemy import JSON, Integer, String, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -74,6 +74,15 @@ _COMPLETE = Prepared(
     .values(status_code=bindparam("new_status"), response=bindparam("new_response"))
 )
 _RESERVE = Prepared(insert(_KEYS).values(bound("user_id", "key", "scope", "request_hash", "created_at")))
+# Where writes are serialized, the key is written once, with its answer, after the work.
+_KEEP_ANSWER = Prepared(
+    insert(_KEYS).values(bound("user_id", "key", "scope", "request_hash", "status_code", "response", "created_at"))
+)
+_FIND = Prepared(
+    select(_KEYS.c.scope, _KEYS.c.request_hash, _KEYS.c.status_code, _KEYS.c.response, _KEYS.c.created_at).where(
+        _KEYS.c.user_id == bindparam("b_user_id"), _KEYS.c.key == bindparam("b_key")
+    )
+)
 
 
 async def begin(
@@ -169,19 +178,69 @@ async def run(
     if key is None:
         status, result = await work()
         return status, result, False
-    serialized = session.info.get(SERIALIZED_WRITES, False)
-    stored = await begin(
-        session, user_id=user_id, key=key, scope=scope, digest=request_hash(scope, body), commit=not serialized
-    )
+    digest = request_hash(scope, body)
+    if session.info.get(SERIALIZED_WRITES, False):
+        return await _run_serialized(session, key=key, user_id=user_id, scope=scope, digest=digest, work=work)
+    stored = await begin(session, user_id=user_id, key=key, scope=scope, digest=digest)
     if stored is not None:
         return stored.status_code, stored.body, True
     try:
         status, result = await work()
     except BaseException:
-        if serialized:
-            await session.rollback()  # the key was reserved in this transaction: gone with it
-        else:
-            await abandon(session, user_id=user_id, key=key)
+        await abandon(session, user_id=user_id, key=key)
         raise
     await complete(session, user_id=user_id, key=key, status_code=status, body=result)
+    return status, result, False
+
+
+async def _run_serialized(
+    session: AsyncSession,
+    *,
+    key: str,
+    user_id: int,
+    scope: str,
+    digest: str,
+    work: Callable[[], Awaitable[tuple[int, Any]]],
+) -> tuple[int, Any, bool]:
+    """`run` where no other writer runs before this transaction's COMMIT (see `begin`,
+    `commit=False`): nobody can see the key in flight, so it is written once, with the answer,
+    after the work (a read and an INSERT, where reserving then completing took two writes)."""
+    found = await _FIND.first(session, {"b_user_id": user_id, "b_key": key})
+    if found is not None and found.status_code is None:
+        # Left in flight by a writer that committed its reservation early: its rules apply.
+        stored = await begin(session, user_id=user_id, key=key, scope=scope, digest=digest, commit=False)
+        if stored is not None:
+            return stored.status_code, stored.body, True
+        try:
+            status, result = await work()
+        except BaseException:
+            await session.rollback()  # the takeover was in this transaction: gone with it
+            raise
+        await complete(session, user_id=user_id, key=key, status_code=status, body=result)
+        return status, result, False
+    if found is not None:
+        if found.request_hash != digest or found.scope != scope:
+            raise Invalid(
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request",
+                field="Idempotency-Key",
+            )
+        return found.status_code, found.response, True
+    try:
+        status, result = await work()
+    except BaseException:
+        await session.rollback()
+        raise
+    await _KEEP_ANSWER.rowcount(
+        session,
+        {
+            "user_id": user_id,
+            "key": key,
+            "scope": scope,
+            "request_hash": digest,
+            "status_code": status,
+            "response": result,
+            "created_at": utcnow(),
+        },
+    )
     return status, result, False
