@@ -45,6 +45,16 @@ def test_given_a_naive_datetime_or_a_new_value_then_it_is_refused_or_written_ane
         bind(datetime(2026, 11, 11, 12, 0))
 
 
+def test_given_values_taken_in_turn_then_each_keeps_its_own_text() -> None:
+    bind = UTCDateTime()._cached_bind_processor(DIALECT)
+    assert bind is not None
+    now = datetime(2026, 11, 11, 12, 0, tzinfo=UTC)
+    hold = now + timedelta(minutes=15)
+    later = now + timedelta(seconds=1)
+    for value in [now, hold, now, now, hold, later, now, hold, later, hold]:
+        assert bind(value) == value.isoformat(" ", "microseconds")[:26]
+
+
 async def test_given_a_stored_datetime_then_it_reads_back_equal_and_in_utc(state: AppState) -> None:
     at = datetime(2026, 11, 11, 0, 30, 0, 250, tzinfo=PARIS_WINTER)
     async with state.db.writing() as session:

@@ -44,25 +44,28 @@ class UTCDateTime(TypeDecorator[datetime]):
 
         # SQLite keeps the UTC wall time as text in its dialect's DATETIME format
         # ("YYYY-MM-DD HH:MM:SS.ffffff"): a UTC datetime's isoformat, less the offset.
-        # The rows of one request share its `now`: the last value's text is kept (a datetime
-        # is immutable, so the same object has the same text). bench checkout binds ~25
+        # The rows of one request share its `now`: the last two values' texts are kept (a
+        # datetime is immutable, so the same object has the same text; two, because an
+        # order's row alternates its `now` and its hold's end). bench checkout binds ~25
         # datetimes per paid order, most of them the same.
-        last: list[tuple[Any, str]] = [(None, "")]  # one (value, text) pair, swapped whole
+        last: list[tuple[Any, str, Any, str]] = [(None, "", None, "")]  # swapped whole
 
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            seen, text = last[0]
+            seen, text, before, before_text = last[0]
             if value is seen:
                 return text
+            if value is before:
+                return before_text
             in_utc = value
             if value.tzinfo is not UTC:  # utcnow() and the clocks give UTC already
                 if value.tzinfo is None:
                     raise ValueError("naive datetime given to a UTC column")
                 in_utc = value.astimezone(UTC)
-            text = in_utc.isoformat(" ", "microseconds")[:26]  # less its "+00:00"
-            last[0] = (value, text)
-            return text
+            made = in_utc.isoformat(" ", "microseconds")[:26]  # less its "+00:00"
+            last[0] = (value, made, seen, text)
+            return made
 
         return process
 

@@ -103,7 +103,7 @@ async def serve(request: Request, route: BuyingRoute, parameter: str) -> Respons
     request._body = raw  # what Starlette's Request.body() returns from now on
 
     async def answer(request: Request) -> Response:
-        extra = Response()
+        extra = _Headers()
         try:
             result = await route.endpoint(body, request, extra, parameter)
         except DomainError as refused:
@@ -112,7 +112,8 @@ async def serve(request: Request, route: BuyingRoute, parameter: str) -> Respons
             response = result
         else:
             response = Response(result.model_dump_json(), status_code=route.status_code, media_type="application/json")
-        response.raw_headers.extend(h for h in extra.raw_headers if h[0] not in (b"content-length", b"content-type"))
+        if extra.raw_headers:
+            response.raw_headers.extend(extra.raw_headers)
         return response
 
     try:
@@ -131,7 +132,21 @@ def _problem(refused: DomainError) -> Response:
     return JSONResponse(refused.as_problem(), status_code=refused.status_code, headers=headers)
 
 
+class _Headers(Response):
+    """What FastAPI's `response` parameter gives an endpoint, for the headers and cookies it
+    sets (`set_cookie`...): no body, no status, no headers of its own to filter out."""
+
+    def __init__(self) -> None:  # Response's would build a body and its headers for nothing
+        self.raw_headers = []
+        self.background = None
+
+
+_SECURITY_RAW = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in SECURITY_HEADERS.items()]
+
+
 def secured(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """The security headers the middleware sets, those the response has not set itself."""
+    raw = response.raw_headers
+    present = {name for name, _ in raw}
+    raw.extend(pair for pair in _SECURITY_RAW if pair[0] not in present)
     return response
