@@ -3,6 +3,8 @@ rest on aiosqlite's; either way the same results, errors and rollbacks."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 from typing import Any
 
@@ -32,7 +34,7 @@ def _executed_where(state: AppState) -> list[tuple[str, bool]]:
     return ran
 
 
-async def test_given_a_write_transaction_then_its_statements_run_on_the_loop_thread_and_begin_commit_do_not(
+async def test_given_a_write_transaction_then_its_statements_and_begin_run_on_the_loop_thread_and_commit_does_not(
     state: AppState,
 ) -> None:
     await state.db.engine.dispose()  # fresh connections, so the trace callback is installed
@@ -43,7 +45,48 @@ async def test_given_a_write_transaction_then_its_statements_run_on_the_loop_thr
         count = (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one()
     assert count == 1
     kinds = {word: on_loop for word, on_loop in ran if word in ("BEGIN", "INSERT", "SELECT", "COMMIT")}
-    assert kinds == {"BEGIN": False, "INSERT": True, "SELECT": True, "COMMIT": False}
+    # The BEGIN found the write lock free: taken at once, without the hop.
+    assert kinds == {"BEGIN": True, "INSERT": True, "SELECT": True, "COMMIT": False}
+
+
+async def test_given_the_write_lock_held_elsewhere_then_begin_waits_on_the_thread_and_the_loop_stays_free(
+    state: AppState, tmp_path: Any
+) -> None:
+    """A writer that does not queue on Database.write_lock (another program on the file):
+    the BEGIN tried without waiting finds SQLite busy, and waits on aiosqlite's thread."""
+    await state.db.engine.dispose()
+    ran = _executed_where(state)
+    path = state.db.engine.url.database
+    assert path
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(tick())
+    try:
+
+        async def write() -> None:
+            async with state.db.writing() as session:
+                session.add(OutboxMessage(topic="after", payload={}))
+
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writing.done() and ticks >= 10  # waiting, and the loop ran meanwhile
+        other.execute("COMMIT")
+        await asyncio.wait_for(writing, 5)
+    finally:
+        ticking.cancel()
+        other.close()
+    begins = [on_loop for word, on_loop in ran if word == "BEGIN"]
+    assert begins[-1] is False  # the one that waited did so on the thread
+    async with state.db.read_sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 1
 
 
 async def test_given_an_inline_statement_fails_then_the_error_is_the_usual_one_and_the_rollback_undoes_earlier_writes(
@@ -117,7 +160,7 @@ async def test_given_a_committed_session_then_checkin_makes_no_trip_to_roll_back
     trips.clear()
     async with state.db.writing() as session:
         session.add(OutboxMessage(topic="kept", payload={}))
-    assert trips == ["_run_statement", "commit"]  # BEGIN IMMEDIATE, COMMIT: no rollback at checkin
+    assert trips == ["commit"]  # BEGIN IMMEDIATE inline (the lock was free), COMMIT: no rollback at checkin
 
     # A connection handed back with its transaction still open (BEGIN run below
     # SQLAlchemy) is rolled back at checkin: the pool's reset still does its job.

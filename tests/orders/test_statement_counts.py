@@ -59,7 +59,9 @@ def statement_log(state: AppState) -> Iterator[StatementLog]:
     traced: list[sqlite3.Connection] = []
 
     def record(statement: str) -> None:
-        if not statement.startswith(("COMMIT", "ROLLBACK")):
+        # Not counted: COMMIT, ROLLBACK, and the busy timeout set around a BEGIN tried
+        # without waiting (db/sqlite_driver.py; connection settings, no table touched).
+        if not statement.startswith(("COMMIT", "ROLLBACK", "PRAGMA busy_timeout")):
             log.statements.append(" ".join(statement.split())[:120])
 
     def trace(dbapi_connection: Any, *_: Any) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from passerelle.db.group_commit import GroupCommit, MemberSession
-from passerelle.db.sqlite_driver import in_transaction, inline_savepoints, one_hop_dbapi
+from passerelle.db.sqlite_driver import BUSY_TIMEOUT_MS, in_transaction, inline_savepoints, one_hop_dbapi
 from passerelle.db.write_lock import WriteLock
 
 T = TypeVar("T")
@@ -29,7 +29,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
