@@ -133,7 +133,7 @@ async def resolve_user(
 ) -> User | None:
     """The signed-in user (bearer token or session cookie, CSRF checked), once per request.
     `by_api_token(session, token=...)` looks the bearer token up."""
-    if hasattr(request.state, "user"):
+    if "user" in request.state:  # not hasattr: a miss raised and caught two exceptions
         cached: User | None = request.state.user
         return cached
     user: User | None = None
