@@ -73,11 +73,12 @@ class GroupTransactionLost(RuntimeError):
 
 
 class _Group:
-    __slots__ = ("connection", "members", "durable", "broken", "lost")
+    __slots__ = ("connection", "members", "durable", "broken", "lost", "facts")
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self.members = 0
+        self.facts: dict[object, object] = {}  # MemberSession.group_facts
         self.broken = False  # a member's savepoint could not be rolled back
         self.lost = False  # its transaction ended before the COMMIT (GroupTransactionLost)
         self.durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -120,7 +121,7 @@ class GroupCommit:
                 group = await self._open_group()
             group.members += 1
             self.members += 1
-            session = MemberSession(group.connection)
+            session = MemberSession(group.connection, group.facts)
             running = _Running()
             inside = _MEMBER.set(running)
             try:
@@ -227,7 +228,7 @@ class MemberSession(AsyncSession):
     member's savepoint on first use. The ORM, only when used, opens its own inside it;
     `commit()` and `rollback()` settle that one first, so the two always nest."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, group_facts: dict[object, object] | None = None) -> None:
         super().__init__(
             bind=connection,
             sync_session_class=_MemberSyncSession,
@@ -241,6 +242,10 @@ class MemberSession(AsyncSession):
         self.write_dialect = connection.dialect
         self._savepoint_open = False
         self.lost = False  # the group's transaction was found gone (GroupTransactionLost)
+        # What a member found in the group's transaction that no member can undo: written
+        # before the group, or by a member whose savepoint was released. Never what this
+        # member wrote itself (its savepoint may still be rolled back).
+        self.group_facts: dict[object, object] = {} if group_facts is None else group_facts
 
     def raw_connection(self) -> sqlite3.Connection | None:
         """The group's sqlite3 connection with the member's savepoint open; None while an
