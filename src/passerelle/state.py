@@ -114,4 +114,4 @@ class AppState:
         if self.outbox_runner is not None and self.outbox_runner.takes_any(topics):
             self.outbox_runner.wake()
         if self.outbox_wake is not None:
-            self.outbox_wake.send()
+            self.outbox_wake.send_soon()

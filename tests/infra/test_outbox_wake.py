@@ -119,3 +119,30 @@ async def test_given_workers_listening_then_the_count_finds_them_without_waking_
     assert listening_workers(database) == 1
     second.close()
     assert listening_workers(database) == 0
+
+
+async def test_given_many_commits_in_one_pass_of_the_loop_then_each_worker_gets_one_nudge() -> None:
+    database = f"sqlite+aiosqlite:////tmp/{secrets.token_hex(8)}.db"
+    woken: list[str] = []
+    listener = WakeListener(database, lambda: woken.append("worker"))
+    sender = WakeSender(database)
+    sent: list[str] = []
+    send = sender.send
+
+    def counted() -> None:
+        sent.append("datagrams")
+        send()
+
+    sender.send = counted  # type: ignore[method-assign]
+    try:
+        for _ in range(64):  # a group commit's members, answered together
+            sender.send_soon()
+        assert sent == []  # not yet: once the loop's pass is over
+        await _until(lambda: "worker" in woken)
+        assert len(sent) == 1
+        sender.send_soon()
+        await asyncio.sleep(0.01)
+        assert len(sent) == 2  # a later pass nudges again
+    finally:
+        listener.close()
+        sender.close()

@@ -57,6 +57,24 @@ class WakeSender:
         self._listening: list[bytes] = []
         self._scanned_at: float | None = None
         self._warned_at: float | None = None
+        self._soon: asyncio.Handle | None = None
+
+    def send_soon(self) -> None:
+        """`send()` once the event loop's current pass is over, once for every call made
+        meanwhile: the members of a group commit answer together, and each asked for a
+        datagram per worker (~1 % of the server's main thread in bench checkout)."""
+        if self._soon is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.send()
+            return
+        self._soon = loop.call_soon(self._send_now)
+
+    def _send_now(self) -> None:
+        self._soon = None
+        self.send()
 
     def send(self) -> None:
         now = self.monotonic()
@@ -84,6 +102,9 @@ class WakeSender:
         return True
 
     def close(self) -> None:
+        if self._soon is not None:
+            self._soon.cancel()
+            self._send_now()
         self._socket.close()
 
 

@@ -48,7 +48,7 @@ async def idempotent_checkout(
 
     async def work() -> tuple[int, Any]:
         done = await place(terms_for(body, state=state, locale=locale))
-        return 201, done.as_checkout_out().model_dump(mode="json")
+        return 201, done.as_checkout_json()
 
     return await idempotent_json(
         session, key=key, user_id=user.id, scope=scope, body=body.model_dump(mode="json"), work=work

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from passerelle.catalog.schemas import MoneyOut
 from passerelle.errors import Conflict, Invalid
 from passerelle.money import FxTable, check_currency
 from passerelle.orders import queries
+from passerelle.orders.models import OrderStatus
 from passerelle.orders.schemas import AddressIn, CheckoutOut, PaymentRefOut
 from passerelle.orders.service import placement
 from passerelle.payments import service as payments
@@ -86,6 +88,40 @@ class PlacedCheckout:
             total=MoneyOut(amount=purchase.total_amount, currency=purchase.currency),
             pay_by=self.pay_by,
         )
+
+    def as_checkout_json(self) -> dict[str, Any]:
+        """`as_checkout_out().model_dump(mode="json")`, built directly: the checkout answers
+        this (and keeps it for its Idempotency-Key) on the buying path, where the models'
+        validation and dump were ~4 % of the server's main thread (bench checkout).
+        tests/orders/test_checkout_json.py holds the two equal."""
+        purchase, payment = self.placed.purchase, self.payment
+        return {
+            "purchase_id": purchase.id,
+            "orders": [
+                {
+                    "id": order.id,
+                    "merchant_id": order.merchant_id,
+                    "status": OrderStatus(order.status).value,
+                    "total": {"amount": order.total_amount, "currency": order.currency},
+                    "total_buyer": {"amount": order.buyer_total_amount, "currency": order.buyer_currency},
+                }
+                for order in self.placed.orders
+            ],
+            "payment": {
+                "id": payment.public_id,
+                "pay_url": self.pay_url,
+                "amount": {"amount": payment.amount, "currency": payment.currency},
+                "status": payment.status.value,
+            },
+            "total": {"amount": purchase.total_amount, "currency": purchase.currency},
+            "pay_by": _json_datetime(self.pay_by),
+        }
+
+
+def _json_datetime(at: datetime) -> str:
+    """A datetime as pydantic writes it in JSON: ISO 8601, UTC as "Z"."""
+    text = at.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 async def place_and_open_payment(
