@@ -109,3 +109,22 @@ async def test_given_a_wake_due_within_a_minute_then_every_member_looks_for_it(
     await _in_one_group(state, [soon] * 4)
     assert looked == [1, 0, 0, 0]
     assert await _pending(state) == 1
+
+
+async def test_given_a_member_that_asks_twice_then_rolls_back_then_the_next_member_writes_the_wake(
+    state: AppState, looked: list[int]
+) -> None:
+    at = utcnow() + timedelta(minutes=15)
+
+    async def twice_then_undone(session: MemberSession) -> None:
+        await outbox.emit_wake(session, topic=TOPIC, at=at)
+        await outbox.emit_wake(session, topic=TOPIC, at=at)  # finds its own write: not a fact
+        await session.rollback()
+
+    async def kept(session: MemberSession) -> None:
+        await outbox.emit_wake(session, topic=TOPIC, at=at)
+        await session.commit()
+
+    await _in_one_group(state, [twice_then_undone, kept, kept])
+    assert looked == [1, 0, 1, 0]
+    assert await _pending(state) == 1

@@ -208,8 +208,12 @@ async def emit_wake(session: AsyncSession, *, topic: str, at: datetime, every: t
     )
     if written:
         note_emitted(session, (topic,))
-    elif facts is not None:
-        facts[known] = True
+    if facts is not None:
+        mine: set[object] = session.info.setdefault("wakes_written", set())
+        if written:
+            mine.add(known)
+        elif known not in mine:  # found, and not this member's own (undoable) write
+            facts[known] = True
 
 
 # The most ids one statement names; a longer list is taken in chunks.

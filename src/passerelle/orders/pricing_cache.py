@@ -52,7 +52,9 @@ TRIGGERS = frozenset(
     f"catalog_version_{table}_{change}" for table in SOURCE_TABLES for change in ("insert", "update", "delete")
 )
 
-MAX_ENTRIES = 20_000  # per version (SKU x country x language, merchant sets); emptied when full
+# Per version (SKU x country x language, merchant sets), ~2.7 kB a SKU entry: ~27 MB at most;
+# emptied when full.
+MAX_ENTRIES = 10_000
 _VERSIONS_KEPT = 4  # the last few versions seen (one process may use several databases: the tests)
 
 _VERSION = Prepared(select(CatalogVersion.version).where(CatalogVersion.id == bindparam("b_id")))
