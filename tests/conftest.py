@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from passerelle.app import create_app
 from passerelle.config import Settings
 from passerelle.db import migrate
+from passerelle.db.group_commit import GroupCommit
 from passerelle.festival.startup import start_engine
 from passerelle.state import AppState
 from tests.services import PostgresServer, RedisServer, postgres_from_env, start_postgres, start_redis, unavailable
@@ -146,6 +147,16 @@ async def state(settings: Settings) -> AsyncIterator[AppState]:
     if app_state.engine is not None:
         await app_state.engine.stop()
     await app_state.db.dispose()
+
+
+@pytest.fixture
+def group_commit_on(state: AppState) -> Iterator[GroupCommit]:
+    """Group commit on the SQLite test database, whatever the settings' default
+    (`pytestmark = pytest.mark.usefixtures("group_commit_on")` for a whole module)."""
+    assert state.db.write_lock is not None  # SQLite, the embedded default
+    state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
+    yield state.db.group_commit
+    state.db.group_commit = None
 
 
 @pytest.fixture

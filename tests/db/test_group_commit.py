@@ -4,7 +4,6 @@ one transaction and one COMMIT, each in its own savepoint, and answer after the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,14 +19,7 @@ from passerelle.errors import Conflict
 from passerelle.infra.outbox import OutboxMessage
 from passerelle.state import AppState
 
-
-@pytest.fixture(autouse=True)
-def _grouped(state: AppState) -> Iterator[None]:
-    """Group commit, on here whatever the backend's default."""
-    assert state.db.write_lock is not None
-    state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
-    yield
-    state.db.group_commit = None
+pytestmark = pytest.mark.usefixtures("group_commit_on")  # tests/conftest.py
 
 
 async def test_given_the_setting_then_the_database_groups_commits_on_sqlite_only(tmp_path: Any) -> None:

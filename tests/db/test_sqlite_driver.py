@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from passerelle.infra.outbox import OutboxMessage
 from passerelle.payments.models import PaymentEvent
 from passerelle.state import AppState
+from tests.loop_ticks import counting_ticks
 
 
 def _executed_where(state: AppState) -> list[tuple[str, bool]]:
@@ -60,28 +61,19 @@ async def test_given_the_write_lock_held_elsewhere_then_begin_waits_on_the_threa
     assert path
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
-    ticks = 0
 
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
+    async def write() -> None:
+        async with state.db.writing() as session:
+            session.add(OutboxMessage(topic="after", payload={}))
 
-    ticking = asyncio.create_task(tick())
     try:
-
-        async def write() -> None:
-            async with state.db.writing() as session:
-                session.add(OutboxMessage(topic="after", payload={}))
-
-        writing = asyncio.create_task(write())
-        await asyncio.sleep(0.3)
-        assert not writing.done() and ticks >= 10  # waiting, and the loop ran meanwhile
-        other.execute("COMMIT")
-        await asyncio.wait_for(writing, 5)
+        async with counting_ticks() as ticks:
+            writing = asyncio.create_task(write())
+            await asyncio.sleep(0.3)
+            assert not writing.done() and ticks.count >= 10  # waiting, and the loop ran meanwhile
+            other.execute("COMMIT")
+            await asyncio.wait_for(writing, 5)
     finally:
-        ticking.cancel()
         other.close()
     begins = [on_loop for word, on_loop in ran if word == "BEGIN"]
     assert begins[-1] is False  # the one that waited did so on the thread

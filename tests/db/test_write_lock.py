@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from passerelle.db.write_lock import WriteLock
+from tests.loop_ticks import counting_ticks
 
 HOLD = textwrap.dedent(
     """
@@ -56,22 +57,13 @@ async def test_given_another_process_writing_then_the_lock_waits_without_blockin
     path = tmp_path / "db.write-lock"
     lock = WriteLock(path)
     holder = hold(path, 0.4)
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticking = asyncio.create_task(ticker())
-    started = time.monotonic()
-    async with lock:
-        waited = time.monotonic() - started
-        assert holder.wait(timeout=5) == 0  # it had let go before we got in
-    ticking.cancel()
+    async with counting_ticks() as ticks:
+        started = time.monotonic()
+        async with lock:
+            waited = time.monotonic() - started
+            assert holder.wait(timeout=5) == 0  # it had let go before we got in
     assert waited >= 0.2
-    assert ticks >= 10  # the event loop kept running while we waited
+    assert ticks.count >= 10  # the event loop kept running while we waited
     lock.close()
 
 

@@ -5,15 +5,15 @@ taken for pending."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from passerelle.db.base import utcnow
-from passerelle.db.group_commit import GroupCommit, MemberSession
+from passerelle.db.group_commit import MemberSession
 from passerelle.infra import outbox
 from passerelle.infra.outbox import OutboxMessage
 from passerelle.state import AppState
@@ -21,12 +21,7 @@ from passerelle.state import AppState
 TOPIC = "tests.expire_due"
 
 
-@pytest.fixture(autouse=True)
-def _grouped(state: AppState) -> Iterator[None]:
-    assert state.db.write_lock is not None
-    state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
-    yield
-    state.db.group_commit = None
+pytestmark = pytest.mark.usefixtures("group_commit_on")  # tests/conftest.py
 
 
 @pytest.fixture
@@ -65,16 +60,21 @@ async def _pending(state: AppState) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
+def _asking(at: datetime, *, times: int = 1, keep: bool = True) -> Callable[[MemberSession], Awaitable[None]]:
+    """A member that asks `times` for the wake due `at`, then keeps or undoes its writes."""
+
+    async def member(session: MemberSession) -> None:
+        for _ in range(times):
+            await outbox.emit_wake(session, topic=TOPIC, at=at)
+        await (session.commit() if keep else session.rollback())
+
+    return member
+
+
 async def test_given_many_checkouts_in_a_group_then_the_wake_is_written_once_and_looked_for_twice(
     state: AppState, looked: list[int]
 ) -> None:
-    at = utcnow() + timedelta(minutes=15)
-
-    async def checkout(session: MemberSession) -> None:
-        await outbox.emit_wake(session, topic=TOPIC, at=at)
-        await session.commit()
-
-    await _in_one_group(state, [checkout] * 10)
+    await _in_one_group(state, [_asking(utcnow() + timedelta(minutes=15))] * 10)
     assert looked == [1, 0]  # the first wrote it, the second found it, the eight others knew
     assert await _pending(state) == 1
 
@@ -83,16 +83,7 @@ async def test_given_a_member_that_wrote_the_wake_and_rolled_back_then_the_next_
     state: AppState, looked: list[int]
 ) -> None:
     at = utcnow() + timedelta(minutes=15)
-
-    async def undone(session: MemberSession) -> None:
-        await outbox.emit_wake(session, topic=TOPIC, at=at)
-        await session.rollback()
-
-    async def kept(session: MemberSession) -> None:
-        await outbox.emit_wake(session, topic=TOPIC, at=at)
-        await session.commit()
-
-    await _in_one_group(state, [undone, kept, kept, kept])
+    await _in_one_group(state, [_asking(at, keep=False), *[_asking(at)] * 3])
     assert looked == [1, 1, 0]
     assert await _pending(state) == 1
 
@@ -100,13 +91,7 @@ async def test_given_a_member_that_wrote_the_wake_and_rolled_back_then_the_next_
 async def test_given_a_wake_due_within_a_minute_then_every_member_looks_for_it(
     state: AppState, looked: list[int]
 ) -> None:
-    at = utcnow() + timedelta(seconds=20)
-
-    async def soon(session: MemberSession) -> None:
-        await outbox.emit_wake(session, topic=TOPIC, at=at)
-        await session.commit()
-
-    await _in_one_group(state, [soon] * 4)
+    await _in_one_group(state, [_asking(utcnow() + timedelta(seconds=20))] * 4)
     assert looked == [1, 0, 0, 0]
     assert await _pending(state) == 1
 
@@ -115,16 +100,7 @@ async def test_given_a_member_that_asks_twice_then_rolls_back_then_the_next_memb
     state: AppState, looked: list[int]
 ) -> None:
     at = utcnow() + timedelta(minutes=15)
-
-    async def twice_then_undone(session: MemberSession) -> None:
-        await outbox.emit_wake(session, topic=TOPIC, at=at)
-        await outbox.emit_wake(session, topic=TOPIC, at=at)  # finds its own write: not a fact
-        await session.rollback()
-
-    async def kept(session: MemberSession) -> None:
-        await outbox.emit_wake(session, topic=TOPIC, at=at)
-        await session.commit()
-
-    await _in_one_group(state, [twice_then_undone, kept, kept])
+    # The first member's second ask finds its own write: not a fact of the group.
+    await _in_one_group(state, [_asking(at, times=2, keep=False), *[_asking(at)] * 2])
     assert looked == [1, 0, 1, 0]
     assert await _pending(state) == 1

@@ -3,13 +3,11 @@ routes do: same statuses, same error bodies, security headers, the guest cart co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from passerelle.db.group_commit import GroupCommit
 from passerelle.orders.buying_fastpath import ADD_TO_CART, CHECKOUT, SANDBOX_PAY, match
 from passerelle.state import AppState
 from passerelle.web.middleware import SECURITY_HEADERS
@@ -18,12 +16,7 @@ from tests.commerce import ADDRESS, add_to_cart, make_buyers, stocked_sku
 THROUGH_FASTAPI = {"cookie": "probe=1"}  # any cookie sends a request through FastAPI
 
 
-@pytest.fixture(autouse=True)
-def _grouped(state: AppState) -> Iterator[None]:
-    assert state.db.write_lock is not None  # SQLite, the embedded default
-    state.db.group_commit = GroupCommit(state.db.engine, state.db.write_lock)
-    yield
-    state.db.group_commit = None
+pytestmark = pytest.mark.usefixtures("group_commit_on")  # tests/conftest.py
 
 
 def _headers(**named: str) -> list[tuple[bytes, bytes]]:

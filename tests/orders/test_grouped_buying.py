@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -22,7 +22,7 @@ from passerelle.orders.models import Order, OrderStatus
 from passerelle.orders.schemas import CheckoutIn
 from passerelle.state import AppState
 from tests.commerce import ADDRESS, GOOD_CARD, add_to_cart, checkout, drain, make_buyers, sku_of, stocked_sku
-from tests.factories import make_merchant, make_product, make_user
+from tests.factories import Actor, make_merchant, make_product, make_user
 
 
 @pytest.fixture(autouse=True, params=["below FastAPI", "through FastAPI"])
@@ -124,6 +124,21 @@ async def test_given_concurrent_buyers_some_refused_then_each_refusal_is_its_own
     assert again.status_code == 409 and again.json()["code"] == "not_shipped_to"
 
 
+async def _checkout_key_in_flight(state: AppState, buyer: Actor, key: str, *, since: datetime) -> None:
+    """`key` reserved for the usual checkout body since `since`, with no answer yet."""
+    body = {"shipping_address": ADDRESS, "payment_provider": "sandbox"}
+    async with state.db.writing() as session:
+        session.add(
+            IdempotencyKey(
+                user_id=buyer.user.id,
+                key=key,
+                scope="checkout",
+                request_hash=request_hash("checkout", CheckoutIn.model_validate(body).model_dump(mode="json")),
+                created_at=since,
+            )
+        )
+
+
 @pytest.mark.both_backends
 async def test_given_a_key_in_flight_elsewhere_then_a_grouped_checkout_with_it_answers_409_in_progress(
     client: httpx.AsyncClient, state: AppState
@@ -132,18 +147,8 @@ async def test_given_a_key_in_flight_elsewhere_then_a_grouped_checkout_with_it_a
     buyer, other = await make_buyers(state, 2)
     await add_to_cart(client, buyer, sku)
     await add_to_cart(client, other, sku)
-    body = {"shipping_address": ADDRESS, "payment_provider": "sandbox"}
     # What another process's first attempt committed before its work: the key, no answer yet.
-    async with state.db.writing() as session:
-        session.add(
-            IdempotencyKey(
-                user_id=buyer.user.id,
-                key="elsewhere",
-                scope="checkout",
-                request_hash=request_hash("checkout", CheckoutIn.model_validate(body).model_dump(mode="json")),
-                created_at=utcnow(),
-            )
-        )
+    await _checkout_key_in_flight(state, buyer, "elsewhere", since=utcnow())
 
     duplicate, unrelated = await asyncio.gather(
         checkout(client, buyer, key="elsewhere"), checkout(client, other, key="elsewhere")
@@ -159,18 +164,8 @@ async def test_given_a_key_left_in_flight_by_a_crash_then_a_grouped_checkout_tak
     sku = await stocked_sku(client, state, stock=5)
     (buyer,) = await make_buyers(state, 1)
     await add_to_cart(client, buyer, sku)
-    body = {"shipping_address": ADDRESS, "payment_provider": "sandbox"}
     # A first attempt that reserved the key, then died before its work committed.
-    async with state.db.writing() as session:
-        session.add(
-            IdempotencyKey(
-                user_id=buyer.user.id,
-                key="crashed",
-                scope="checkout",
-                request_hash=request_hash("checkout", CheckoutIn.model_validate(body).model_dump(mode="json")),
-                created_at=utcnow() - IN_FLIGHT_GRACE - timedelta(seconds=1),
-            )
-        )
+    await _checkout_key_in_flight(state, buyer, "crashed", since=utcnow() - IN_FLIGHT_GRACE - timedelta(seconds=1))
 
     placed = await checkout(client, buyer, key="crashed")
     assert placed.status_code == 201, placed.text

@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.catalog.models import Sku
 from passerelle.orders import pricing_cache
@@ -27,6 +28,19 @@ async def _version(state: AppState) -> int:
 async def _write(state: AppState, sql: str) -> None:
     async with state.db.writing() as session:
         await session.execute(text(sql))
+
+
+async def _subtotal_of_one(session: AsyncSession, state: AppState, sku_id: int) -> int:
+    """One unit of `sku_id` priced for France on `session`."""
+    quote = await placement.price(
+        session,
+        requests=[placement.LineRequest(sku_id=sku_id, quantity=1)],
+        country="FR",
+        currency="EUR",
+        fx=await state.fx(),
+        language="fr",
+    )
+    return quote.merchants[0].subtotal
 
 
 async def _bought_total(client: httpx.AsyncClient, buyer: Actor, sku_id: int) -> int:
@@ -124,30 +138,14 @@ async def test_given_a_change_rolled_back_then_its_version_is_gone_and_the_next_
         await session.execute(text(f"UPDATE skus SET price_amount = 100 WHERE id = {sku_id}"))
         inside = int((await session.execute(text("SELECT version FROM catalog_version"))).scalar_one())
         # Priced inside the transaction that changed the price: kept under its own version.
-        quote = await placement.price(
-            session,
-            requests=[placement.LineRequest(sku_id=sku_id, quantity=1)],
-            country="FR",
-            currency="EUR",
-            fx=await state.fx(),
-            language="fr",
-        )
-        assert quote.merchants[0].subtotal == 100
+        assert await _subtotal_of_one(session, state, sku_id) == 100
         await session.rollback()
     assert inside != before
     assert await _version(state) == before
     await _write(state, f"UPDATE skus SET price_amount = 5000 WHERE id = {sku_id}")
     assert await _version(state) not in (before, inside)
     async with state.db.read_sessions() as session:
-        quote = await placement.price(
-            session,
-            requests=[placement.LineRequest(sku_id=sku_id, quantity=1)],
-            country="FR",
-            currency="EUR",
-            fx=await state.fx(),
-            language="fr",
-        )
-    assert quote.merchants[0].subtotal == 5000
+        assert await _subtotal_of_one(session, state, sku_id) == 5000
 
 
 @pytest.mark.both_backends
