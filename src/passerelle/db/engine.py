@@ -33,6 +33,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _temp_store_in_memory(dbapi_connection: Any, _record: Any) -> None:
+    # A write transaction with savepoints (every group commit member has one) keeps the
+    # pages it may have to put back in a statement journal, by default a temporary file
+    # that SQLite creates and unlinks at once, once a transaction or so. On this machine's
+    # ext4 such a file costs ~20 us of CPU quiet, and up to ~800 us once its directory's
+    # block group holds many inodes deleted in the last minutes, which these very files
+    # cause: ~5 % of the server's main thread in bench checkout, with the write lock held
+    # (docs/performance.md, Checkout, session 17). A write transaction's journal is as
+    # small as its writes; read connections keep their sorts' spill files on disk.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
 def _reset_open_transaction(dbapi_connection: Any, _record: Any, _state: Any) -> None:
     if in_transaction(dbapi_connection):
         dbapi_connection.rollback()
@@ -66,6 +80,7 @@ def make_engine(url: str, *, echo: bool = False, for_writes: bool = True) -> Asy
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if for_writes:
+            event.listen(engine.sync_engine, "connect", _temp_store_in_memory)
             _serialize_sqlite_writes(engine)
     return engine
 
