@@ -61,13 +61,13 @@ async def db_session(request: Request) -> AsyncSession:
 Session = Annotated[AsyncSession, Depends(db_session)]
 
 
-async def run_after_commit(state: AppState, session: AsyncSession) -> None:
-    """What a request's transaction asked for once it is committed: wake the outbox worker
-    if messages were queued, then the callbacks registered on the session."""
-    topics = session.info.pop("outbox_topics", None)
-    if session.info.pop("outbox_emitted", False):
+async def run_after_commit(state: AppState, info: dict[Any, Any]) -> None:
+    """What a request's transaction asked for once it is committed (in its session's
+    `info`): wake the outbox worker if messages were queued, then the callbacks registered."""
+    topics = info.pop("outbox_topics", None)
+    if info.pop("outbox_emitted", False):
         state.wake_worker(topics)
-    for callback in session.info.pop("after_commit", []):
+    for callback in info.pop("after_commit", []):
         result = callback()
         if inspect.isawaitable(result):
             await result
@@ -100,7 +100,7 @@ class UnitOfWorkRoute(APIRoute):
                     if session is not None:
                         if response.status_code < 400:
                             await session.commit()
-                            await run_after_commit(state, session)
+                            await run_after_commit(state, session.info)
                         else:
                             await session.rollback()
                     return response

@@ -412,3 +412,47 @@ async def test_given_the_groups_transaction_lost_under_a_member_then_no_member_i
     # The write lock was given back: the next group runs.
     await committer.run(_writer("next"))
     assert await _count(state, "next") == 1
+
+
+async def test_given_members_of_one_group_then_they_share_a_session_and_each_gets_its_own_info_back(
+    state: AppState,
+) -> None:
+    """The group's members are served by one session in turn; what one leaves in `info`
+    (outbox topics, after-commit callbacks) comes back to it alone, and an ORM object one
+    loaded is not in the next one's identity map."""
+    committer = _committer(state)
+    sessions: list[MemberSession] = []
+    seen_by_next: list[bool] = []
+
+    def member(index: int) -> Any:
+        async def work(session: MemberSession) -> str:
+            seen_by_next.append(bool(session.info.keys() - {"serialized_writes"}) or bool(session.identity_map))
+            sessions.append(session)
+            session.info["mine"] = index
+            session.add(OutboxMessage(topic=f"shared{index}", payload={}))
+            await session.flush()
+            if index % 2:
+                await session.commit()
+            return f"shared{index}"
+
+        return work
+
+    answers = await asyncio.gather(*(committer.run(member(i)) for i in range(6)))
+
+    assert [info["mine"] for _, info in answers] == list(range(6))
+    assert len({id(session) for session in sessions}) < len(sessions)  # reused within a group
+    assert seen_by_next == [False] * 6  # nothing of the member before
+    assert [await _count(state, f"shared{i}") for i in range(6)] == [0, 1, 0, 1, 0, 1]
+
+
+async def test_given_a_member_session_not_ended_then_it_is_not_handed_on(state: AppState) -> None:
+    refused: list[str] = []
+
+    async def work(session: MemberSession) -> None:
+        await session.execute(select(func.count()).select_from(OutboxMessage))  # the ORM's transaction is open
+        with pytest.raises(RuntimeError, match="before its member ended") as raised:
+            session.next_member()
+        refused.append(str(raised.value))
+
+    await _committer(state).run(work)
+    assert len(refused) == 1

@@ -73,10 +73,10 @@ async def in_group_commit(
         return response
 
     try:
-        response, session = await committer.run(work)
+        response, info = await committer.run(work)
     finally:
         request.state.db_session = None
-    await run_after_commit(app_state(request), session)
+    await run_after_commit(app_state(request), info)
     return response
 
 
