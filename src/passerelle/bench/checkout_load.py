@@ -68,11 +68,13 @@ async def run(url: str, buyers: list[dict[str, Any]], concurrency: int) -> dict[
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     outcome["errors"] += 1
 
+    started_unix = time.time()  # the bench's clock starts here, not at this process's start-up
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
     return {
         **outcome,
+        "started_unix": started_unix,
         "elapsed_s": elapsed,
         "p50_ms": percentile(latencies, 0.5),
         "p99_ms": percentile(latencies, 0.99),
