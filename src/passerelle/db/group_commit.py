@@ -126,7 +126,7 @@ class GroupCommit:
             group.members += 1
             self.members += 1
             session = group.session
-            if session is None:
+            if session is None or group.broken:  # broken: the last member's may be left half-closed
                 session = group.session = MemberSession(group.connection, group.facts)
             else:
                 session.next_member()
